@@ -1,0 +1,262 @@
+"""Turn a raw chunk into a table of valid documents plus the rejects, each with its location and reason.
+
+Runs in the workers. Every record of the chunk ends either as a row of the table or as a reject; blank
+lines of a JSONL file hold no record and are only counted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import orjson
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from gristmill.io.inputs import InputFile
+from gristmill.io.readers import RawChunk
+
+PREVIEW_CHARS = 4096
+REJECT_SCHEMA = pa.schema(
+    [
+        ("source", pa.string()),
+        ("unit", pa.string()),
+        ("location", pa.int64()),
+        ("reason", pa.string()),
+        ("raw", pa.string()),
+        ("raw_bytes", pa.int64()),
+    ]
+)
+
+
+@dataclass
+class ParseSpec:
+    text_field: str = "text"
+    id_field: str = "id"
+    max_doc_bytes: int = 16 << 20
+
+
+@dataclass
+class Parsed:
+    table: pa.Table | None
+    rejects: list[dict] = field(default_factory=list)
+    records: int = 0  # input units seen: rows plus unreadable units
+    blank_lines: int = 0
+    coerced_fields: list[str] = field(default_factory=list)
+
+
+def _preview(raw: bytes | str | Any) -> tuple[str, int]:
+    if isinstance(raw, bytes):
+        return raw[:PREVIEW_CHARS].decode("utf-8", errors="replace"), len(raw)
+    if not isinstance(raw, str):
+        try:
+            raw = orjson.dumps(raw, default=str).decode()
+        except TypeError:
+            raw = repr(raw)
+    return raw[:PREVIEW_CHARS], len(raw.encode("utf-8", errors="replace"))
+
+
+def _reject(source: str, unit: str, location: int | None, reason: str, raw: Any = b"") -> dict:
+    preview, size = _preview(raw)
+    return {"source": source, "unit": unit, "location": location, "reason": reason, "raw": preview, "raw_bytes": size}
+
+
+def _mib(n: int) -> str:
+    return f"{n / (1 << 20):.1f} MiB"
+
+
+def check_text(value: Any, spec: ParseSpec) -> str | None:
+    """Why a text value cannot be a document, or None when it can."""
+    name = spec.text_field
+    if value is None:
+        return f"text field {name!r} is null"
+    if not isinstance(value, str):
+        return f"text field {name!r} is {type(value).__name__} (expected a string)"
+    if not value.strip():
+        return f"text field {name!r} is empty"
+    try:
+        size = len(value.encode("utf-8"))
+    except UnicodeEncodeError:
+        return f"text field {name!r} holds invalid Unicode (a lone surrogate)"
+    if size > spec.max_doc_bytes:
+        return f"document is {_mib(size)}, over max_doc_bytes={_mib(spec.max_doc_bytes)}"
+    return None
+
+
+def parse_chunk(chunk: RawChunk, file: InputFile, spec: ParseSpec) -> Parsed:
+    src = file.relpath
+    if chunk.kind == "error":
+        return Parsed(None, [_reject(src, "file", chunk.first or None, chunk.error or "unreadable")], records=1)
+    if chunk.kind == "lines":
+        out = _parse_lines(chunk, src, spec)
+    elif chunk.kind == "arrow":
+        out = _parse_arrow(chunk, src, spec)
+    else:
+        out = _parse_csv_rows(chunk, src, spec)
+    if chunk.tail_error:
+        unit = "line" if chunk.kind in ("lines", "rows") else "row"
+        out.rejects.append(_reject(src, unit, chunk.tail_location, chunk.tail_error))
+        out.records += 1
+    return out
+
+
+def _make_id(src: str, unit: str, loc: int) -> str:
+    return f"{src}#{'L' if unit == 'line' else 'R'}{loc}"
+
+
+def _parse_lines(chunk: RawChunk, src: str, spec: ParseSpec) -> Parsed:
+    data: bytes = chunk.data
+    lines = data.split(b"\n")
+    if lines and lines[-1] == b"":
+        lines.pop()
+    rows: list[dict] = []
+    rejects: list[dict] = []
+    blank = 0
+    tf, idf = spec.text_field, spec.id_field
+    for offset, raw in enumerate(lines):
+        lineno = chunk.first + offset
+        if raw.endswith(b"\r"):
+            raw = raw[:-1]
+        if not raw.strip():
+            blank += 1
+            continue
+        if len(raw) > spec.max_doc_bytes:
+            rejects.append(
+                _reject(src, "line", lineno, f"line is {_mib(len(raw))}, over max_doc_bytes={_mib(spec.max_doc_bytes)}", raw)
+            )
+            continue
+        try:
+            obj = orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            try:
+                raw.decode("utf-8")
+                reason = f"malformed JSON: {exc}"
+            except UnicodeDecodeError as uexc:
+                reason = f"invalid UTF-8 at byte {uexc.start}: {uexc.reason}"
+            rejects.append(_reject(src, "line", lineno, reason, raw))
+            continue
+        if not isinstance(obj, dict):
+            rejects.append(_reject(src, "line", lineno, f"line is a JSON {type(obj).__name__}, expected an object", raw))
+            continue
+        if tf not in obj:
+            rejects.append(_reject(src, "line", lineno, f"missing text field {tf!r}", raw))
+            continue
+        why = check_text(obj[tf], spec)
+        if why:
+            rejects.append(_reject(src, "line", lineno, why, raw))
+            continue
+        ident = obj.get(idf)
+        row = {"id": _make_id(src, "line", lineno) if ident is None else _id_str(ident)}
+        for k, v in obj.items():
+            if k != "id":
+                row[k] = v
+        rows.append(row)
+    table, coerced = rows_to_table(rows)
+    return Parsed(table, rejects, records=len(lines) - blank, blank_lines=blank, coerced_fields=coerced)
+
+
+def _id_str(ident: Any) -> str:
+    return ident if isinstance(ident, str) else orjson.dumps(ident).decode()
+
+
+def rows_to_table(rows: list[dict]) -> tuple[pa.Table | None, list[str]]:
+    """Rows to Arrow. A field whose values mix types (a number here, a string there) is stored as JSON text."""
+    if not rows:
+        return None, []
+    try:
+        return pa.Table.from_pylist(rows), []
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, OverflowError):
+        pass
+    names: dict[str, None] = {}
+    for r in rows:
+        names.update(dict.fromkeys(r))
+    arrays, coerced = [], []
+    for name in names:
+        values = [r.get(name) for r in rows]
+        try:
+            arrays.append(pa.array(values))
+        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, OverflowError):
+            coerced.append(name)
+            arrays.append(
+                pa.array([None if v is None else orjson.dumps(v, default=str).decode() for v in values], pa.string())
+            )
+    return pa.table(arrays, names=list(names)), coerced
+
+
+def _parse_arrow(chunk: RawChunk, src: str, spec: ParseSpec) -> Parsed:
+    table: pa.Table = chunk.data
+    n = table.num_rows
+    locs = np.arange(chunk.first, chunk.first + n)
+    tf, idf = spec.text_field, spec.id_field
+    if tf not in table.column_names:
+        reason = f"missing text field {tf!r} (this file's columns: {', '.join(table.column_names)})"
+        rejects = [_reject(src, "row", int(loc), reason, row) for loc, row in zip(locs, table.slice(0, n).to_pylist())]
+        return Parsed(None, rejects, records=n)
+    col = table.column(tf)
+    if not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)):
+        rows = table.to_pylist()
+        reason = f"text field {tf!r} is {col.type} in this file (expected a string)"
+        return Parsed(None, [_reject(src, "row", int(loc), reason, r) for loc, r in zip(locs, rows)], records=n)
+    col = col.cast(pa.string()) if pa.types.is_large_string(col.type) else col
+    null = pc.is_null(col).to_numpy(zero_copy_only=False)
+    empty = pc.fill_null(pc.equal(pc.utf8_trim_whitespace(col), ""), False).to_numpy(zero_copy_only=False)
+    big = pc.fill_null(pc.greater(pc.binary_length(col), spec.max_doc_bytes), False).to_numpy(zero_copy_only=False)
+    bad = null | empty | big
+    rejects: list[dict] = []
+    if bad.any():
+        for i in np.flatnonzero(bad):
+            value = col[int(i)].as_py()
+            rejects.append(_reject(src, "row", int(locs[i]), check_text(value, spec) or "invalid text", table.slice(int(i), 1).to_pylist()[0]))
+        table = table.filter(pa.array(~bad))
+        locs = locs[~bad]
+        col = col.filter(pa.array(~bad))
+    generated = pa.array([_make_id(src, "row", int(loc)) for loc in locs], pa.string())
+    if idf in table.column_names:
+        given = table.column(idf)
+        given = given.cast(pa.string()) if not pa.types.is_string(given.type) else given
+        ids = pc.if_else(pc.is_null(given), generated, given)
+    else:
+        ids = generated
+    rest = [c for c in table.column_names if c != "id"]
+    out = pa.table([ids] + [table.column(c) if c != tf else col for c in rest], names=["id"] + rest)
+    return Parsed(out if out.num_rows else None, rejects, records=n)
+
+
+def _parse_csv_rows(chunk: RawChunk, src: str, spec: ParseSpec) -> Parsed:
+    header: list[str] = chunk.extra["header"]
+    rows: list[dict] = []
+    rejects: list[dict] = []
+    for line, values in chunk.data:
+        if isinstance(values, tuple) and values and values[0] == "error":
+            rejects.append(_reject(src, "line", line, values[1]))
+            continue
+        raw = ",".join(values)
+        if any(_has_surrogate(v) for v in values):
+            rejects.append(_reject(src, "line", line, "invalid UTF-8", raw.encode("utf-8", "surrogateescape")))
+            continue
+        if len(values) != len(header):
+            rejects.append(_reject(src, "line", line, f"row has {len(values)} fields, header has {len(header)}", raw))
+            continue
+        obj = dict(zip(header, values))
+        if spec.text_field not in obj:
+            rejects.append(_reject(src, "line", line, f"missing text field {spec.text_field!r}", raw))
+            continue
+        why = check_text(obj[spec.text_field], spec)
+        if why:
+            rejects.append(_reject(src, "line", line, why, raw))
+            continue
+        ident = obj.get(spec.id_field) or None
+        row = {"id": ident or _make_id(src, "line", line)}
+        row.update((k, v) for k, v in obj.items() if k != "id")
+        rows.append(row)
+    table, coerced = rows_to_table(rows)
+    return Parsed(table, rejects, records=len(chunk.data), coerced_fields=coerced)
+
+
+def _has_surrogate(s: str) -> bool:
+    try:
+        s.encode("utf-8")
+        return False
+    except UnicodeEncodeError:
+        return True

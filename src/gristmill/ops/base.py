@@ -1,0 +1,136 @@
+"""The operator contract: what every step of a recipe declares and does.
+
+An operator is a small class. It declares, for people and for the planning agent alike, what it does
+(``description``), its typed parameters (``Params``, a pydantic model with defaults and ranges), the
+columns it reads and writes, the signals it measures, the languages it covers, its cost class and version.
+
+Two kinds of work:
+
+* **Per-document operators** (``apply``) see one :class:`~gristmill.batch.Batch` at a time. They may rewrite
+  the text and return *signals* (numbers per document). A filter is an operator with default keep *rules*:
+  expressions over signals such as ``length.words >= 5``. Measuring and deciding are separate, so a
+  threshold can change without recomputing the signal.
+* **Global operators** (``is_global = True``, e.g. dedup) compute a compact ``signature`` per document while
+  the data streams, then ``decide`` which rows to keep after seeing every signature.
+"""
+
+from __future__ import annotations
+
+from abc import ABC
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, ClassVar, Literal
+
+import numpy as np
+import pyarrow as pa
+from pydantic import BaseModel, ConfigDict
+
+from gristmill.batch import Batch
+
+Cost = Literal["cheap", "moderate", "expensive", "model"]
+Family = Literal["clean", "quality", "lang", "pii", "safety", "dedup", "sft", "tokenize", "select", "misc"]
+
+
+class OpParams(BaseModel):
+    """Base for operator parameters: unknown keys are errors, values are validated on assignment."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, frozen=True)
+
+
+@dataclass(frozen=True)
+class Signal:
+    """A measured value an operator writes as column ``<step>.<name>``."""
+
+    name: str
+    dtype: Literal["float", "int", "bool", "str"]
+    description: str
+
+
+class Operator(ABC):
+    """Base class of every operator. Subclasses set the class attributes and override ``apply``."""
+
+    name: ClassVar[str]
+    family: ClassVar[Family]
+    description: ClassVar[str]
+    Params: ClassVar[type[OpParams]] = OpParams
+    reads: ClassVar[tuple[str, ...]] = ("text",)
+    writes: ClassVar[tuple[str, ...]] = ()
+    signals: ClassVar[tuple[Signal, ...]] = ()
+    languages: ClassVar[tuple[str, ...]] = ("*",)
+    cost: ClassVar[Cost] = "cheap"
+    version: ClassVar[str] = "1"
+    is_global: ClassVar[bool] = False
+    references: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, params: OpParams | None = None, step: str | None = None) -> None:
+        self.params = params if params is not None else self.Params()
+        self.step = step or self.name
+
+    # -- naming -------------------------------------------------------------------------------------------
+    def signal_column(self, signal: str) -> str:
+        """The column a signal lives in: ``<step name>.<signal>``."""
+        return f"{self.step}.{signal}"
+
+    # -- decisions ----------------------------------------------------------------------------------------
+    def rules(self) -> dict[str, str]:
+        """Default keep rules, name -> expression over signal columns. Empty for pure transforms."""
+        return {}
+
+    # -- work ---------------------------------------------------------------------------------------------
+    def apply(self, batch: Batch) -> dict[str, Any] | None:
+        """Transform ``batch`` in place and/or return signals as ``{signal name: values}``."""
+        raise NotImplementedError(f"{self.name} does not implement apply()")
+
+    def setup(self) -> None:  # noqa: B027 - optional hook
+        """Load assets once per worker process before the first batch (models, word lists)."""
+
+    # -- catalogue ----------------------------------------------------------------------------------------
+    @classmethod
+    def describe(cls) -> dict[str, Any]:
+        """Machine-readable description for ``gristmill ops show --json`` and for the planner."""
+        schema = cls.Params.model_json_schema()
+        return {
+            "name": cls.name,
+            "family": cls.family,
+            "description": " ".join(cls.description.split()),
+            "params": schema.get("properties", {}),
+            "required": schema.get("required", []),
+            "reads": list(cls.reads),
+            "writes": list(cls.writes),
+            "signals": [{"name": s.name, "dtype": s.dtype, "description": s.description} for s in cls.signals],
+            "languages": list(cls.languages),
+            "cost": cls.cost,
+            "version": cls.version,
+            "global": cls.is_global,
+            "references": list(cls.references),
+        }
+
+
+class SignatureSource:
+    """Re-iterable access to the signatures a global operator computed, in input order, chunk by chunk."""
+
+    def __init__(self, chunk_ids: list[int], loader: Any) -> None:
+        self.chunk_ids = chunk_ids
+        self._loader = loader
+
+    def __iter__(self) -> Iterator[tuple[int, pa.Array]]:
+        for cid in self.chunk_ids:
+            yield cid, self._loader(cid)
+
+
+class GlobalOperator(Operator):
+    """An operator that must see the whole dataset before deciding (dedup).
+
+    The engine calls ``signature`` on every batch while streaming (in parallel, compact output: hashes, not
+    text), then ``decide`` once with all signatures in input order. Decisions are a keep mask per chunk; a
+    dropped row is attributed to the rule ``drop_rule``.
+    """
+
+    is_global = True
+    drop_rule: ClassVar[str] = "duplicate"
+
+    def signature(self, batch: Batch) -> pa.Array:
+        raise NotImplementedError
+
+    def decide(self, signatures: SignatureSource) -> dict[int, np.ndarray]:
+        raise NotImplementedError
