@@ -119,11 +119,18 @@ class SignatureSource:
 
 
 class GlobalOperator(Operator):
-    """An operator that must see the whole dataset before deciding (dedup).
+    """An operator that must see the whole dataset before deciding (dedup, boilerplate lines).
 
-    The engine calls ``signature`` on every batch while streaming (in parallel, compact output: hashes, not
-    text), then ``decide`` once with all signatures in input order. Decisions are a keep mask per chunk; a
-    dropped row is attributed to the rule ``drop_rule``.
+    Three calls, each in its own phase:
+
+    1. ``signature(batch)`` runs in the workers while the data streams (in parallel) and returns one compact
+       value per row (hashes, not text); the engine stores it beside the chunk.
+    2. ``decide(signatures)`` runs once, in one process, over every signature in input order, and returns a
+       picklable decision. The default convention is ``{chunk id: keep mask}``.
+    3. ``apply_decision(batch, chunk_id, decision)`` runs in the workers on each chunk again: it returns a
+       keep mask (or None to keep all) and may rewrite the text (e.g. remove boilerplate lines).
+
+    Rows dropped by a decision are attributed to the rule ``drop_rule``.
     """
 
     is_global = True
@@ -132,5 +139,8 @@ class GlobalOperator(Operator):
     def signature(self, batch: Batch) -> pa.Array:
         raise NotImplementedError
 
-    def decide(self, signatures: SignatureSource) -> dict[int, np.ndarray]:
+    def decide(self, signatures: SignatureSource) -> Any:
         raise NotImplementedError
+
+    def apply_decision(self, batch: Batch, chunk_id: int, decision: Any) -> np.ndarray | None:
+        return decision.get(chunk_id)
