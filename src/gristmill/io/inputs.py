@@ -110,9 +110,7 @@ def resolve_inputs(paths: str | list[str], fmt: str = "auto", base_dir: str | No
             )
     files = sorted(found.values(), key=lambda f: (f.relpath, f.path))
     if not files:
-        raise UsageError(
-            f"no readable input files under {specs!r} (.jsonl, .parquet, .csv, .tsv, optionally .gz/.zst)"
-        )
+        raise UsageError(f"no readable input files under {specs!r} (.jsonl, .parquet, .csv, .tsv, optionally .gz/.zst)")
     return files
 
 

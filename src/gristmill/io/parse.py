@@ -59,14 +59,7 @@ def _preview(raw: bytes | str | Any) -> tuple[str, int]:
 
 def _reject(source: str, unit: str, location: int | None, reason: str, raw: Any = b"") -> dict:
     preview, size = _preview(raw)
-    return {
-        "source": source,
-        "unit": unit,
-        "location": location,
-        "reason": reason,
-        "raw": preview,
-        "raw_bytes": size,
-    }
+    return {"source": source, "unit": unit, "location": location, "reason": reason, "raw": preview, "raw_bytes": size}
 
 
 def _mib(n: int) -> str:
@@ -94,9 +87,7 @@ def check_text(value: Any, spec: ParseSpec) -> str | None:
 def parse_chunk(chunk: RawChunk, file: InputFile, spec: ParseSpec) -> Parsed:
     src = file.relpath
     if chunk.kind == "error":
-        return Parsed(
-            None, [_reject(src, "file", chunk.first or None, chunk.error or "unreadable")], records=1
-        )
+        return Parsed(None, [_reject(src, "file", chunk.first or None, chunk.error or "unreadable")], records=1)
     if chunk.kind == "lines":
         out = _parse_lines(chunk, src, spec)
     elif chunk.kind == "arrow":
@@ -132,13 +123,7 @@ def _parse_lines(chunk: RawChunk, src: str, spec: ParseSpec) -> Parsed:
             continue
         if len(raw) > spec.max_doc_bytes:
             rejects.append(
-                _reject(
-                    src,
-                    "line",
-                    lineno,
-                    f"line is {_mib(len(raw))}, over max_doc_bytes={_mib(spec.max_doc_bytes)}",
-                    raw,
-                )
+                _reject(src, "line", lineno, f"line is {_mib(len(raw))}, over max_doc_bytes={_mib(spec.max_doc_bytes)}", raw)
             )
             continue
         try:
@@ -152,9 +137,7 @@ def _parse_lines(chunk: RawChunk, src: str, spec: ParseSpec) -> Parsed:
             rejects.append(_reject(src, "line", lineno, reason, raw))
             continue
         if not isinstance(obj, dict):
-            rejects.append(
-                _reject(src, "line", lineno, f"line is a JSON {type(obj).__name__}, expected an object", raw)
-            )
+            rejects.append(_reject(src, "line", lineno, f"line is a JSON {type(obj).__name__}, expected an object", raw))
             continue
         if tf not in obj:
             rejects.append(_reject(src, "line", lineno, f"missing text field {tf!r}", raw))
@@ -196,10 +179,7 @@ def rows_to_table(rows: list[dict]) -> tuple[pa.Table | None, list[str]]:
         except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, OverflowError):
             coerced.append(name)
             arrays.append(
-                pa.array(
-                    [None if v is None else orjson.dumps(v, default=str).decode() for v in values],
-                    pa.string(),
-                )
+                pa.array([None if v is None else orjson.dumps(v, default=str).decode() for v in values], pa.string())
             )
     return pa.table(arrays, names=list(names)), coerced
 
@@ -211,38 +191,23 @@ def _parse_arrow(chunk: RawChunk, src: str, spec: ParseSpec) -> Parsed:
     tf, idf = spec.text_field, spec.id_field
     if tf not in table.column_names:
         reason = f"missing text field {tf!r} (this file's columns: {', '.join(table.column_names)})"
-        rejects = [
-            _reject(src, "row", int(loc), reason, row)
-            for loc, row in zip(locs, table.slice(0, n).to_pylist())
-        ]
+        rejects = [_reject(src, "row", int(loc), reason, row) for loc, row in zip(locs, table.slice(0, n).to_pylist())]
         return Parsed(None, rejects, records=n)
     col = table.column(tf)
     if not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)):
         rows = table.to_pylist()
         reason = f"text field {tf!r} is {col.type} in this file (expected a string)"
-        return Parsed(
-            None, [_reject(src, "row", int(loc), reason, r) for loc, r in zip(locs, rows)], records=n
-        )
+        return Parsed(None, [_reject(src, "row", int(loc), reason, r) for loc, r in zip(locs, rows)], records=n)
     col = col.cast(pa.string()) if pa.types.is_large_string(col.type) else col
     null = pc.is_null(col).to_numpy(zero_copy_only=False)
     empty = pc.fill_null(pc.equal(pc.utf8_trim_whitespace(col), ""), False).to_numpy(zero_copy_only=False)
-    big = pc.fill_null(pc.greater(pc.binary_length(col), spec.max_doc_bytes), False).to_numpy(
-        zero_copy_only=False
-    )
+    big = pc.fill_null(pc.greater(pc.binary_length(col), spec.max_doc_bytes), False).to_numpy(zero_copy_only=False)
     bad = null | empty | big
     rejects: list[dict] = []
     if bad.any():
         for i in np.flatnonzero(bad):
             value = col[int(i)].as_py()
-            rejects.append(
-                _reject(
-                    src,
-                    "row",
-                    int(locs[i]),
-                    check_text(value, spec) or "invalid text",
-                    table.slice(int(i), 1).to_pylist()[0],
-                )
-            )
+            rejects.append(_reject(src, "row", int(locs[i]), check_text(value, spec) or "invalid text", table.slice(int(i), 1).to_pylist()[0]))
         table = table.filter(pa.array(~bad))
         locs = locs[~bad]
         col = col.filter(pa.array(~bad))
@@ -268,14 +233,10 @@ def _parse_csv_rows(chunk: RawChunk, src: str, spec: ParseSpec) -> Parsed:
             continue
         raw = ",".join(values)
         if any(_has_surrogate(v) for v in values):
-            rejects.append(
-                _reject(src, "line", line, "invalid UTF-8", raw.encode("utf-8", "surrogateescape"))
-            )
+            rejects.append(_reject(src, "line", line, "invalid UTF-8", raw.encode("utf-8", "surrogateescape")))
             continue
         if len(values) != len(header):
-            rejects.append(
-                _reject(src, "line", line, f"row has {len(values)} fields, header has {len(header)}", raw)
-            )
+            rejects.append(_reject(src, "line", line, f"row has {len(values)} fields, header has {len(header)}", raw))
             continue
         obj = dict(zip(header, values))
         if spec.text_field not in obj:

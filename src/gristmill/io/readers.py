@@ -67,9 +67,7 @@ def _mismatch(file: InputFile) -> str | None:
     name = file.relpath
     if file.format == "parquet":
         if seen != "parquet":
-            return (
-                f"{name} is named as Parquet but is not a Parquet file (content looks like {seen or 'text'})"
-            )
+            return f"{name} is named as Parquet but is not a Parquet file (content looks like {seen or 'text'})"
         return None
     if file.compression and seen != file.compression:
         return f"{name} is named as {file.compression} but its content is {seen or 'not compressed'}"
@@ -128,9 +126,7 @@ def _line_chunks(file_index: int, file: InputFile, chunk_rows: int, chunk_bytes:
             buf += block
             total += len(block)
             # emit every complete chunk the buffer holds
-            ends = (
-                np.flatnonzero(np.frombuffer(bytes(buf), dtype=np.uint8) == 10) if buf else np.empty(0, int)
-            )
+            ends = np.flatnonzero(np.frombuffer(bytes(buf), dtype=np.uint8) == 10) if buf else np.empty(0, int)
             start = 0
             k = 0  # index into ends of the first line end after start
             while k < len(ends):
@@ -141,9 +137,7 @@ def _line_chunks(file_index: int, file: InputFile, chunk_rows: int, chunk_bytes:
                     break
                 cut = int(ends[cut_idx]) + 1
                 n_lines = cut_idx - k + 1
-                yield RawChunk(
-                    file_index, "lines", first=line, data=bytes(buf[start:cut]), nbytes=cut - start
-                )
+                yield RawChunk(file_index, "lines", first=line, data=bytes(buf[start:cut]), nbytes=cut - start)
                 line += n_lines
                 start = cut
                 k = cut_idx + 1
@@ -188,9 +182,7 @@ def _parquet_chunks(file_index: int, file: InputFile, chunk_rows: int) -> Iterat
             yield RawChunk(file_index, "arrow", first=row, data=table, nbytes=table.nbytes)
             row += table.num_rows
     except (pa.ArrowException, OSError) as exc:
-        yield RawChunk(
-            file_index, "error", first=row, error=f"unreadable Parquet data from row {row} on: {exc}"
-        )
+        yield RawChunk(file_index, "error", first=row, error=f"unreadable Parquet data from row {row} on: {exc}")
 
 
 def _csv_chunks(file_index: int, file: InputFile, chunk_rows: int, delimiter: str) -> Iterator[RawChunk]:
@@ -218,11 +210,7 @@ def _csv_chunks(file_index: int, file: InputFile, chunk_rows: int, delimiter: st
                 continue
             except _STREAM_ERRORS as exc:
                 yield RawChunk(
-                    file_index,
-                    "rows",
-                    first=first,
-                    data=rows,
-                    extra={"header": header},
+                    file_index, "rows", first=first, data=rows, extra={"header": header},
                     tail_error=f"{file.compression or 'file'} stream is truncated or corrupt: {exc}",
                     tail_location=reader.line_num + 1,
                 )

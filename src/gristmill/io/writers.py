@@ -34,9 +34,7 @@ def atomic_write(path: str | Path, write: Callable[[BinaryIO], None]) -> None:
 
 
 def write_json(path: str | Path, obj: Any) -> None:
-    atomic_write(
-        path, lambda f: f.write(json.dumps(obj, indent=2, sort_keys=False, default=str).encode() + b"\n")
-    )
+    atomic_write(path, lambda f: f.write(json.dumps(obj, indent=2, sort_keys=False, default=str).encode() + b"\n"))
 
 
 def write_parquet(path: str | Path, table: pa.Table, compression: str = "zstd") -> None:
@@ -45,9 +43,7 @@ def write_parquet(path: str | Path, table: pa.Table, compression: str = "zstd") 
 
 def write_jsonl(path: str | Path, rows: list[dict] | pa.Table, gzip_level: int | None = None) -> None:
     records = rows.to_pylist() if isinstance(rows, pa.Table) else rows
-    payload = b"".join(
-        orjson.dumps(r, default=str, option=orjson.OPT_SERIALIZE_NUMPY) + b"\n" for r in records
-    )
+    payload = b"".join(orjson.dumps(r, default=str, option=orjson.OPT_SERIALIZE_NUMPY) + b"\n" for r in records)
     if gzip_level is not None:
         import gzip
 

@@ -97,9 +97,7 @@ class Operator(ABC):
             "required": schema.get("required", []),
             "reads": list(cls.reads),
             "writes": list(cls.writes),
-            "signals": [
-                {"name": s.name, "dtype": s.dtype, "description": s.description} for s in cls.signals
-            ],
+            "signals": [{"name": s.name, "dtype": s.dtype, "description": s.description} for s in cls.signals],
             "languages": list(cls.languages),
             "cost": cls.cost,
             "version": cls.version,

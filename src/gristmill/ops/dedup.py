@@ -63,22 +63,16 @@ class ExactDedup(GlobalOperator):
     def signature(self, batch: Batch) -> pa.Array:
         p = self.params
         digests = b"".join(
-            xxhash.xxh3_128_digest(
-                dedup_key(t, p.lowercase, p.collapse_whitespace, p.strip_punctuation).encode()
-            )
+            xxhash.xxh3_128_digest(dedup_key(t, p.lowercase, p.collapse_whitespace, p.strip_punctuation).encode())
             for t in batch.texts()
         )
-        return pa.FixedSizeBinaryArray.from_buffers(
-            pa.binary(16), batch.num_rows, [None, pa.py_buffer(digests)]
-        )
+        return pa.FixedSizeBinaryArray.from_buffers(pa.binary(16), batch.num_rows, [None, pa.py_buffer(digests)])
 
     def decide(self, signatures: SignatureSource) -> dict[int, np.ndarray]:
         ids, parts = [], []
         for cid, arr in signatures:
             ids.append((cid, len(arr)))
-            parts.append(
-                np.frombuffer(arr.buffers()[1], dtype=np.uint64, count=2 * len(arr), offset=arr.offset * 16)
-            )
+            parts.append(np.frombuffer(arr.buffers()[1], dtype=np.uint64, count=2 * len(arr), offset=arr.offset * 16))
         if not parts:
             return {}
         keys = np.concatenate(parts).reshape(-1, 2)

@@ -12,12 +12,8 @@ from gristmill.ops.registry import register
 
 class LengthParams(OpParams):
     min_chars: int = Field(1, ge=0, le=100_000_000, description="drop documents with fewer characters")
-    max_chars: int | None = Field(
-        None, ge=1, description="drop documents with more characters (None: no limit)"
-    )
-    min_words: int = Field(
-        0, ge=0, le=10_000_000, description="drop documents with fewer whitespace-separated words"
-    )
+    max_chars: int | None = Field(None, ge=1, description="drop documents with more characters (None: no limit)")
+    min_words: int = Field(0, ge=0, le=10_000_000, description="drop documents with fewer whitespace-separated words")
     max_words: int | None = Field(None, ge=1, description="drop documents with more words (None: no limit)")
 
 
