@@ -7,7 +7,7 @@ from pydantic import ValidationError
 
 from gristmill.ops.lang import LangID, LangIDParams
 
-from ._helpers import batch_of, eval_rules
+from ._dedup_helpers import batch_of, eval_rules
 
 pytest.importorskip("pycld2", reason="needs the lang extra")
 

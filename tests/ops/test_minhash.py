@@ -19,7 +19,7 @@ from gristmill.ops.minhash import (
 from gristmill.ops.registry import get_op
 from gristmill.ops.shingles import Normalization, shingle_hashes
 
-from ._helpers import batch_of, run_global
+from ._dedup_helpers import batch_of, run_global
 
 VOCAB = ["".join(t) for t in itertools.islice(itertools.product(string.ascii_lowercase, repeat=4), 30000)]
 

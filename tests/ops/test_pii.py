@@ -6,7 +6,7 @@ import pytest
 
 from gristmill.ops.pii import PIIParams, PIIRedact, find_pii, iban_valid, luhn_valid
 
-from ._helpers import batch_of, eval_rules
+from ._dedup_helpers import batch_of, eval_rules
 
 AWS_KEY = "AKIAIOSFODNN7EXAMPLE"
 GITHUB = "ghp_" + "a1B2c3D4e5" * 3 + "a1B2c3"
