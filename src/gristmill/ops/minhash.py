@@ -29,6 +29,7 @@ from gristmill.ops.shingles import Normalization, mix64, shingle_hashes
 MERSENNE_61 = np.uint64((1 << 61) - 1)
 _MASK32 = np.uint64(0xFFFFFFFF)
 _EMPTY = np.uint32(0xFFFFFFFF)
+_BITS_DTYPE = {8: np.uint8, 16: np.uint16, 32: np.uint32}
 
 
 # -- choosing bands x rows ---------------------------------------------------------------------------------
@@ -161,15 +162,24 @@ class MinHashParams(OpParams):
         "word", description="shingle unit: word n-grams or character n-grams"
     )
     n: int = Field(5, ge=1, le=64, description="shingle length in units (datatrove/FineWeb: 5 words)")
-    num_perm: int = Field(128, ge=8, le=1024, description="number of MinHash functions")
+    num_perm: int = Field(
+        256, ge=8, le=1024, description="number of MinHash functions (more: less estimate noise)"
+    )
     bands: int | None = Field(None, ge=1, le=1024, description="LSH bands (None: derived from threshold)")
     rows: int | None = Field(None, ge=1, le=1024, description="MinHash values per band (None: derived)")
-    false_positive_weight: float = Field(0.5, ge=0.0, le=1.0, description="weight of the false-positive area")
-    false_negative_weight: float = Field(0.5, ge=0.0, le=1.0, description="weight of the false-negative area")
+    false_positive_weight: float = Field(
+        0.1, ge=0.0, le=1.0, description="weight of the false-positive area (low: verification removes them)"
+    )
+    false_negative_weight: float = Field(0.9, ge=0.0, le=1.0, description="weight of the false-negative area")
     verify: bool = Field(
-        False,
-        description="also ship the full MinHash signature (4 bytes x num_perm per document) and join a "
+        True,
+        description="also ship the MinHash signature (verify_bits/8 bytes x num_perm per document) and join a "
         "candidate pair only when its estimated Jaccard reaches the threshold: fewer false positives",
+    )
+    verify_bits: Literal[8, 16, 32] = Field(
+        8,
+        description="bits kept of each MinHash value for verification (b-bit MinHash, Li & Konig 2010); the "
+        "estimate is corrected for chance collisions of the low bits",
     )
     keep: Literal["first", "longest", "score"] = Field(
         "first", description="which document of a cluster survives: first in input order, longest, best score"
@@ -273,9 +283,10 @@ class MinHashDedup(GlobalOperator):
         ]
         names = ["bands", "key"]
         if self.params.verify:  # type: ignore[attr-defined]
-            width = 4 * self._hasher.num_perm
+            low = sig.astype(_BITS_DTYPE[self.params.verify_bits])  # type: ignore[attr-defined]  # low bits
+            width = low.dtype.itemsize * self._hasher.num_perm
             fields.append(
-                pa.FixedSizeBinaryArray.from_buffers(pa.binary(width), n, [None, pa.py_buffer(sig.tobytes())])
+                pa.FixedSizeBinaryArray.from_buffers(pa.binary(width), n, [None, pa.py_buffer(low.tobytes())])
             )
             names.append("minhash")
         return pa.StructArray.from_arrays(fields, names=names)
@@ -291,7 +302,9 @@ class MinHashDedup(GlobalOperator):
             bands_l.append(_fixed_binary_to_numpy(b, np.uint64, self.bands))
             keys_l.append(arr.field("key").to_numpy(zero_copy_only=False))
             if p.verify:
-                sig_l.append(_fixed_binary_to_numpy(arr.field("minhash"), np.uint32, p.num_perm))
+                sig_l.append(
+                    _fixed_binary_to_numpy(arr.field("minhash"), _BITS_DTYPE[p.verify_bits], p.num_perm)
+                )
         if not chunks:
             return ClusterDecision()
         bands = np.concatenate(bands_l)
@@ -310,7 +323,8 @@ class MinHashDedup(GlobalOperator):
             dup = ~start
             u, v = rs[dup], leader[dup]
             if sig is not None and u.size:
-                sim = (sig[u] == sig[v]).mean(axis=1)
+                chance = 2.0**-p.verify_bits  # equal low bits by accident
+                sim = ((sig[u] == sig[v]).mean(axis=1) - chance) / (1.0 - chance)
                 ok = sim >= p.threshold
                 u, v = u[ok], v[ok]
             us.append(u)
