@@ -299,11 +299,11 @@ class MinHashDedup(GlobalOperator):
             chunks.append((cid, len(arr)))
             b = arr.field("bands")
             valid_l.append(b.is_valid().to_numpy(zero_copy_only=False))
-            bands_l.append(_fixed_binary_to_numpy(b, np.uint64, self.bands))
+            bands_l.append(fixed_binary_to_numpy(b, np.uint64, self.bands))
             keys_l.append(arr.field("key").to_numpy(zero_copy_only=False))
             if p.verify:
                 sig_l.append(
-                    _fixed_binary_to_numpy(arr.field("minhash"), _BITS_DTYPE[p.verify_bits], p.num_perm)
+                    fixed_binary_to_numpy(arr.field("minhash"), _BITS_DTYPE[p.verify_bits], p.num_perm)
                 )
         if not chunks:
             return ClusterDecision()
@@ -359,7 +359,7 @@ class MinHashDedup(GlobalOperator):
         return decision.keep.get(chunk_id)
 
 
-def _fixed_binary_to_numpy(arr: pa.Array, dtype: type, width: int) -> np.ndarray:
+def fixed_binary_to_numpy(arr: pa.Array, dtype: type, width: int) -> np.ndarray:
     """View a FixedSizeBinary Arrow array as a (rows, width) numpy matrix (null rows: zeros)."""
     itemsize = np.dtype(dtype).itemsize
     buf = arr.buffers()[1]
