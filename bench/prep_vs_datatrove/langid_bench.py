@@ -62,7 +62,9 @@ def main() -> None:
     slow = texts[: args.slow_docs]
     for backend in ("langid", "lingua"):
         try:
-            rows.append((f"gristmill lang_id ({backend})", len(slow), time_op(LangIDParams(backend=backend), slow)))
+            rows.append(
+                (f"gristmill lang_id ({backend})", len(slow), time_op(LangIDParams(backend=backend), slow))
+            )
         except Exception as e:  # missing extra: report, do not fail the whole table
             print(f"{backend}: skipped ({e})")
     print(f"{len(texts)} documents, {mb:.1f} MB; one core")

@@ -64,11 +64,13 @@ def test_normalisation_of_case_space_and_digits() -> None:
     assert b2.texts() == docs
 
 
-def test_short_lines_are_never_boilerplate() -> None:
-    docs = [f"def {t}():\n    return {t}\n}}\nabcd\nabcde" for t in TOPICS[:4]]
+def test_lines_under_min_words_are_never_boilerplate() -> None:
+    docs = [
+        f"def {t}():\n    return {t}\n}}\nSee also\nread the manual page\nread manual" for t in TOPICS[:4]
+    ]
     b = batch_of(docs)
-    run_global(LinesDedup(LinesDedupParams(min_docs=3, min_chars=5)), [b])
-    assert b.texts() == [f"def {t}():\n    return {t}\n}}\nabcd" for t in TOPICS[:4]]
+    run_global(LinesDedup(LinesDedupParams(min_docs=3, min_words=3)), [b])
+    assert b.texts() == [f"def {t}():\n    return {t}\n}}\nSee also\nread manual" for t in TOPICS[:4]]
 
 
 def test_documents_left_empty_are_dropped_across_chunks() -> None:

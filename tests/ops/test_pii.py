@@ -35,6 +35,9 @@ def kinds(text: str) -> list[tuple[str, str]]:
         ("pay to DE89 3704 0044 0532 0130 00 please", [("iban", "DE89 3704 0044 0532 0130 00")]),
         ("pay to GB82WEST12345698765432", [("iban", "GB82WEST12345698765432")]),
         ("ssn 123-45-6789", [("us_ssn", "123-45-6789")]),
+        ("SSN: 987-65-4325", [("us_ssn", "987-65-4325")]),  # 9xx area: ITIN range, still sensitive
+        ("Phone: (+1) 555-0124 ext. 57", [("phone", "(+1) 555-0124 ext. 57")]),
+        ("ssh admin@203.0.113.104", [("ip", "203.0.113.104")]),
         (f"key={AWS_KEY}", [("secret", AWS_KEY)]),
         (f"token {GITHUB} end", [("secret", GITHUB)]),
         ("openai sk-proj-" + "Ab12" * 8, [("secret", "sk-proj-" + "Ab12" * 8)]),

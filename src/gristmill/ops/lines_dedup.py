@@ -36,8 +36,12 @@ class LinesDedupParams(OpParams):
         le=10_000_000,
         description="a unit is boilerplate when at least this many documents contain it",
     )
-    min_chars: int = Field(
-        5, ge=1, le=10_000, description="units shorter than this (after normalisation) are never removed"
+    min_words: int = Field(
+        3,
+        ge=1,
+        le=1000,
+        description="units with fewer whitespace-separated words are never removed (headings such as "
+        "'See also' or 'Act I', code such as 'import (' or '}')",
     )
     lowercase: bool = Field(True, description="compare lines case-insensitively")
     normalize_digits: bool = Field(
@@ -84,7 +88,7 @@ class LinesDedup(GlobalOperator):
         out = np.zeros(len(units), np.uint64)
         for i, u in enumerate(units):
             key = _WS.sub(" ", u).strip()
-            if len(key) < p.min_chars:
+            if key.count(" ") + 1 < p.min_words or not key:
                 continue
             if p.lowercase:
                 key = key.lower()

@@ -94,7 +94,7 @@ def iban_valid(candidate: str) -> bool:
     return int(number) % 97 == 1
 
 
-_VERSION_CONTEXT = re.compile(r"(?:\bv|\bver\.?|version|release|==|>=|<=|~=|\bpython|\bnode|@)\s*$", re.I)
+_VERSION_CONTEXT = re.compile(r"(?:\bv|\bver\.?|version|release|==|>=|<=|~=|\bpython|\bnode)\s*$", re.I)
 
 
 def ip_valid(candidate: str, text: str, start: int) -> bool:
@@ -118,7 +118,7 @@ _DATE_LIKE = re.compile(r"^\+?\d{4}[-./ ]\d{1,2}[-./ ]\d{1,2}$|^\d{1,2}[-./ ]\d{
 
 def phone_valid(candidate: str) -> bool:
     """E.164 allows at most 15 digits; fewer than 8 is a fragment. Dates such as 2023-01-15 are not phones."""
-    digits = sum(ch.isdigit() for ch in candidate)
+    digits = sum(ch.isdigit() for ch in re.split(r"(?i),? ?(?:ext\.?|x) ?(?=\d)", candidate)[0])
     if not 8 <= digits <= 15:
         return False
     return not _DATE_LIKE.match(candidate.strip())
@@ -173,7 +173,8 @@ DETECTORS: tuple[Detector, ...] = (
     ),
     Detector(
         "us_ssn",
-        re.compile(r"(?<![\d-])(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}(?![\d-])"),
+        # area 000 and 666, group 00 and serial 0000 are never issued; 9xx (ITINs) are just as sensitive
+        re.compile(r"(?<![\d-])(?!000|666)\d{3}-(?!00)\d{2}-(?!0000)\d{4}(?![\d-])"),
         hint="-",
     ),
     Detector(
@@ -187,7 +188,8 @@ DETECTORS: tuple[Detector, ...] = (
     Detector(
         "phone",
         re.compile(
-            r"(?<![\w+])(?<!\d )(?<!\d-)(?<!\d\.)(?:\+|00)[1-9]\d{0,2}[ .-]?(?:\(\d{1,4}\)[ .-]?)?\d{1,5}(?:[ .-]?\d{1,5}){1,5}(?![\w-])"
+            r"(?<![\w+(])(?<!\d )(?<!\d-)(?<!\d\.)(?:\+|00|\(\+)[1-9]\d{0,2}\)?[ .-]?(?:\(\d{1,4}\)[ .-]?)?\d{1,5}(?:[ .-]?\d{1,5}){1,5}"
+            r"(?:,? ?(?:ext\.?|x) ?\d{1,5})?(?![\w-])"
             r"|(?<![\w(])\(\d{3}\)[ .-]?\d{3}[ .-]\d{4}(?![\w-])"  # (555) 123-4567
             r"|(?<![\w.-])\d{3}[.-]\d{3}[.-]\d{4}(?![\w-]|\.\d)"  # 555-123-4567
         ),
