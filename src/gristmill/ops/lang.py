@@ -5,7 +5,7 @@ Three backends behind one operator, all offline (their models ship inside their 
 * ``cld2`` (pycld2, Google's Compact Language Detector 2): the fast default, ~80 languages, C++; it
   reports the share of the text's bytes in each of up to three languages, which gives mixed-language
   detection for free. It has no probability: ``score`` is the top language's share, halved when CLD2 flags
-  its result as unreliable (short or ambiguous text).
+  its result as unreliable (short or ambiguous text); the other languages report their plain share.
 * ``lingua`` (lingua-language-detector): the accurate option, 75 languages, best on short texts; ``score``
   is its confidence value, shares come from its multi-language segmentation.
 * ``langid`` (langid.py, Lui & Baldwin 2012): 97 languages, normalised probabilities; shares come from
@@ -60,12 +60,14 @@ class _Cld2:
                 reliable, _, details = self._detect(_CONTROL.sub(" ", text))
             except (self._error, UnicodeError):
                 return []
-        scale = 0.01 if reliable else 0.005
-        out: Shares = []
+        shares: dict[str, float] = {}  # zh and zh-Hant both count as zh
         for _name, code, percent, _score in details:
-            if code == "un" or percent <= 0:
-                continue
-            out.append((code.split("-")[0].lower(), percent * scale))
+            if code != "un" and percent > 0:
+                base = code.split("-")[0].lower()
+                shares[base] = shares.get(base, 0.0) + percent / 100
+        out: Shares = sorted(shares.items(), key=lambda kv: -kv[1])
+        if out and not reliable:  # the top language's score carries CLD2's doubt; shares stay shares
+            out[0] = (out[0][0], out[0][1] / 2)
         return out
 
 
