@@ -38,6 +38,7 @@ def load(path: Path, n: int) -> list[str]:
 def time_op(params: LangIDParams, texts: list[str], batch: int = 1000) -> float:
     op = LangID(params)
     op.setup()
+    op.apply(Batch(pa.table({"text": texts[:20]})))  # warm-up: lingua loads its language models lazily
     t = time.perf_counter()
     for s in range(0, len(texts), batch):
         op.apply(Batch(pa.table({"text": texts[s : s + batch]})))

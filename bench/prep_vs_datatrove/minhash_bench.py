@@ -118,7 +118,7 @@ def main() -> None:
         return
     bpath = WORK / "mh_big.jsonl"
     n = big_corpus(bpath, args.big_mb)
-    mb = bpath.stat().st_size / 2**20
+    mb = bpath.stat().st_size / 1e6
     gm, dt = gristmill(bpath, "big"), datatrove(bpath, "big")
     print(f"\nbig corpus: {n} docs, {mb:.0f} MB; one worker each (docs/s = docs/s per core)")
     print(f"{'tool':12} {'total s':>8} {'docs/s/core':>12} {'kept':>7} {'peak RSS MB':>12}   stages (s)")

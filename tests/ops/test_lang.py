@@ -82,7 +82,7 @@ def test_bad_language_code_is_rejected() -> None:
 def test_lingua_backend_short_text() -> None:
     pytest.importorskip("lingua", reason="needs lingua-language-detector (lang extra)")
     op = LangID(LangIDParams(backend="lingua", candidates=["en", "de", "fr"], scores_for=["de"]))
-    sig = op.apply(batch_of(["Das ist wirklich gut", EN, EN + " " + DE]))
+    sig = op.apply(batch_of(["Das ist wirklich gut", EN, EN + "\n\n" + DE]))
     assert sig["language"][:2] == ["de", "en"]
     assert sig["score"][0] > 0.5 and sig["score_de"][0] == sig["score"][0]
     assert sig["mixed"][2]

@@ -7,7 +7,7 @@ Three backends behind one operator, all offline (their models ship inside their 
   detection for free. It has no probability: ``score`` is the top language's share, halved when CLD2 flags
   its result as unreliable (short or ambiguous text); the other languages report their plain share.
 * ``lingua`` (lingua-language-detector): the accurate option, 75 languages, best on short texts; ``score``
-  is its confidence value, shares come from its multi-language segmentation.
+  is its confidence value, shares come from classifying each paragraph.
 * ``langid`` (langid.py, Lui & Baldwin 2012): 97 languages, normalised probabilities; shares come from
   classifying each paragraph.
 
@@ -71,8 +71,23 @@ class _Cld2:
         return out
 
 
+def _with_paragraph_shares(top: tuple[str, float], text: str, classify: Any) -> Shares:
+    """``top`` followed by the other languages' shares of the text, from classifying each paragraph."""
+    paragraphs = [p for p in _PARAGRAPH.split(text) if p.strip()]
+    if len(paragraphs) < 2:
+        return [top]
+    shares: dict[str, float] = {}
+    total = sum(len(p) for p in paragraphs)
+    for p in paragraphs:
+        code = classify(p)
+        if code:
+            shares[code] = shares.get(code, 0.0) + len(p) / total
+    others = sorted(((c, s) for c, s in shares.items() if c != top[0]), key=lambda kv: -kv[1])
+    return [top] + others
+
+
 class _Lingua:
-    def __init__(self, candidates: Sequence[str], low_accuracy: bool, mixed: bool) -> None:
+    def __init__(self, candidates: Sequence[str], low_accuracy: bool) -> None:
         try:
             from lingua import IsoCode639_1, LanguageDetectorBuilder
         except ImportError:
@@ -90,28 +105,22 @@ class _Lingua:
         if low_accuracy:
             builder = builder.with_low_accuracy_mode()
         self._det = builder.build()
-        self._mixed = mixed
 
     @staticmethod
     def _code(lang: Any) -> str:
         return lang.iso_code_639_1.name.lower()
 
+    def _classify(self, text: str) -> str | None:
+        lang = self._det.detect_language_of(text)
+        return None if lang is None else self._code(lang)
+
     def __call__(self, text: str) -> Shares:
+        # lingua's own multi-language segmentation costs ~13x a detection; paragraphs are ~2x
         values = self._det.compute_language_confidence_values(text)
-        out = [(self._code(v.language), float(v.value)) for v in values if v.value > 0]
-        if not self._mixed or not out:
-            return out
-        parts = self._det.detect_multiple_languages_of(text)
-        if len(parts) < 2:
-            return out
-        shares: dict[str, float] = {}
-        total = sum(p.end_index - p.start_index for p in parts) or 1
-        for p in parts:
-            code = self._code(p.language)
-            shares[code] = shares.get(code, 0.0) + (p.end_index - p.start_index) / total
-        ranked = sorted(shares.items(), key=lambda kv: -kv[1])
-        # top language keeps its confidence; the others report their share of the text
-        return [(out[0][0], out[0][1])] + [(c, s) for c, s in ranked if c != out[0][0]]
+        if not values or values[0].value <= 0:
+            return []
+        top = (self._code(values[0].language), float(values[0].value))
+        return _with_paragraph_shares(top, text, self._classify)
 
 
 class _Langid:
@@ -125,17 +134,8 @@ class _Langid:
             self._ident.set_languages(list(candidates))
 
     def __call__(self, text: str) -> Shares:
-        paragraphs = [p for p in _PARAGRAPH.split(text) if p.strip()]
         lang, prob = self._ident.classify(text)
-        if len(paragraphs) < 2:
-            return [(lang, float(prob))]
-        shares: dict[str, float] = {}
-        total = sum(len(p) for p in paragraphs)
-        for p in paragraphs:
-            code, _ = self._ident.classify(p)
-            shares[code] = shares.get(code, 0.0) + len(p) / total
-        others = sorted(((c, s) for c, s in shares.items() if c != lang), key=lambda kv: -kv[1])
-        return [(lang, float(prob))] + others
+        return _with_paragraph_shares((lang, float(prob)), text, lambda p: self._ident.classify(p)[0])
 
 
 _BACKENDS: dict[tuple[Any, ...], Any] = {}
@@ -230,7 +230,7 @@ class LangID(Operator):
                 if p.backend == "cld2":
                     backend = _Cld2()
                 elif p.backend == "lingua":
-                    backend = _Lingua(p.candidates, p.low_accuracy, mixed=True)
+                    backend = _Lingua(p.candidates, p.low_accuracy)
                 else:
                     backend = _Langid(p.candidates)
                 _BACKENDS[key] = backend
