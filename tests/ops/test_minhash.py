@@ -15,6 +15,7 @@ from gristmill.ops.minhash import (
     candidate_probability,
     connected_components,
     optimal_bands_rows,
+    trapezoid,
 )
 from gristmill.ops.registry import get_op
 from gristmill.ops.shingles import Normalization, shingle_hashes
@@ -65,7 +66,7 @@ def test_bands_rows_minimise_weighted_error(threshold: float) -> None:
 
     def err(bb: int, rr: int) -> float:
         lo, hi = np.linspace(0, threshold, 512), np.linspace(threshold, 1, 512)
-        return 0.5 * np.trapezoid(candidate_probability(lo, bb, rr), lo) + 0.5 * np.trapezoid(
+        return 0.5 * trapezoid(candidate_probability(lo, bb, rr), lo) + 0.5 * trapezoid(
             1 - candidate_probability(hi, bb, rr), hi
         )
 

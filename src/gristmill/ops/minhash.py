@@ -4,9 +4,11 @@ Datasets*, ch. 3; as used for GPT-3, The Pile, RefinedWeb and FineWeb).
 Pipeline: shingles (word or character n-grams of normalised text) -> one 32-bit hash per shingle -> MinHash
 signature with ``num_perm`` universal hash functions ``((a*x + b) mod (2^61 - 1)) mod 2^32``, computed for
 a whole batch as one numpy matrix operation per block of shingles -> ``bands`` band hashes of ``rows``
-values each. Two documents become candidates when any band hash is equal; candidates are joined into
-clusters with a union-find, and one document per cluster is kept (first, longest, or highest score).
-Only the band hashes (8 bytes per band) and one sort key travel to the decide phase, never the text.
+values each. Two documents become candidates when any band hash is equal; with ``verify`` (default) a
+candidate pair is joined only when its MinHash estimate of Jaccard reaches the threshold (b-bit MinHash,
+Li & Konig 2010: one byte per value). Joined pairs form clusters through a union-find, and one document per
+cluster is kept (first, longest, or highest score). Only hashes travel to the decide phase, never text:
+8 bytes per band, one sort key, and num_perm bytes when verifying.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from gristmill.ops.registry import register
 from gristmill.ops.shingles import Normalization, mix64, shingle_hashes
 
 MERSENNE_61 = np.uint64((1 << 61) - 1)
+trapezoid = getattr(np, "trapezoid", None) or np.trapz  # numpy < 2 names it trapz
 _MASK32 = np.uint64(0xFFFFFFFF)
 _EMPTY = np.uint32(0xFFFFFFFF)
 _BITS_DTYPE = {8: np.uint8, 16: np.uint16, 32: np.uint32}
@@ -50,8 +53,8 @@ def optimal_bands_rows(
     best, best_err = (1, 1), np.inf
     for b in range(1, num_perm + 1):
         for r in range(1, num_perm // b + 1):
-            fp = np.trapezoid(candidate_probability(lo, b, r), lo)
-            fn = np.trapezoid(1.0 - candidate_probability(hi, b, r), hi)
+            fp = trapezoid(candidate_probability(lo, b, r), lo)
+            fn = trapezoid(1.0 - candidate_probability(hi, b, r), hi)
             err = fp_weight * fp + fn_weight * fn
             if err < best_err - 1e-12:
                 best, best_err = (b, r), err
