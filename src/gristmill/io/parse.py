@@ -23,6 +23,7 @@ REJECT_SCHEMA = pa.schema(
         ("source", pa.string()),
         ("unit", pa.string()),
         ("location", pa.int64()),
+        ("kind", pa.string()),
         ("reason", pa.string()),
         ("raw", pa.string()),
         ("raw_bytes", pa.int64()),
@@ -57,9 +58,45 @@ def _preview(raw: bytes | str | Any) -> tuple[str, int]:
     return raw[:PREVIEW_CHARS], len(raw.encode("utf-8", errors="replace"))
 
 
-def _reject(source: str, unit: str, location: int | None, reason: str, raw: Any = b"") -> dict:
+def _reject(source: str, unit: str, location: int | None, reason: str, raw: Any = b"", kind: str | None = None) -> dict:
     preview, size = _preview(raw)
-    return {"source": source, "unit": unit, "location": location, "reason": reason, "raw": preview, "raw_bytes": size}
+    return {
+        "source": source,
+        "unit": unit,
+        "location": location,
+        "kind": kind or reject_kind(reason),
+        "reason": reason,
+        "raw": preview,
+        "raw_bytes": size,
+    }
+
+
+_KINDS = (
+    ("malformed JSON", "malformed_json"),
+    ("invalid UTF-8", "invalid_utf8"),
+    ("missing text field", "missing_text"),
+    ("is null", "null_text"),
+    ("(expected a string)", "non_string_text"),
+    ("is empty", "empty_text"),
+    ("over max_doc_bytes", "too_large"),
+    ("truncated or corrupt", "truncated"),
+    ("empty file", "empty_file"),
+    ("named as", "format_mismatch"),
+    ("its content is", "format_mismatch"),
+    ("line is a JSON", "not_an_object"),
+    ("invalid Unicode", "invalid_unicode"),
+    ("fields, header has", "bad_csv_row"),
+    ("malformed CSV", "bad_csv_row"),
+    ("raised", "operator_error"),
+)
+
+
+def reject_kind(reason: str) -> str:
+    """A short, stable category for a reject reason (reasons themselves carry details)."""
+    for needle, kind in _KINDS:
+        if needle in reason:
+            return kind
+    return "unreadable"
 
 
 def _mib(n: int) -> str:
