@@ -6,6 +6,7 @@ Exit codes: 0 success, 2 bad usage or invalid recipe, 1 runtime failure.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from typing import Any
 
@@ -20,12 +21,12 @@ def _fail(exc: Exception) -> None:
     if isinstance(exc, RecipeError):
         err.print(f"[red]invalid recipe[/] ({len(exc.problems)} problem{'s' if len(exc.problems) > 1 else ''}):", highlight=False)
         for p in exc.problems:
-            err.print(f"  {p}", highlight=False, markup=False)
+            click.echo(f"  {p}", err=True)  # unwrapped: file:line prefixes must stay greppable
         sys.exit(2)
     if isinstance(exc, UsageError):
-        err.print(f"[red]error:[/] {exc}", highlight=False)
+        click.echo(f"error: {exc}", err=True)
         sys.exit(2)
-    err.print(f"[red]failed:[/] {exc}", highlight=False)
+    click.echo(f"failed: {exc}", err=True)
     sys.exit(1)
 
 
@@ -57,7 +58,9 @@ def run(recipe: str, input_path: tuple[str, ...], output: str | None, engine: st
         if engine == "ray":
             raise UsageError("the Ray engine is not available yet in this version; use --engine local")
         show = err.is_terminal if progress is None else progress
-        executor = LocalExecutor(compiled, RunOptions(workers=workers, strict=strict, overwrite=overwrite, progress=show))
+        fault = os.environ.get("GRISTMILL_TEST_FAULT")  # kill-at-a-point hook for the resume tests
+        options = RunOptions(workers=workers, strict=strict, overwrite=overwrite, progress=show, fault=fault)
+        executor = LocalExecutor(compiled, options)
         with RunProgress(enabled=show) as bar:
             result = executor.run(progress=bar)
     except (GristmillError, OSError) as exc:

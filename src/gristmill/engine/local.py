@@ -228,6 +228,8 @@ class LocalExecutor:
             return pq.read_table(self.layout.intermediate(stage.index, cid), columns=[SIG_COLUMN]).column(SIG_COLUMN).combine_chunks()
 
         decision = stage.signs.op.decide(SignatureSource(present, load))
+        if self.options.fault == f"{stage.index}:decide":
+            os.kill(os.getpid(), 9)
         atomic_write(self.layout.decision(stage.index), lambda f: pickle.dump(decision, f, protocol=5))
 
     def _finish(self, chunk_ids: list[int], inputs: list[dict], decide_seconds: dict[str, float], wall: float, resumed: bool) -> dict[str, Any]:
