@@ -55,12 +55,15 @@ def run(recipe: str, input_path: tuple[str, ...], output: str | None, engine: st
 
     try:
         compiled = load_recipe(recipe, list(input_path) or None, output)
-        if engine == "ray":
-            raise UsageError("the Ray engine is not available yet in this version; use --engine local")
         show = err.is_terminal if progress is None else progress
         fault = os.environ.get("GRISTMILL_TEST_FAULT")  # kill-at-a-point hook for the resume tests
         options = RunOptions(workers=workers, strict=strict, overwrite=overwrite, progress=show, fault=fault)
-        executor = LocalExecutor(compiled, options)
+        if engine == "ray":
+            from gristmill.engine.ray_engine import RayExecutor
+
+            executor: LocalExecutor = RayExecutor(compiled, options)
+        else:
+            executor = LocalExecutor(compiled, options)
         with RunProgress(enabled=show) as bar:
             result = executor.run(progress=bar)
     except (GristmillError, OSError) as exc:

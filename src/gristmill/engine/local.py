@@ -135,9 +135,7 @@ class LocalExecutor:
             fault=self.options.fault,
         )
         decide_seconds: dict[str, float] = {}
-        pool = None
-        if self.workers > 1:
-            pool = ProcessPoolExecutor(self.workers, mp_context=get_context("spawn"), initializer=init_worker, initargs=(cfg,))
+        pool = self._make_pool(cfg)
         try:
             chunk_ids: list[int] | None = None
             for stage in self.stages:
@@ -164,6 +162,12 @@ class LocalExecutor:
         summary = self._finish(chunk_ids or [], described, decide_seconds, time.perf_counter() - t_start, resumed)
         return RunResult(summary, self.layout.out, resumed=resumed)
 
+    def _make_pool(self, cfg: WorkerConfig) -> Any:
+        """A pool with ``submit(fn, *args) -> Future`` and ``shutdown``; None runs chunks in this process."""
+        if self.workers == 1:
+            return None
+        return ProcessPoolExecutor(self.workers, mp_context=get_context("spawn"), initializer=init_worker, initargs=(cfg,))
+
     def _stage0_tasks(self, files: list[InputFile]) -> Iterator[ChunkTask]:
         eng = self.recipe.spec.engine
         cid = 0
@@ -177,7 +181,7 @@ class LocalExecutor:
             yield ChunkTask(stage=stage.index, chunk=cid)
 
     def _run_stage(
-        self, stage: Stage, tasks: Iterator[ChunkTask], cfg: WorkerConfig, pool: ProcessPoolExecutor | None,
+        self, stage: Stage, tasks: Iterator[ChunkTask], cfg: WorkerConfig, pool: Any,
         progress: ProgressFn | None,
     ) -> list[int]:
         ids: list[int] = []
