@@ -78,6 +78,8 @@ class Batch:
         """A registered derived view of every document, computed once per batch."""
         cached = self._views.get(name)
         if cached is None:
+            if name not in _VIEWS:
+                import gristmill.ops.builtin  # noqa: F401 - registers the built-in views
             try:
                 fn = _VIEWS[name]
             except KeyError:

@@ -85,6 +85,8 @@ class LocalExecutor:
     def _prepare(self, files: list[InputFile]) -> tuple[list[dict], bool]:
         """Check the output folder; return input descriptions (with fingerprints) and whether we resume."""
         out = self.layout.out
+        if out.exists() and not out.is_dir():
+            raise UsageError(f"output {out} exists and is not a folder")
         previous = None
         if self.layout.run_file.exists():
             previous = json.loads(self.layout.run_file.read_text())

@@ -12,17 +12,18 @@ from gristmill.ops.registry import register
 
 _SPACES = re.compile(r"[^\S\n]+")  # whitespace other than newline
 _MANY_NEWLINES = re.compile(r"\n{3,}")
+_LINE_EDGES = re.compile(r" ?\n ?")  # after spaces are collapsed: one optional space around each newline
 _INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
 
 
 def normalize(text: str, form: str | None, whitespace: bool, strip_invisible: bool) -> str:
-    if form:
+    if form and not unicodedata.is_normalized(form, text):
         text = unicodedata.normalize(form, text)
     if strip_invisible:
         text = _INVISIBLE.sub("", text)
     if whitespace:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
-        text = "\n".join(_SPACES.sub(" ", line).strip() for line in text.split("\n"))
+        text = _LINE_EDGES.sub("\n", _SPACES.sub(" ", text))
         text = _MANY_NEWLINES.sub("\n\n", text).strip()
     return text
 
