@@ -198,16 +198,17 @@ def _id_str(ident: Any) -> str:
 
 
 def rows_to_table(rows: list[dict]) -> tuple[pa.Table | None, list[str]]:
-    """Rows to Arrow. A field whose values mix types (a number here, a string there) is stored as JSON text."""
+    """Rows to Arrow, column by column (several times faster than ``Table.from_pylist``).
+
+    A field whose values mix types (a number here, a string there) is stored as JSON text and reported.
+    """
     if not rows:
         return None, []
-    try:
-        return pa.Table.from_pylist(rows), []
-    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, OverflowError):
-        pass
-    names: dict[str, None] = {}
-    for r in rows:
-        names.update(dict.fromkeys(r))
+    names: dict[str, None] = dict.fromkeys(rows[0])
+    first = rows[0].keys()
+    if any(r.keys() != first for r in rows):
+        for r in rows:
+            names.update(dict.fromkeys(r))
     arrays, coerced = [], []
     for name in names:
         values = [r.get(name) for r in rows]

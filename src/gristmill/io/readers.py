@@ -162,6 +162,7 @@ _STREAM_ERRORS = (EOFError, OSError, zlib.error, zstandard.ZstdError)
 
 def _line_chunks(file_index: int, file: InputFile, chunk_rows: int, chunk_bytes: int) -> Iterator[RawChunk]:
     buf = bytearray()
+    ends = np.empty(0, dtype=np.int64)  # positions of the newlines in buf, found once per byte read
     line = 1  # number of the first line in buf
     total = 0
     error: str | None = None
@@ -178,10 +179,12 @@ def _line_chunks(file_index: int, file: InputFile, chunk_rows: int, chunk_bytes:
                 raw_error = getattr(getattr(stream, "raw", None), "error", None)
                 if raw_error and not error:
                     error = f"{file.compression} stream is truncated or corrupt: {raw_error}"
-            buf += block
-            total += len(block)
-            # emit every complete chunk the buffer holds
-            ends = np.flatnonzero(np.frombuffer(bytes(buf), dtype=np.uint8) == 10) if buf else np.empty(0, int)
+            else:
+                found = np.flatnonzero(np.frombuffer(block, dtype=np.uint8) == 10) + len(buf)
+                ends = np.concatenate([ends, found]) if len(ends) else found
+                buf += block
+                total += len(block)
+            # emit every complete chunk the buffer holds: content alone decides where chunks end
             start = 0
             k = 0  # index into ends of the first line end after start
             while k < len(ends):
@@ -191,18 +194,17 @@ def _line_chunks(file_index: int, file: InputFile, chunk_rows: int, chunk_bytes:
                 if cut_idx >= len(ends):
                     break
                 cut = int(ends[cut_idx]) + 1
-                n_lines = cut_idx - k + 1
                 yield RawChunk(file_index, "lines", first=line, data=bytes(buf[start:cut]), nbytes=cut - start)
-                line += n_lines
+                line += cut_idx - k + 1
                 start = cut
                 k = cut_idx + 1
             if start:
                 del buf[:start]
+                ends = ends[k:] - start
             if error:
                 break
     if error:
         # the complete lines read before the failure are kept; the partial last line is lost with the tail
-        ends = np.flatnonzero(np.frombuffer(bytes(buf), dtype=np.uint8) == 10)
         cut = int(ends[-1]) + 1 if len(ends) else 0
         complete = bytes(buf[:cut])
         yield RawChunk(
