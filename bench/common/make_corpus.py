@@ -91,7 +91,7 @@ def sources(rng: random.Random) -> Iterator[tuple[str, str, str]]:
     gens = {
         "python_docs": (("en", f) for f in sorted(glob.glob("/usr/share/doc/python3.11/html/**/*.html", recursive=True))),
         "postgres_docs": (("en", f) for f in sorted(glob.glob("/usr/share/doc/postgresql-doc-15/html/*.html"))),
-        "handbook": ((f.split("/")[5], f) for f in sorted(glob.glob("/usr/share/doc/debian-handbook/html/*/*.html"))),
+        "handbook": ((f.split("/")[6], f) for f in sorted(glob.glob("/usr/share/doc/debian-handbook/html/*/*.html"))),
         "go_code": (("code", f) for f in sorted(glob.glob("/usr/share/go-1.19/src/**/*.go", recursive=True))),
         "perl_pod": (("en", f) for f in sorted(glob.glob("/usr/share/perl/5.36/pod/*.pod"))),
     }

@@ -17,6 +17,7 @@ import numpy as np
 from pydantic import Field
 
 from gristmill.batch import Batch
+from gristmill.ops import views as _views  # noqa: F401 - registers the shared views
 from gristmill.ops.base import Operator, OpParams, Signal
 from gristmill.ops.registry import register
 from gristmill.ops.textstats import count_sentences, duplicate_stats, punctuation_set, terminal_punctuation

@@ -9,6 +9,7 @@ from pydantic import Field
 
 from gristmill.batch import Batch
 from gristmill.errors import UsageError
+from gristmill.ops import views as _views  # noqa: F401 - registers the shared views
 from gristmill.ops.base import Operator, OpParams, Signal
 from gristmill.ops.registry import register
 
