@@ -38,7 +38,7 @@ def main() -> None:
                 domains[d["id"]] = d["domain"] + ("/" + d["language"] if d["domain"] == "handbook" else "")
     filters = [k for k in theirs[ids[0]] if k != "id"]
     print(f"documents compared: {len(ids)}\n")
-    print(f"| filter | agreement | both keep | both drop | only datatrove keeps | only gristmill keeps | same reason (both drop) |")
+    print("| filter | agreement | both keep | both drop | only datatrove keeps | only gristmill keeps | same reason (both drop) |")
     print("|---|---|---|---|---|---|---|")
     details = {}
     for flt in filters:
