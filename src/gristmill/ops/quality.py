@@ -423,7 +423,7 @@ def c4_line_scan(lines: list[str], p: Any, count_sentences_: bool = True) -> C4S
         if p.filter_javascript and "javascript" in low:
             st.removed["javascript"] += 1
             continue
-        if p.filter_curly_bracket and "{" in line:
+        if getattr(p, "filter_curly_bracket", False) and "{" in line:
             st.curly_bracket = 1
         if p.filter_policy and any(s in low for s in C4_POLICY_SUBSTRINGS):
             st.removed["policy"] += 1
