@@ -44,7 +44,7 @@ _cur_alt = "|".join(["US\\$", "C\\$", "A\\$"] + [re.escape(c) for c in _CURRENCY
 _SUFFIX = regex.compile(
     rf"(?:\.\.+|…|'s|'S|’s|’S|[{_pc}{_ICON}—–]"
     rf"|(?<=[0-9])\+|(?<=°[FfCcKk])\.|(?<=[0-9])(?:{_cur_alt})|(?<=[0-9])(?:{_units_alt})"
-    rf"|(?<=[0-9{_L}%²+\-{_pc}])\.|(?<=[{_U}][{_U}])\.)$"
+    rf"|(?<=[0-9{_L}%²+\-{_pc}|])\.|(?<=[{_U}][{_U}])\.)$"  # '|' too: spaCy's class contains it
 )
 _INFIX = regex.compile(
     rf"\.\.+|…|[{_ICON}]|(?<=[0-9])[+\-*^](?=[0-9-])"
