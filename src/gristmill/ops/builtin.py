@@ -1,3 +1,3 @@
 """Import every built-in operator module so that each registers itself."""
 
-from gristmill.ops import clean, dedup, filters, views  # noqa: F401
+from gristmill.ops import clean, dedup, filters, lexicon, quality, token_count, views  # noqa: F401
