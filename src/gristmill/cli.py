@@ -122,11 +122,12 @@ def ops_list(as_json: bool, family: str | None) -> None:
     for col in ("name", "family", "cost", "global", "description"):
         t.add_column(col)
     for d in items:
-        first = d["description"].split(". ")[0].rstrip(".") + "."
+        desc = d["description"]
+        first = desc if len(desc) <= 110 else desc[:110].rsplit(" ", 1)[0] + " …"
         t.add_row(d["name"], d["family"], d["cost"], "yes" if d["global"] else "", first)
-    from rich.console import Console
+    from gristmill.report.console import make_console
 
-    Console().print(t)
+    make_console(stderr=False).print(t)
 
 
 @ops.command("show")

@@ -9,7 +9,14 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-err = Console(stderr=True)
+
+def make_console(stderr: bool) -> Console:
+    """A console that keeps tables readable in logs: 140 columns when not writing to a terminal."""
+    probe = Console(stderr=stderr)
+    return probe if probe.is_terminal else Console(stderr=stderr, width=140)
+
+
+err = make_console(stderr=True)
 
 
 class RunProgress:
@@ -65,7 +72,7 @@ def print_summary(summary: dict[str, Any], console: Console = err) -> None:
     for col, just in (("step", "left"), ("op", "left"), ("in", "right"), ("out", "right"), ("dropped by rule", "left"), ("seconds", "right")):
         s.add_column(col, justify=just)  # type: ignore[arg-type]
     for st in summary["steps"]:
-        drops = ", ".join(f"{r}={n:,}" for r, n in st["dropped"].items()) or "-"
+        drops = "\n".join(f"{r}={n:,}" for r, n in st["dropped"].items()) or "-"
         s.add_row(st["name"], st["op"], f"{st['in']:,}", f"{st['out']:,}", drops, f"{st['seconds']:.3f}")
     console.print(s)
     if summary["rejected"]["total"]:
