@@ -31,7 +31,7 @@ class OutputSpec(_Strict):
 
 class EngineSpec(_Strict):
     chunk_rows: int = Field(10_000, ge=1, le=10_000_000)
-    chunk_bytes: int = Field(32 << 20, ge=1024)
+    chunk_bytes: int = Field(16 << 20, ge=1024)
 
 
 class StepSpec(_Strict):
