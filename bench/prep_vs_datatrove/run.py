@@ -17,6 +17,7 @@ Needs bench/_work/corpus.jsonl.gz (bench/common/make_corpus.py) and datatrove in
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gzip
 import json
 import shutil
@@ -35,9 +36,9 @@ def make_shards(corpus: Path, out: Path, n: int, max_mb: float, max_docs: int) -
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
-    files = [open(out / f"shard-{i:03d}.jsonl", "w", encoding="utf-8") for i in range(n)]
     docs, size = 0, 0
-    with gzip.open(corpus, "rt", encoding="utf-8") as f:
+    with contextlib.ExitStack() as stack, gzip.open(corpus, "rt", encoding="utf-8") as f:
+        files = [stack.enter_context(open(out / f"shard-{i:03d}.jsonl", "w", encoding="utf-8")) for i in range(n)]
         for line in f:
             d = json.loads(line)
             files[docs % n].write(json.dumps({"id": d["id"], "text": d["text"], "domain": d.get("domain")}) + "\n")
@@ -45,8 +46,6 @@ def make_shards(corpus: Path, out: Path, n: int, max_mb: float, max_docs: int) -
             size += len(d["text"].encode())
             if (max_docs and docs >= max_docs) or (max_mb and size >= max_mb * 1e6):
                 break
-    for fh in files:
-        fh.close()
     return docs, size / 1e6
 
 

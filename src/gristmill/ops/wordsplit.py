@@ -337,7 +337,7 @@ def token_props() -> dict[str, np.ndarray]:
 
     have = _PROPS_N[0] if _PROPS else 0
     n = len(_TOKENS)
-    if have < n:
+    if have < n or not _PROPS:  # (also before any token was seen: empty tables, not a KeyError)
         new = _TOKENS[have:n]
         k = len(new)
         sym = punctuation_set()
