@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import re
-from typing import Any
-
 import numpy as np
 import pyarrow as pa
 
 from gristmill.batch import Batch
 from gristmill.ops.base import Operator
-
-_NAME = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+")
+from gristmill.recipe.rules import compile_rule
 
 
 def batch(*texts: str) -> Batch:
@@ -23,19 +19,21 @@ def signals(op: Operator, *texts: str) -> dict[str, np.ndarray]:
 
 
 def decide(op: Operator, *texts: str) -> list[str]:
-    """Per document: 'keep' or the name of the first failing default rule (datatrove-style reason)."""
+    """Per document: 'keep' or the name of the first failing default rule (datatrove-style reason).
+
+    Rules are compiled and evaluated with the recipe rule language (``gristmill.recipe.rules``), as the
+    engine does.
+    """
     sig = op.apply(batch(*texts))
-    cols: dict[str, Any] = {op.signal_column(k): np.asarray(v) for k, v in sig.items()}
-    out: list[str] = []
-    for i in range(len(texts)):
-        row = {k: v[i].item() for k, v in cols.items()}
-        reason = "keep"
-        for name, expr in op.rules().items():
-            py = _NAME.sub(lambda m: f"_r[{m.group()!r}]", expr)
-            if not eval(py, {"_r": row, "abs": abs, "min": min, "max": max}):  # noqa: S307 - our rule strings
-                reason = name
-                break
-        out.append(reason)
+    env = {op.signal_column(k): np.asarray(v) for k, v in sig.items()}
+    n = len(texts)
+    out = ["keep"] * n
+    alive = np.ones(n, bool)
+    for name, expr in op.rules().items():
+        ok = compile_rule(name, expr, env).keep_mask(env, n)
+        for i in np.flatnonzero(alive & ~ok):
+            out[i] = name
+        alive &= ok
     return out
 
 

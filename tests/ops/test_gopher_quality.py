@@ -84,3 +84,15 @@ def test_other_language_uses_bundled_stop_words_and_cjk_skips_word_length() -> N
 
 def test_empty_document_is_short_not_an_error() -> None:
     assert decide(OP, "") == ["short_doc"]
+
+
+def test_a_first_batch_without_any_word_is_measured_not_crashed() -> None:
+    # a fresh process whose first batch holds only empty texts (e.g. after c4_line_filter removed every line)
+    import subprocess
+    import sys
+
+    code = ("import pyarrow as pa\nfrom gristmill.batch import Batch\nfrom gristmill.ops.quality import GopherQuality, "
+            "GopherRepetition\nb = Batch(pa.table({'id': [1], 'text': ['']}))\n"
+            "print(GopherQuality().apply(b)['n_words'][0], GopherRepetition().apply(b)['chars'][0])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["0", "0"]

@@ -9,7 +9,6 @@ Parity with datatrove's filters (same rule order, same reasons) is measured in `
 
 from __future__ import annotations
 
-import math
 import re
 from typing import Any
 
@@ -20,8 +19,8 @@ from gristmill.batch import Batch
 from gristmill.ops import views as _views  # noqa: F401 - registers the shared views
 from gristmill.ops.base import Operator, OpParams, Signal
 from gristmill.ops.registry import register
-from gristmill.ops.textstats import count_sentences, duplicate_stats, punctuation_set, terminal_punctuation
-from gristmill.ops.wordsplit import split_words
+from gristmill.ops.textstats import count_sentences, duplicate_stats, terminal_punctuation
+from gristmill.ops.wordsplit import split_word_ids, split_words, token_props, word_id
 
 GOPHER_STOP_WORDS = ("the", "be", "to", "of", "and", "that", "have", "with")
 CJK_LANGUAGES = ("zh", "ja")
@@ -124,45 +123,78 @@ class GopherQuality(Operator):
         return r
 
     def apply(self, batch: Batch) -> dict[str, Any]:
+        # Whole-batch numpy over the concatenated token ids: per-token facts come from the vocabulary table
+        # (computed once per distinct token), per-document sums from bincount.
         texts = batch.texts()
-        toks_all = batch.view("word_tokens")
-        lines_all = batch.view("splitlines")
-        sym = punctuation_set()
-        stop = self._stop_words()
-        substring_stop = self.params.language in CJK_LANGUAGES
+        ids_all = batch.view("word_ids")
         n = len(texts)
-        out = {s.name: np.zeros(n, np.float64 if s.dtype == "float" else np.int64) for s in self.signals}
-        word_class: dict[str, tuple[bool, bool]] = {}  # token -> (is symbol-only, has a letter)
-        for i, (text, toks, lines) in enumerate(zip(texts, toks_all, lines_all)):
-            nw = len(toks)
-            n_ns = 0
-            len_ns = 0
-            n_alpha = 0
-            for t in toks:
-                cls = word_class.get(t)
-                if cls is None:
-                    cls = word_class[t] = (all(ch in sym for ch in t), any(ch.isalpha() for ch in t))
-                if not cls[0]:
-                    n_ns += 1
-                    len_ns += len(t)
-                if cls[1]:
-                    n_alpha += 1
-            nl = len(lines)
-            bullets = sum(1 for s in lines if s.lstrip().startswith(("•", "-")))
-            end_ell = sum(1 for s in lines if s.rstrip().endswith(("...", "…")))
-            out["n_words"][i] = nw
-            out["n_non_symbol_words"][i] = n_ns
-            out["mean_word_length"][i] = len_ns / n_ns if n_ns else math.nan
-            out["hash_ratio"][i] = _ratio(text.count("#"), nw)
-            out["ellipsis_ratio"][i] = _ratio(text.count("...") + text.count("…"), nw)
-            out["bullet_lines_ratio"][i] = _ratio(bullets, nl)
-            out["end_ellipsis_lines_ratio"][i] = _ratio(end_ell, nl)
-            out["alpha_words_ratio"][i] = _ratio(n_alpha, nw)
-            if substring_stop:
-                out["stop_words"][i] = sum(1 for w in stop if w in text)
-            else:
-                out["stop_words"][i] = len(stop.intersection(toks))
-        return out
+        props = token_props()
+        nw = np.fromiter(map(len, ids_all), np.int64, n)
+        flat = np.concatenate(ids_all) if n else np.zeros(0, np.int64)
+        doc = np.repeat(np.arange(n), nw)
+        not_sym = ~props["symbol"][flat]
+        n_ns = np.bincount(doc[not_sym], minlength=n)
+        len_ns = np.bincount(doc[not_sym], weights=props["length"][flat[not_sym]], minlength=n)
+        n_alpha = np.bincount(doc[props["alpha"][flat]], minlength=n)
+        bullets, end_ell, nl = _bullet_and_ellipsis_lines(texts, batch)
+        hashes = np.fromiter((t.count("#") for t in texts), np.float64, n)
+        ellipses = np.fromiter((t.count("...") + t.count("…") for t in texts), np.float64, n)
+        stop = self._stop_words()
+        if self.params.language in CJK_LANGUAGES:
+            stop_count = np.fromiter((sum(1 for w in stop if w in t) for t in texts), np.int64, n)
+        else:
+            stop_ids = np.array(sorted(i for i in map(word_id, stop) if i is not None), np.int64)
+            hit = np.isin(flat, stop_ids)
+            pairs = np.unique(doc[hit] * (len(stop_ids) + 1) + np.searchsorted(stop_ids, flat[hit]))
+            stop_count = np.bincount(pairs // (len(stop_ids) + 1), minlength=n) if len(pairs) else np.zeros(n, np.int64)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            nwf = np.where(nw > 0, nw, 1).astype(np.float64)
+            nlf = np.where(nl > 0, nl, 1).astype(np.float64)
+            return {
+                "n_words": nw,
+                "n_non_symbol_words": n_ns,
+                "mean_word_length": np.where(n_ns > 0, len_ns / np.where(n_ns > 0, n_ns, 1), np.nan),
+                "hash_ratio": np.where(nw > 0, hashes / nwf, 0.0),
+                "ellipsis_ratio": np.where(nw > 0, ellipses / nwf, 0.0),
+                "bullet_lines_ratio": np.where(nl > 0, bullets / nlf, 0.0),
+                "end_ellipsis_lines_ratio": np.where(nl > 0, end_ell / nlf, 0.0),
+                "alpha_words_ratio": np.where(nw > 0, n_alpha / nwf, 0.0),
+                "stop_words": stop_count.astype(np.int64),
+            }
+
+
+# line breaks other than \n that str.splitlines() also honours
+_OTHER_BREAKS = re.compile("[\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+_BULLET_LINE = re.compile(r"^[^\S\n]*[•-]", re.M)
+_ELLIPSIS_LINE = re.compile(r"(?:\.\.\.|…)[^\S\n]*$", re.M)
+
+
+def _bullet_and_ellipsis_lines(texts: list[str], batch: Batch) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per document: lines starting with a bullet, lines ending with an ellipsis, lines (``splitlines``).
+
+    One regex pass over the whole text when ``\n`` is its only line break (the usual case); the per-line
+    loop otherwise.
+    """
+    n = len(texts)
+    bullets = np.zeros(n, np.int64)
+    end_ell = np.zeros(n, np.int64)
+    nl = np.zeros(n, np.int64)
+    lines_all = None
+    for i, t in enumerate(texts):
+        if not t:
+            continue
+        if _OTHER_BREAKS.search(t) is None:
+            nl[i] = t.count("\n") + (not t.endswith("\n"))
+            bullets[i] = len(_BULLET_LINE.findall(t))
+            end_ell[i] = len(_ELLIPSIS_LINE.findall(t))
+        else:
+            if lines_all is None:
+                lines_all = batch.view("splitlines")
+            lines = lines_all[i]
+            nl[i] = len(lines)
+            bullets[i] = sum(1 for s in lines if s.lstrip().startswith(("•", "-")))
+            end_ell[i] = sum(1 for s in lines if s.rstrip().endswith(("...", "…")))
+    return bullets, end_ell, nl
 
 
 # ==========================================================================================================
@@ -248,64 +280,120 @@ class GopherRepetition(Operator):
         out["chars"] = np.fromiter(map(len, texts), np.int64, n)
         paras_all = batch.view("paragraphs")
         lines_all = batch.view("newline_runs")
-        hashes = batch.view("word_hashes")
-        for i, text in enumerate(texts):
-            nchar = len(text)
-            if not nchar:
+        nchar = out["chars"]
+        for i in range(n):
+            if not nchar[i]:
                 continue
             paras = paras_all[i]
             d, dc = duplicate_stats(paras)
             out["dup_para_frac"][i] = d / len(paras)
-            out["dup_para_char_frac"][i] = dc / nchar
+            out["dup_para_char_frac"][i] = dc / nchar[i]
             lines = lines_all[i]
             d, dc = duplicate_stats(lines)
             out["dup_line_frac"][i] = d / len(lines)
-            out["dup_line_char_frac"][i] = dc / nchar
-            h, cs = hashes[i]
-            for n_, top, dup in _ngram_stats(h, cs):
-                if top is not None:
-                    out[f"top_{n_}_gram_frac"][i] = top / nchar
-                if dup is not None:
-                    out[f"dup_{n_}_gram_frac"][i] = dup / nchar
+            out["dup_line_char_frac"][i] = dc / nchar[i]
+        safe = np.where(nchar > 0, nchar, 1).astype(np.float64)
+        for n_, top, dup in _batch_ngram_stats(batch.view("word_ids")):
+            if top is not None:
+                out[f"top_{n_}_gram_frac"] = np.where(nchar > 0, top / safe, 0.0)
+            if dup is not None:
+                out[f"dup_{n_}_gram_frac"] = np.where(nchar > 0, dup / safe, 0.0)
         return out
 
 
-def _ngram_stats(h: np.ndarray, cs: np.ndarray) -> list[tuple[int, int | None, int | None]]:
-    """Per n: characters of the top n-gram × its count (n = 2-4), characters in repeated n-grams (n = 5-10)."""
-    nw = len(h)
-    res: list[tuple[int, int | None, int | None]] = []
+def _batch_ngram_stats(ids_all: list[np.ndarray]) -> list[tuple[int, np.ndarray | None, np.ndarray | None]]:
+    """Per n, per document: characters of the top n-gram × its count (n = 2-4), characters in repeated
+    n-grams (n = 5-10), for a whole batch at once.
+
+    The batch's token ids are concatenated; an n-gram key is a rolling 64-bit hash of its tokens mixed with
+    the document number, so one ``np.unique`` per n counts n-grams of every document together. The top
+    n-gram is the most frequent one, ties going to the one seen first (as ``Counter.most_common`` does).
+    Repeated n-grams use datatrove's greedy left-to-right scan (a repeat skips the next n-1 positions, and a
+    skipped n-gram is not remembered); the scan visits only positions whose n-gram occurs more than once,
+    which gives the same result because only those can be repeats or be remembered for one.
+    """
+    ndoc = len(ids_all)
+    res: list[tuple[int, np.ndarray | None, np.ndarray | None]] = []
+    if not ndoc:
+        return [(n, np.zeros(0) if n <= 4 else None, None if n <= 4 else np.zeros(0)) for n in range(2, 11)]
+    props = token_props()
+    nw = np.fromiter(map(len, ids_all), np.int64, ndoc)
+    flat = np.concatenate(ids_all)
+    total = len(flat)
+    h = props["hash"][flat]
+    cs = np.zeros(total + 1, np.int64)
+    np.cumsum(props["length"][flat], out=cs[1:])
+    starts = np.zeros(ndoc, np.int64)
+    np.cumsum(nw[:-1], out=starts[1:])
+    doc = np.repeat(np.arange(ndoc, dtype=np.int64), nw)
+    pos_in_doc = np.arange(total, dtype=np.int64) - starts[doc]
+    doc_key = (np.arange(1, ndoc + 1, dtype=np.uint64)) * np.uint64(0xD6E8FEB86659FD93)  # per document
     g = h
+    any_repeat = np.ones(ndoc, bool)  # for n >= 5: a document without repeated k-grams has none for k > n
     for n in range(2, 11):
-        m = nw - n + 1
+        m = total - n + 1
+        top = np.zeros(ndoc, np.float64) if n <= 4 else None
+        dup = np.zeros(ndoc, np.float64) if n > 4 else None
         if m <= 0:
-            break
+            res.append((n, top, dup))
+            continue
         with np.errstate(over="ignore"):
-            g = g[:m] * _MIX + h[n - 1 :]  # rolling n-gram hash from the (n-1)-gram hash
-        span = cs[n:] - cs[:m]  # characters of the n words joined without spaces
+            g = g[:m] * _MIX + h[n - 1 :]
+        valid = pos_in_doc[:m] <= (nw[doc[:m]] - n)  # the n-gram lies inside one document
+        if n > 4:
+            valid &= any_repeat[doc[:m]]
+        pos = np.flatnonzero(valid)
+        if not len(pos):
+            if n > 4:
+                any_repeat[:] = False
+            res.append((n, top, dup))
+            continue
+        with np.errstate(over="ignore"):
+            key = g[pos] ^ doc_key[doc[pos]]
+        _, inv, counts = np.unique(key, return_inverse=True, return_counts=True)
+        cnt = counts[inv]
+        pdoc = doc[pos]
+        span = cs[pos + n] - cs[pos]  # characters of the n words joined without spaces
         if n <= 4:
-            uniq, first, counts = np.unique(g, return_index=True, return_counts=True)
-            best = counts.max()
-            j = first[counts == best].min()  # ties: the n-gram seen first, as Counter.most_common does
-            res.append((n, int(best) * int(span[j] + n - 1), None))
+            best = np.zeros(ndoc, np.int64)
+            np.maximum.at(best, pdoc, cnt)
+            at_best = np.flatnonzero(cnt == best[pdoc])
+            first_doc, first_at = np.unique(pdoc[at_best], return_index=True)
+            j = at_best[first_at]
+            top[first_doc] = best[first_doc] * (span[j] + n - 1)
         else:
-            if len(np.unique(g)) == m:
-                res.append((n, None, 0))
-                continue
-            seen: set[int] = set()
-            gl = g.tolist()
-            sl = span.tolist()
-            rep = 0
-            i = 0
-            while i < m:
-                x = gl[i]
-                if x in seen:
-                    rep += sl[i]
-                    i += n
-                else:
-                    seen.add(x)
-                    i += 1
-            res.append((n, None, rep))
+            rep_pos = np.flatnonzero(cnt > 1)
+            has = np.zeros(ndoc, bool)
+            has[pdoc[rep_pos]] = True
+            any_repeat &= has
+            if len(rep_pos):
+                _greedy_repeats(pdoc[rep_pos], pos_in_doc[pos[rep_pos]], inv[rep_pos], span[rep_pos], n, dup)
+        res.append((n, top, dup))
     return res
+
+
+def _greedy_repeats(docs: np.ndarray, where: np.ndarray, value: np.ndarray, span: np.ndarray, n: int,
+                    out: np.ndarray) -> None:
+    """datatrove's repeated n-gram scan over the candidate positions (in order), adding characters to ``out``."""
+    seen: set[int] = set()
+    cur_doc = -1
+    skip_until = 0
+    rep = 0
+    for d, p, v, s in zip(docs.tolist(), where.tolist(), value.tolist(), span.tolist()):
+        if d != cur_doc:
+            if cur_doc >= 0:
+                out[cur_doc] = rep
+            cur_doc, rep, skip_until = d, 0, 0
+            seen = set()
+        if p < skip_until:
+            continue
+        if v in seen:
+            rep += s
+            skip_until = p + n
+        else:
+            seen.add(v)
+    if cur_doc >= 0:
+        out[cur_doc] = rep
 
 
 # ==========================================================================================================
@@ -374,14 +462,46 @@ class C4Quality(Operator):
     def apply(self, batch: Batch) -> dict[str, Any]:
         n = batch.num_rows
         out = {s.name: np.zeros(n, np.int64) for s in self.signals}
+        kept_ids: list[np.ndarray] = []
+        kept_doc: list[int] = []
+        count = self.params.min_num_sentences != -1
         for i, lines in enumerate(batch.view("splitlines")):
-            st = c4_line_scan(lines, self.params)
+            st = c4_line_scan(lines, self.params, count_sentences_=False)
             out["lines"][i] = len(lines)
             out["lines_counted"][i] = len(st.kept)
-            out["sentences"][i] = st.sentences
             out["lorem_ipsum"][i] = st.lorem_ipsum
             out["curly_bracket"][i] = st.curly_bracket
+            if count:
+                kept_ids.extend(map(split_word_ids, st.kept))
+                kept_doc.extend([i] * len(st.kept))
+        if kept_ids:
+            out["sentences"] = np.bincount(np.asarray(kept_doc, np.int64), weights=sentences_per_line(kept_ids),
+                                           minlength=n).astype(np.int64)
         return out
+
+
+def sentences_per_line(lines_ids: list[np.ndarray]) -> np.ndarray:
+    """Sentences in each line (given as token ids), for all lines at once: ``count_sentences`` vectorised.
+
+    A line with tokens has one sentence plus one per "word" token (neither terminal punctuation nor only
+    punctuation) that has a terminal punctuation token between it and the previous word token of the line.
+    """
+    props = token_props()
+    nt = np.fromiter(map(len, lines_ids), np.int64, len(lines_ids))
+    flat = np.concatenate(lines_ids)
+    line = np.repeat(np.arange(len(lines_ids)), nt)
+    term = props["term"][flat]
+    word = ~term & ~props["punct"][flat]
+    tc = np.concatenate([[0], np.cumsum(term)])  # tc[k] = terminal tokens before position k
+    wpos = np.flatnonzero(word)
+    wline = line[wpos]
+    starts = np.concatenate([[0], np.cumsum(nt)[:-1]])
+    prev = np.empty_like(wpos)
+    if len(wpos):
+        prev[0] = starts[wline[0]]
+        prev[1:] = np.where(wline[1:] == wline[:-1], wpos[:-1] + 1, starts[wline[1:]])
+    new_sentence = (tc[wpos] - tc[prev]) > 0
+    return (nt > 0) + np.bincount(wline[new_sentence], minlength=len(lines_ids))
 
 
 _CITATION = re.compile(r"\[\d*]|\[edit]|\[citation needed]")
@@ -406,7 +526,7 @@ def c4_line_scan(lines: list[str], p: Any, count_sentences_: bool = True) -> C4S
     for line in lines:
         line = line.strip()
         words = line.split()
-        if p.max_word_length != -1 and any(len(w) > p.max_word_length for w in words):
+        if p.max_word_length != -1 and len(line) > p.max_word_length and any(len(w) > p.max_word_length for w in words):
             st.removed["too_long_word"] += 1
             continue
         if cite is not None and "[" in line:
@@ -493,7 +613,7 @@ class FineWebQuality(Operator):
         p = self.params
         stop = tuple(p.stop_chars) if p.stop_chars is not None else tuple(terminal_punctuation())
         texts = batch.texts()
-        toks_all = batch.view("word_tokens")
+        toks_all = batch.view("word_ids")
         n = len(texts)
         out: dict[str, np.ndarray] = {s.name: np.zeros(n, np.float64) for s in self.signals}
         out["lines"] = np.zeros(n, np.int64)

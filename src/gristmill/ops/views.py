@@ -12,7 +12,7 @@ import re
 import numpy as np
 
 from gristmill.batch import Batch, register_view
-from gristmill.ops.wordsplit import split_words
+from gristmill.ops.wordsplit import reset_vocab_if_large, split_word_ids, token_props, token_text
 
 _PARAGRAPH = re.compile(r"\n{2,}")
 _NEWLINES = re.compile(r"\n+")
@@ -30,13 +30,24 @@ def lines(batch: Batch) -> list[list[str]]:
     return [t.split("\n") for t in batch.texts()]
 
 
+@register_view("word_ids")
+def word_ids(batch: Batch) -> list[np.ndarray]:
+    """Per document, the ``word_tokens`` as int64 ids into the process vocabulary (see ``wordsplit``).
+
+    Operators index per-token tables (``wordsplit.token_props()``: length, symbol-only, has-a-letter, hash)
+    with the batch's concatenated ids instead of looping over tokens in Python.
+    """
+    reset_vocab_if_large()  # only here, before any id of this batch exists
+    return [split_word_ids(t) for t in batch.texts()]
+
+
 @register_view("word_tokens")
 def word_tokens(batch: Batch) -> list[list[str]]:
     """Words as datatrove's English tokenizer cuts them, punctuation marks included (see ``wordsplit``).
 
     Han characters are one token each and kana runs one token per run (no segmenter is bundled).
     """
-    return [split_words(t) for t in batch.texts()]
+    return [token_text(a) for a in batch.view("word_ids")]
 
 
 @register_view("splitlines")
@@ -61,15 +72,14 @@ def newline_runs(batch: Batch) -> list[list[str]]:
 def word_hashes(batch: Batch) -> list[tuple[np.ndarray, np.ndarray]]:
     """Per document: a uint64 hash per word token and the prefix sums of word lengths (for n-gram stats).
 
-    Hashes come from Python's string hash (stable within a process, which is all a per-document
-    comparison needs); equal words get equal hashes, and n-gram hashes are built from them.
+    Equal words get equal hashes (a mixed function of the token id), and n-gram hashes are built from them.
     """
+    ids_all = batch.view("word_ids")
+    props = token_props()
+    h_tab, len_tab = props["hash"], props["length"]
     out = []
-    for toks in batch.view("word_tokens"):
-        n = len(toks)
-        h = np.fromiter(map(hash, toks), np.int64, n).view(np.uint64)
-        cs = np.zeros(n + 1, np.int64)
-        if n:
-            np.cumsum(np.fromiter(map(len, toks), np.int64, n), out=cs[1:])
-        out.append((h, cs))
+    for ids in ids_all:
+        cs = np.zeros(len(ids) + 1, np.int64)
+        np.cumsum(len_tab[ids], out=cs[1:])
+        out.append((h_tab[ids], cs))
     return out

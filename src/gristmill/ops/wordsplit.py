@@ -19,7 +19,9 @@ scripts are split on spaces and punctuation only.
 from __future__ import annotations
 
 import re
+from itertools import chain
 
+import numpy as np
 import regex
 
 # -- character classes (our own grouping; the same families spaCy's English rules use) ----------------------
@@ -216,24 +218,152 @@ def _merge_specials(pieces: list[str]) -> list[str]:
     return out
 
 
+_FAST_SUFFIX = frozenset(',;:!?)]"')
+_FAST_PREFIX = frozenset('(["')
+
+
+def _plain_word(w: str) -> bool:
+    """An ASCII alphabetic word that no affix, infix or exception rule touches."""
+    return w.isalpha() and w.isascii() and w not in _EXCEPTIONS
+
+
+def _chunk_tokens(chunk: str) -> tuple[str, ...]:
+    """Tokens of one whitespace-free chunk (not cached here)."""
+    if chunk.isalnum() and chunk.isascii() and chunk not in _EXCEPTIONS:
+        return (chunk,) if not chunk[0].isdigit() else _split_chunk(chunk)
+    # fast paths for the commonest shapes, 'word,' 'word.' '(word' (checked equal to _split_chunk on the
+    # parity corpus's distinct chunks): a plain word with one punctuation mark peeled off
+    if len(chunk) > 2 and chunk not in _EXCEPTIONS:
+        w, last = chunk[:-1], chunk[-1]
+        if (last in _FAST_SUFFIX or (last == "." and w[-1].islower())) and _plain_word(w):
+            return (w, last)
+        first, w = chunk[0], chunk[1:]
+        if first in _FAST_PREFIX and _plain_word(w):
+            return (first, w)
+    if _CJK.search(chunk):
+        return tuple(t for part in _split_chunk(chunk) for t in _split_cjk(part))
+    return _split_chunk(chunk)
+
+
 def split_words(text: str) -> list[str]:
     """Words of ``text`` as datatrove's English tokenizer would cut them (punctuation marks included)."""
     cache = _CACHE
     if len(cache) > _CACHE_MAX:
         cache.clear()
-    out: list[str] = []
-    for chunk in text.split():
-        toks = cache.get(chunk)
-        if toks is None:
-            if chunk.isalnum() and chunk.isascii() and chunk not in _EXCEPTIONS:
-                toks = (chunk,) if not chunk[0].isdigit() else _split_chunk(chunk)
-            elif _CJK.search(chunk):
-                toks = tuple(t for part in _split_chunk(chunk) for t in _split_cjk(part))
-            else:
-                toks = _split_chunk(chunk)
-            cache[chunk] = toks
-        out.extend(toks)
-    return out
+    chunks = text.split()
+    parts = list(map(cache.get, chunks))  # one C-level pass; misses are None
+    if None in parts:
+        for i, p in enumerate(parts):
+            if p is None:
+                c = chunks[i]
+                p = cache.get(c)  # a chunk seen earlier in this same text
+                if p is None:
+                    p = cache[c] = _chunk_tokens(c)
+                parts[i] = p
+    return list(chain.from_iterable(parts))
+
+
+# -- token ids: a process-wide vocabulary, so per-token facts are computed once per distinct token ----------
+_VOCAB: dict[str, int] = {}
+_TOKENS: list[str] = []
+_ID_CACHE: dict[str, tuple[int, ...]] = {}
+_VOCAB_MAX = 3_000_000
+
+
+def _chunk_ids(chunk: str) -> tuple[int, ...]:
+    vocab, tokens = _VOCAB, _TOKENS
+    out = []
+    for t in _chunk_tokens(chunk):
+        i = vocab.get(t)
+        if i is None:
+            i = vocab[t] = len(tokens)
+            tokens.append(t)
+        out.append(i)
+    ids = _ID_CACHE[chunk] = tuple(out)
+    return ids
+
+
+def split_word_ids(text: str) -> np.ndarray:
+    """The words of ``split_words(text)`` as ids into the process vocabulary (``token_text``/``token_props``).
+
+    Ids are stable until ``reset_vocab_if_large`` clears the vocabulary, which the ``word_ids`` view calls
+    only before it starts a batch, so every id of a batch's views stays valid while the batch is processed.
+    """
+    cache = _ID_CACHE
+    chunks = text.split()
+    parts = list(map(cache.get, chunks))
+    if None in parts:
+        for i, p in enumerate(parts):
+            if p is None:
+                c = chunks[i]
+                p = cache.get(c)
+                parts[i] = p if p is not None else _chunk_ids(c)
+    return np.fromiter(chain.from_iterable(parts), np.int64)
+
+
+def reset_vocab_if_large() -> None:
+    """Bound memory in long runs: forget the vocabulary once it holds more than ``_VOCAB_MAX`` tokens."""
+    if len(_TOKENS) > _VOCAB_MAX or len(_ID_CACHE) > _CACHE_MAX:
+        _VOCAB.clear()
+        _TOKENS.clear()
+        _ID_CACHE.clear()
+        _PROPS.clear()
+        _PROPS_N[0] = 0
+
+
+def word_id(token: str) -> int | None:
+    """The id of a token in the process vocabulary, or None when no text seen so far contained it."""
+    return _VOCAB.get(token)
+
+
+def token_text(ids: np.ndarray) -> list[str]:
+    """The token strings of an id array."""
+    tokens = _TOKENS
+    return [tokens[i] for i in ids.tolist()]
+
+
+_PROPS: dict[str, np.ndarray] = {}  # capacity-doubling buffers; the first len(_TOKENS) entries are valid
+_PROPS_N = [0]
+
+
+def token_props() -> dict[str, np.ndarray]:
+    """Per token id: ``length``, ``symbol`` (only Gopher punctuation), ``alpha`` (has a letter), ``hash``,
+    ``term`` (a sentence terminal) and ``punct`` (only Unicode punctuation), for the sentence counter.
+
+    Extended incrementally for tokens added since the last call; indexing these arrays with a batch's
+    concatenated ids replaces a Python loop over every token of every document.
+    """
+    from gristmill.ops.textstats import is_punct_token, punctuation_set, terminal_punctuation
+
+    have = _PROPS_N[0] if _PROPS else 0
+    n = len(_TOKENS)
+    if have < n or not _PROPS:  # (also before any token was seen: empty tables, not a KeyError)
+        new = _TOKENS[have:n]
+        k = len(new)
+        sym = punctuation_set()
+        length = np.fromiter(map(len, new), np.int64, k)
+        symbol = np.fromiter((all(ch in sym for ch in t) for t in new), bool, k)
+        alpha = np.fromiter((t.isalpha() or any(ch.isalpha() for ch in t) for t in new), bool, k)
+        # splitmix64 of the id: a well-mixed 64-bit value per token for rolling n-gram hashes
+        with np.errstate(over="ignore"):
+            z = np.arange(have, n, dtype=np.uint64) + np.uint64(0x9E3779B97F4A7C15)
+            z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+            z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+            z = z ^ (z >> np.uint64(31))
+        tp = terminal_punctuation()
+        term = np.fromiter((t in tp for t in new), bool, k)
+        punct = np.fromiter((not t.isalnum() and is_punct_token(t) for t in new), bool, k)
+        fresh = {"length": length, "symbol": symbol, "alpha": alpha, "hash": z, "term": term, "punct": punct}
+        for name, v in fresh.items():
+            buf = _PROPS.get(name)
+            if buf is None or len(buf) < n:
+                grown = np.zeros(max(2 * n, 1 << 16), v.dtype)
+                if buf is not None:
+                    grown[:have] = buf[:have]
+                _PROPS[name] = buf = grown
+            buf[have:n] = v
+        _PROPS_N[0] = n
+    return _PROPS
 
 
 def _split_cjk(token: str) -> list[str]:
