@@ -136,10 +136,8 @@ def _languages(goal: str, reqs: list[Requirement], notes: list[str]) -> None:
 
 def _quality(goal: str, reqs: list[Requirement], notes: list[str]) -> None:
     low = goal.lower()
-    if re.search(r"\b(?:no|without|skip|don'?t (?:do |apply )?(?:any )?)\s*(?:quality )?(?:filter(?:ing)?|quality)\b", low) and \
-            not re.search(r"\bquality\b.*\b(?:strict|standard|lenient)", low):
-        if re.search(r"\b(?:no|without|skip)\s+quality\b|don'?t\s+(?:apply\s+)?(?:any\s+)?quality|\bno\s+(?:quality\s+)?filtering\b", low):
-            return
+    if re.search(r"\b(?:no|without|skip)\s+quality\b|don'?t\s+(?:apply\s+)?(?:any\s+)?quality|\bno\s+(?:quality\s+)?filtering\b", low):
+        return
     strict = r"\b(?:strict(?:ly|est)?|aggressive(?:ly)?|rigorous(?:ly)?|high[- ]quality|highest[- ]quality|top[- ]quality|premium|very clean|squeaky|pristine|only the best|best quality|heavy|harsh|demanding|stringent)\b"
     lenient = r"\b(?:lenient(?:ly)?|light(?:ly)?|gentle|gently|loose(?:ly)?|minimal(?:ly)?|relaxed|permissive|mild(?:ly)?|conservative(?:ly)?|basic|light-touch|soft)\b"
     standard = r"\b(?:quality|clean(?:ed|ing)?|clean up|cleanup|junk|garbage|low[- ]quality|spam|gibberish|noise|noisy|pretrain(?:ing)?|good data|decent|standard|reasonable|usual|filter(?:ed)? (?:out )?bad|trash|boilerplate-heavy)\b"

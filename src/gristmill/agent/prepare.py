@@ -166,15 +166,10 @@ def repair(plan: Plan, checks: list[Check], goal: Goal, profile: Profile) -> tup
         elif c.kind in ("length", "keyword", "regex", "chat", "domain"):
             # a later step rewrote the text (boilerplate removal, redaction): move the check-bearing step last
             for s in new.steps:
-                if s.requirement == c.kind and getattr(s, "name", None) != "moved":
-                    ORDER_LATE = 12.5
-                    s.requirement = c.kind
+                if s.requirement == c.kind and not (s.name or "").endswith("_late"):
                     s.why += "; repair: moved after the steps that rewrite text"
-                    s.name = s.name or f"{s.op}_late"
-                    new.notes.append(f"{s.op} moved after text-rewriting steps")
-                    _late.add(id(s))
+                    s.name = f"{s.op}_late"
                     actions.append(f"moved {s.op} after the text-rewriting steps")
-                    del ORDER_LATE
         elif c.kind == "boilerplate":
             for s in new.steps:
                 if s.op == "lines_dedup" and s.params.get("min_docs", 3) > 2:
@@ -183,9 +178,6 @@ def repair(plan: Plan, checks: list[Check], goal: Goal, profile: Profile) -> tup
     if not actions:
         return None
     return new, actions
-
-
-_late: set[int] = set()
 
 
 def _params(goal: Goal, check: Check) -> dict[str, Any]:
@@ -291,7 +283,7 @@ def prepare(
         failed = [c for c in checks if not c.passed and c.hard]
         error = None
         if not ok:
-            error = "after {} round(s) these requirements still fail on the sample:\n".format(len(history)) + "\n".join(
+            error = f"after {len(history)} round(s) these requirements still fail on the sample:\n" + "\n".join(
                 f"- {c.requirement}: {c.evidence}" for c in failed)
         ctx = {
             "goal": goal, "input": input_path, "planner": planner_name, "rounds": len(history),

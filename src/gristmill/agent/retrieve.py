@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from gristmill.ops.registry import all_ops
 
 _TOKEN = re.compile(r"[a-z0-9]+")
-_STOP = frozenset("a an and are as at be by for from in is it of on or that the this to with use its their".split())
+_STOP = frozenset(["a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "in", "is", "it", "of", "on", "or", "that", "the", "this", "to", "with", "use", "its", "their"])
 
 
 def tokenize(text: str) -> list[str]:
