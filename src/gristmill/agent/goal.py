@@ -111,7 +111,9 @@ def _languages(goal: str, reqs: list[Requirement], notes: list[str]) -> None:
         found: list[tuple[int, str, bool]] = []  # (pos, code, written as non-X)
         for name, code in LANGUAGES.items():
             for m in re.finditer(rf"(non[- ]?)?\b{name}\b", low):
-                found.append((m.start(), code, bool(m.group(1))))
+                # "that isn't English" / "other than English" read like "non-English"
+                other = re.search(r"(?:isn'?t|is not|aren'?t|are not|not in|other than|besides|anything but)\s+(?:in\s+)?$", low[: m.start()])
+                found.append((m.start(), code, bool(m.group(1)) or bool(other)))
         for m in re.finditer(r"\b(?:lang(?:uage)?s?|lang(?:uage)?\s*code)\s*(?:[:=]|is|in|of)?\s*((?:[a-z]{2}(?:[-_][a-z]{2})?\s*(?:,|/|\bor\b|\band\b)?\s*)+)", low):
             for c in re.findall(r"\b([a-z]{2})\b", m.group(1)):
                 if c in CODES:

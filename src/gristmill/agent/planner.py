@@ -237,11 +237,11 @@ def b_domain(req: Requirement, profile: Profile, goal: Goal) -> list[PlanStep]:
         vals = _domain_values(req.params["keep"], profile)
         if not vals:
             raise Unsupported(f"no document of domain {req.params['keep']} in the sample; {f} values: {sorted(profile.domains)}")
-        return [PlanStep("filter", {}, {"domain": f"field({f!r}) in {vals!r}"}, f"keep {f} in {vals} ({req.text})",
-                         "domain", name="select_domain")]
+        return [PlanStep("field_filter", {"field": f, "values": vals, "mode": "include"}, None,
+                         f"keep {f} in {vals} ({req.text})", "domain", name="select_domain")]
     vals = _domain_values(req.params["drop"], profile) or req.params["drop"]
-    return [PlanStep("filter", {}, {"excluded_domain": f"not (field({f!r}) in {vals!r})"}, f"drop {f} in {vals} ({req.text})",
-                     "domain", name="exclude_domain")]
+    return [PlanStep("field_filter", {"field": f, "values": vals, "mode": "exclude"}, None,
+                     f"drop {f} in {vals} ({req.text})", "domain", name="exclude_domain")]
 
 
 def b_keyword(req: Requirement, profile: Profile, goal: Goal) -> list[PlanStep]:
@@ -307,7 +307,7 @@ def b_near(req: Requirement, profile: Profile, goal: Goal) -> list[PlanStep]:
 
 
 BUILDERS: dict[str, Builder] = {
-    "gopher_quality": b_quality, "lang_id": b_lang, "length_filter": b_length, "filter": b_domain,
+    "gopher_quality": b_quality, "lang_id": b_lang, "length_filter": b_length, "field_filter": b_domain,
     "keyword_filter": b_keyword, "regex_filter": b_regex, "pii": b_pii, "flagged_words": b_toxicity,
     "chat_format": b_chat, "decontaminate": b_decontam, "lines_dedup": b_boilerplate, "exact_dedup": b_exact,
     "minhash_dedup": b_near,

@@ -311,7 +311,9 @@ def prepare(
             from gristmill.recipe.compile import compile_recipe
 
             compiled = compile_recipe(copy.deepcopy(recipe), input_override=input_path, output_override=str(out))
-            uses_templates = any(s["op"] in ("chat_format", "keyword_filter", "regex_filter") for s in recipe["steps"])
+            from gristmill.agent.templates import TEMPLATE_OPS
+
+            uses_templates = any(s["op"] in TEMPLATE_OPS for s in recipe["steps"])
             # spawned workers only know registry built-ins; template operators run in this process
             w = 1 if uses_templates else workers
             summary = LocalExecutor(compiled, RunOptions(workers=w, progress=False, overwrite=False)).run().summary

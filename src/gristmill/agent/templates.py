@@ -226,4 +226,36 @@ class RegexFilter(Operator):
         return {"matches": np.fromiter((len(pat.findall(str(v or ""))) for v in values), np.int64, len(values))}
 
 
-TEMPLATE_OPS = ("chat_format", "keyword_filter", "regex_filter")
+
+
+class FieldParams(OpParams):
+    field: str = Field(..., min_length=1, description="input field to test (e.g. domain, source, license)")
+    values: list[str] = Field(..., min_length=1, description="values to match (exact, case-insensitive)")
+    mode: Literal["include", "exclude"] = Field("include", description="include: keep matching rows; exclude: drop them")
+
+
+@register
+class FieldFilter(Operator):
+    name = "field_filter"
+    family = "select"
+    description = """Keep or drop documents by the value of an input field: select domains, sources,
+    licences or any categorical metadata (include), or exclude them. Matching is exact and
+    case-insensitive; rows without the field count as not matching."""
+    Params = FieldParams
+    reads = ()
+    signals = (Signal("match", "int", "1 when the field's value is one of the listed values"),)
+
+    def rules(self) -> dict[str, str]:
+        col = self.signal_column("match")
+        if self.params.mode == "include":  # type: ignore[attr-defined]
+            return {"field_not_selected": f"{col} == 1"}
+        return {"field_excluded": f"{col} == 0"}
+
+    def apply(self, batch: Batch) -> dict[str, np.ndarray]:
+        p: FieldParams = self.params  # type: ignore[assignment]
+        wanted = {v.lower() for v in p.values}
+        vals = batch.column(p.field).to_pylist() if p.field in batch.column_names else [None] * batch.num_rows
+        return {"match": np.fromiter((int(v is not None and str(v).lower() in wanted) for v in vals), np.int64, len(vals))}
+
+
+TEMPLATE_OPS = ("chat_format", "keyword_filter", "regex_filter", "field_filter")
