@@ -229,6 +229,9 @@ def prepare(
             log(f"LLM planner failed ({msg}); falling back to the built-in planner")
         else:
             planner_name = f"llm ({msg})"
+            fmt = g.first("output_format")
+            if fmt:
+                plan.output_format = fmt.params["format"]
     if plan is None:
         try:
             plan = build_plan(g, prof)
