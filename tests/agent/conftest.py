@@ -75,3 +75,13 @@ def mixed_small(sample_rows: list[dict], tmp_path_factory: pytest.TempPathFactor
         by.setdefault(r["domain"], []).append(r)
     rows = [r for rows in by.values() for r in rows[:60]]
     return write_jsonl(tmp_path_factory.mktemp("mixed") / "mixed.jsonl", rows)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The real SmolLM2 run takes ~2 minutes on 2 cores: run it with `-m llama` or GRISTMILL_RUN_LLAMA=1."""
+    if "llama" in (config.getoption("-m") or "") or os.environ.get("GRISTMILL_RUN_LLAMA") == "1":
+        return
+    skip = pytest.mark.skip(reason="slow local-model test: run with -m llama or GRISTMILL_RUN_LLAMA=1")
+    for item in items:
+        if "llama" in item.keywords:
+            item.add_marker(skip)
