@@ -11,6 +11,7 @@ explanation. Prints one table row per task and pass rates per level and planner.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gzip
 import json
 import re
@@ -22,11 +23,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pyarrow.parquet as pq
-
 from gristmill.agent.prepare import GoalError, Unsatisfiable, prepare
 from gristmill.agent.profile import near_dup_pairs
-from gristmill.agent.verify import EMAIL, stopword_languages
+from gristmill.agent.verify import EMAIL, read_kept, stopword_languages
 
 Out = dict[str, Any]  # {"rows": kept rows, "result": PrepareResult, "out": Path}
 
@@ -230,10 +229,8 @@ def read_jsonl(path: Path) -> list[dict]:
     rows = []
     with gzip.open(path, "rt", encoding="utf-8", errors="replace") as fh:
         for line in fh:
-            try:
+            with contextlib.suppress(json.JSONDecodeError):
                 rows.append(json.loads(line))
-            except json.JSONDecodeError:
-                pass
     return rows
 
 
@@ -270,7 +267,7 @@ def main() -> int:
     ins = inputs(args.data, work)
     planner = "llm" if args.llm else "built-in"
     results = []
-    print(f"| # | level | goal | ok | F1 | rounds | kept | s | why not |\n|---|---|---|---|---|---|---|---|---|")
+    print("| # | level | goal | ok | F1 | rounds | kept | s | why not |\n|---|---|---|---|---|---|---|---|---|")
     for i, t in enumerate(TASKS, 1):
         if args.only and args.only not in t.goal:
             continue
@@ -279,10 +276,7 @@ def main() -> int:
         why, f1v, rounds, kept = None, None, 0, "-"
         try:
             res = prepare(str(ins[t.input]), t.goal, out, llm=args.llm, log=lambda m: None, workers=1, sample=5000)
-            rows = [r for f in sorted(out.glob("part-*.parquet")) for r in pq.read_table(f).to_pylist()]
-            if not rows:
-                rows = [json.loads(line) for f in sorted(out.glob("part-*.jsonl*")) for line in
-                        (gzip.open(f, "rt") if f.name.endswith(".gz") else open(f)) if line.strip()]
+            rows = read_kept(out).to_pylist()
             o = {"rows": rows, "result": res, "out": out}
             rounds, kept = len(res.history) - 1, f"{res.summary['kept']}/{res.summary['input']}"
             if t.fails:
@@ -304,7 +298,7 @@ def main() -> int:
         results.append((t.level, ok, f1v, rounds))
         dt = time.perf_counter() - t0
         print(f"| {i} | {t.level} | {t.goal[:60]} | {'yes' if ok else 'NO'} | {'' if f1v is None else f'{f1v:.3f}'} | {rounds} | {kept} | {dt:.1f} | {why or ''} |", flush=True)
-    print(f"\n| planner | level | tasks | success | mean keep-set F1 | mean repair rounds |\n|---|---|---|---|---|---|")
+    print("\n| planner | level | tasks | success | mean keep-set F1 | mean repair rounds |\n|---|---|---|---|---|---|")
     for level in ("single", "multi", "ambiguous", "all"):
         rs = [r for r in results if level in ("all", r[0])]
         if not rs:
