@@ -73,10 +73,12 @@ def no_near_pairs(t: float = 0.8):
     return lambda o, m: None if len(near_dup_pairs([r["text"] for r in o["rows"]], t)) <= max(0, len(o["rows"]) // 500) else f"near-dup pairs >= {t} kept"
 
 
-def manifest_pairs_not_both(kind: str):
+def manifest_pairs_not_both(kind: str, min_j: float = 0.8):
+    """Injected pairs at or above the goal's Jaccard (0.8 by default; the manifest also lists weaker ones)."""
     def f(o: Out, m: dict) -> str | None:
         ids = {r["id"] for r in o["rows"]}
-        both = [d for d in m["kinds"][kind]["details"] if d["id"] in ids and d["original_id"] in ids]
+        both = [d for d in m["kinds"][kind]["details"] if d["id"] in ids and d["original_id"] in ids
+                and d.get("jaccard_5gram", 1.0) >= min_j]
         return None if not both else f"{len(both)} {kind} pairs kept twice"
     return f
 
@@ -151,7 +153,7 @@ def truth_exact(m: dict, rows: list[dict]) -> set[str]:
     copies = {d["id"] for d in m["kinds"]["exact_duplicate"]["details"]}
     seen, keep = set(), set()
     for r in rows:
-        k = " ".join(r["text"].split())
+        k = " ".join(str(r.get("text") or "").split())
         if k in seen:
             continue
         seen.add(k)
