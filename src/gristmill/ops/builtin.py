@@ -1,3 +1,16 @@
 """Import every built-in operator module so that each registers itself."""
 
-from gristmill.ops import clean, dedup, filters, lexicon, quality, token_count, views  # noqa: F401
+from gristmill.ops import (  # noqa: F401
+    clean,
+    decontam,
+    dedup,
+    filters,
+    lang,
+    lexicon,
+    lines_dedup,
+    minhash,
+    pii,
+    quality,
+    token_count,
+    views,
+)
