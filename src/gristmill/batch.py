@@ -45,7 +45,7 @@ class Batch:
     @property
     def table(self) -> pa.Table:
         if self._texts is not None and self._texts_dirty:
-            self._table = _set_column(self._table, self.text_field, pa.array(self._texts, pa.large_string()))
+            self._table = _set_column(self._table, self.text_field, _text_array(self._texts))
             self._texts_dirty = False
         return self._table
 
@@ -78,6 +78,8 @@ class Batch:
         """A registered derived view of every document, computed once per batch."""
         cached = self._views.get(name)
         if cached is None:
+            if name not in _VIEWS:
+                import gristmill.ops.builtin  # noqa: F401 - registers the built-in views
             try:
                 fn = _VIEWS[name]
             except KeyError:
@@ -115,3 +117,10 @@ def _set_column(table: pa.Table, name: str, arr: pa.Array | pa.ChunkedArray) -> 
     if i >= 0:
         return table.set_column(i, name, arr)
     return table.append_column(name, arr)
+
+
+def _text_array(texts: list[str]) -> pa.Array:
+    try:
+        return pa.array(texts, pa.string())
+    except pa.ArrowCapacityError:  # over 2 GiB of text in one batch
+        return pa.array(texts, pa.large_string())

@@ -6,6 +6,7 @@ lines of a JSONL file hold no record and are only counted.
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,6 +14,7 @@ import numpy as np
 import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.json as pj
 
 from gristmill.io.inputs import InputFile
 from gristmill.io.readers import RawChunk
@@ -23,6 +25,7 @@ REJECT_SCHEMA = pa.schema(
         ("source", pa.string()),
         ("unit", pa.string()),
         ("location", pa.int64()),
+        ("kind", pa.string()),
         ("reason", pa.string()),
         ("raw", pa.string()),
         ("raw_bytes", pa.int64()),
@@ -57,9 +60,45 @@ def _preview(raw: bytes | str | Any) -> tuple[str, int]:
     return raw[:PREVIEW_CHARS], len(raw.encode("utf-8", errors="replace"))
 
 
-def _reject(source: str, unit: str, location: int | None, reason: str, raw: Any = b"") -> dict:
+def _reject(source: str, unit: str, location: int | None, reason: str, raw: Any = b"", kind: str | None = None) -> dict:
     preview, size = _preview(raw)
-    return {"source": source, "unit": unit, "location": location, "reason": reason, "raw": preview, "raw_bytes": size}
+    return {
+        "source": source,
+        "unit": unit,
+        "location": location,
+        "kind": kind or reject_kind(reason),
+        "reason": reason,
+        "raw": preview,
+        "raw_bytes": size,
+    }
+
+
+_KINDS = (
+    ("malformed JSON", "malformed_json"),
+    ("invalid UTF-8", "invalid_utf8"),
+    ("missing text field", "missing_text"),
+    ("is null", "null_text"),
+    ("(expected a string)", "non_string_text"),
+    ("is empty", "empty_text"),
+    ("over max_doc_bytes", "too_large"),
+    ("truncated or corrupt", "truncated"),
+    ("empty file", "empty_file"),
+    ("named as", "format_mismatch"),
+    ("its content is", "format_mismatch"),
+    ("line is a JSON", "not_an_object"),
+    ("invalid Unicode", "invalid_unicode"),
+    ("fields, header has", "bad_csv_row"),
+    ("malformed CSV", "bad_csv_row"),
+    ("raised", "operator_error"),
+)
+
+
+def reject_kind(reason: str) -> str:
+    """A short, stable category for a reject reason (reasons themselves carry details)."""
+    for needle, kind in _KINDS:
+        if needle in reason:
+            return kind
+    return "unreadable"
 
 
 def _mib(n: int) -> str:
@@ -105,7 +144,63 @@ def _make_id(src: str, unit: str, loc: int) -> str:
     return f"{src}#{'L' if unit == 'line' else 'R'}{loc}"
 
 
+def _has_timestamp(t: pa.DataType) -> bool:
+    if pa.types.is_timestamp(t) or pa.types.is_date(t) or pa.types.is_time(t):
+        return True
+    return any(_has_timestamp(t.field(i).type) for i in range(t.num_fields))
+
+
+def _parse_lines_fast(chunk: RawChunk, src: str, spec: ParseSpec) -> Parsed | None:
+    """Arrow's JSON reader for the common case: well-formed UTF-8 objects, no blank lines.
+
+    Returns None whenever it cannot be sure of giving the per-line path's result (a blank line, invalid
+    UTF-8, a parse error, an oversize line, a text column that is not a string, nested date inference);
+    the caller then takes the per-line path, which reports each bad line with its reason.
+    """
+    data: bytes = chunk.data
+    if not data:
+        return None
+    try:
+        table = pj.read_json(io.BytesIO(data), read_options=pj.ReadOptions(use_threads=False, block_size=len(data) + 1))
+        table.validate(full=True)  # Arrow's JSON reader does not check UTF-8; full validation does, cheaply
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError, OverflowError, UnicodeDecodeError):
+        return None
+    if any(_has_timestamp(f.type) for f in table.schema):
+        # JSON has no dates: keep ISO strings as the strings they were
+        fields = []
+        for f in table.schema:
+            if pa.types.is_timestamp(f.type) or pa.types.is_date(f.type) or pa.types.is_time(f.type):
+                fields.append(pa.field(f.name, pa.string()))
+            elif _has_timestamp(f.type):
+                return None
+            else:
+                fields.append(f)
+        try:
+            table = pj.read_json(
+                io.BytesIO(data),
+                read_options=pj.ReadOptions(use_threads=False, block_size=len(data) + 1),
+                parse_options=pj.ParseOptions(explicit_schema=pa.schema(fields)),
+            )
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+            return None
+    n_lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+    if table.num_rows != n_lines or spec.text_field not in table.column_names:
+        return None
+    col = table.column(spec.text_field)
+    if not pa.types.is_string(col.type) or col.null_count:  # null or missing: the slow path tells which
+        return None
+    parsed = _parse_arrow(RawChunk(chunk.file_index, "arrow", first=chunk.first, data=table), src, spec, unit="line")
+    if parsed.rejects:
+        raw_lines = data.split(b"\n")
+        for r in parsed.rejects:
+            r["raw"], r["raw_bytes"] = _preview(raw_lines[r["location"] - chunk.first])
+    return parsed
+
+
 def _parse_lines(chunk: RawChunk, src: str, spec: ParseSpec) -> Parsed:
+    fast = _parse_lines_fast(chunk, src, spec)
+    if fast is not None:
+        return fast
     data: bytes = chunk.data
     lines = data.split(b"\n")
     if lines and lines[-1] == b"":
@@ -161,16 +256,17 @@ def _id_str(ident: Any) -> str:
 
 
 def rows_to_table(rows: list[dict]) -> tuple[pa.Table | None, list[str]]:
-    """Rows to Arrow. A field whose values mix types (a number here, a string there) is stored as JSON text."""
+    """Rows to Arrow, column by column (several times faster than ``Table.from_pylist``).
+
+    A field whose values mix types (a number here, a string there) is stored as JSON text and reported.
+    """
     if not rows:
         return None, []
-    try:
-        return pa.Table.from_pylist(rows), []
-    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, OverflowError):
-        pass
-    names: dict[str, None] = {}
-    for r in rows:
-        names.update(dict.fromkeys(r))
+    names: dict[str, None] = dict.fromkeys(rows[0])
+    first = rows[0].keys()
+    if any(r.keys() != first for r in rows):
+        for r in rows:
+            names.update(dict.fromkeys(r))
     arrays, coerced = [], []
     for name in names:
         values = [r.get(name) for r in rows]
@@ -184,20 +280,20 @@ def rows_to_table(rows: list[dict]) -> tuple[pa.Table | None, list[str]]:
     return pa.table(arrays, names=list(names)), coerced
 
 
-def _parse_arrow(chunk: RawChunk, src: str, spec: ParseSpec) -> Parsed:
+def _parse_arrow(chunk: RawChunk, src: str, spec: ParseSpec, unit: str = "row") -> Parsed:
     table: pa.Table = chunk.data
     n = table.num_rows
     locs = np.arange(chunk.first, chunk.first + n)
     tf, idf = spec.text_field, spec.id_field
     if tf not in table.column_names:
         reason = f"missing text field {tf!r} (this file's columns: {', '.join(table.column_names)})"
-        rejects = [_reject(src, "row", int(loc), reason, row) for loc, row in zip(locs, table.slice(0, n).to_pylist())]
+        rejects = [_reject(src, unit, int(loc), reason, row) for loc, row in zip(locs, table.slice(0, n).to_pylist())]
         return Parsed(None, rejects, records=n)
     col = table.column(tf)
     if not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)):
         rows = table.to_pylist()
         reason = f"text field {tf!r} is {col.type} in this file (expected a string)"
-        return Parsed(None, [_reject(src, "row", int(loc), reason, r) for loc, r in zip(locs, rows)], records=n)
+        return Parsed(None, [_reject(src, unit, int(loc), reason, r) for loc, r in zip(locs, rows)], records=n)
     col = col.cast(pa.string()) if pa.types.is_large_string(col.type) else col
     null = pc.is_null(col).to_numpy(zero_copy_only=False)
     empty = pc.fill_null(pc.equal(pc.utf8_trim_whitespace(col), ""), False).to_numpy(zero_copy_only=False)
@@ -207,11 +303,11 @@ def _parse_arrow(chunk: RawChunk, src: str, spec: ParseSpec) -> Parsed:
     if bad.any():
         for i in np.flatnonzero(bad):
             value = col[int(i)].as_py()
-            rejects.append(_reject(src, "row", int(locs[i]), check_text(value, spec) or "invalid text", table.slice(int(i), 1).to_pylist()[0]))
+            rejects.append(_reject(src, unit, int(locs[i]), check_text(value, spec) or "invalid text", table.slice(int(i), 1).to_pylist()[0]))
         table = table.filter(pa.array(~bad))
         locs = locs[~bad]
         col = col.filter(pa.array(~bad))
-    generated = pa.array([_make_id(src, "row", int(loc)) for loc in locs], pa.string())
+    generated = pa.array([_make_id(src, unit, int(loc)) for loc in locs], pa.string())
     if idf in table.column_names:
         given = table.column(idf)
         given = given.cast(pa.string()) if not pa.types.is_string(given.type) else given

@@ -11,7 +11,6 @@ name says, a truncated compressed stream), so that it reaches the rejects with i
 from __future__ import annotations
 
 import csv
-import gzip
 import io
 import zlib
 from collections.abc import Iterator
@@ -95,21 +94,75 @@ def iter_chunks(
         yield from _line_chunks(file_index, file, chunk_rows, chunk_bytes)
 
 
+class _Decompressing(io.RawIOBase):
+    """Incremental decompression that hands out every byte decoded before a truncation or corruption.
+
+    ``gzip.GzipFile`` discards the last decoded block when it meets a truncated stream; this reader keeps it,
+    so the complete lines before the cut are processed and only the partial tail is rejected.
+    """
+
+    def __init__(self, path: str, compression: str) -> None:
+        self._raw = open(path, "rb")  # noqa: SIM115 - closed in close()
+        self._compression = compression
+        self._pending = b""
+        self._done = False
+        self.error: str | None = None  # set instead of raising, so buffered readers keep the data before it
+        self._new_member()
+
+    def _new_member(self) -> None:
+        if self._compression == "gzip":
+            self._d: Any = zlib.decompressobj(wbits=31)
+        else:
+            self._d = zstandard.ZstdDecompressor().decompressobj()
+
+    def _member_finished(self) -> bool:
+        return bool(self._d.eof)
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buf: Any) -> int:
+        while not self._pending and not self._done:
+            block = self._raw.read(1 << 20)
+            if not block:
+                self._done = True
+                if not self._member_finished():
+                    self.error = "compressed stream ended before its end marker"
+                break
+            try:
+                out = self._d.decompress(block)
+            except (zlib.error, zstandard.ZstdError) as exc:
+                self._done = True
+                self.error = f"corrupt compressed data: {exc}"
+                break
+            while self._member_finished() and self._d.unused_data:
+                rest = self._d.unused_data
+                self._new_member()  # concatenated members (gzip -c a b > c), as gzip allows
+                out += self._d.decompress(rest)
+            self._pending = out
+        n = min(len(buf), len(self._pending))
+        buf[:n] = self._pending[:n]
+        self._pending = self._pending[n:]
+        return n
+
+    def close(self) -> None:
+        self._raw.close()
+        super().close()
+
+
 def open_binary(file: InputFile) -> io.BufferedIOBase:
     """The decompressed byte stream of a text input."""
-    if file.compression == "gzip":
-        return gzip.open(file.path, "rb")  # type: ignore[return-value]
-    if file.compression == "zstd":
-        raw = open(file.path, "rb")  # noqa: SIM115 - closed with the reader
-        return io.BufferedReader(zstandard.ZstdDecompressor().stream_reader(raw, closefd=True))
+    if file.compression in ("gzip", "zstd"):
+        return io.BufferedReader(_Decompressing(file.path, file.compression), buffer_size=1 << 20)
     return open(file.path, "rb")  # noqa: SIM115
 
 
-_STREAM_ERRORS = (EOFError, OSError, zlib.error, zstandard.ZstdError, gzip.BadGzipFile)
+_STREAM_ERRORS = (EOFError, OSError, zlib.error, zstandard.ZstdError)
 
 
 def _line_chunks(file_index: int, file: InputFile, chunk_rows: int, chunk_bytes: int) -> Iterator[RawChunk]:
     buf = bytearray()
+    ends = np.empty(0, dtype=np.int64)  # positions of the newlines in buf, found once per byte read
     line = 1  # number of the first line in buf
     total = 0
     error: str | None = None
@@ -123,10 +176,15 @@ def _line_chunks(file_index: int, file: InputFile, chunk_rows: int, chunk_bytes:
                 block = b""
             if not block:
                 eof = True
-            buf += block
-            total += len(block)
-            # emit every complete chunk the buffer holds
-            ends = np.flatnonzero(np.frombuffer(bytes(buf), dtype=np.uint8) == 10) if buf else np.empty(0, int)
+                raw_error = getattr(getattr(stream, "raw", None), "error", None)
+                if raw_error and not error:
+                    error = f"{file.compression} stream is truncated or corrupt: {raw_error}"
+            else:
+                found = np.flatnonzero(np.frombuffer(block, dtype=np.uint8) == 10) + len(buf)
+                ends = np.concatenate([ends, found]) if len(ends) else found
+                buf += block
+                total += len(block)
+            # emit every complete chunk the buffer holds: content alone decides where chunks end
             start = 0
             k = 0  # index into ends of the first line end after start
             while k < len(ends):
@@ -136,18 +194,17 @@ def _line_chunks(file_index: int, file: InputFile, chunk_rows: int, chunk_bytes:
                 if cut_idx >= len(ends):
                     break
                 cut = int(ends[cut_idx]) + 1
-                n_lines = cut_idx - k + 1
                 yield RawChunk(file_index, "lines", first=line, data=bytes(buf[start:cut]), nbytes=cut - start)
-                line += n_lines
+                line += cut_idx - k + 1
                 start = cut
                 k = cut_idx + 1
             if start:
                 del buf[:start]
+                ends = ends[k:] - start
             if error:
                 break
     if error:
         # the complete lines read before the failure are kept; the partial last line is lost with the tail
-        ends = np.flatnonzero(np.frombuffer(bytes(buf), dtype=np.uint8) == 10)
         cut = int(ends[-1]) + 1 if len(ends) else 0
         complete = bytes(buf[:cut])
         yield RawChunk(

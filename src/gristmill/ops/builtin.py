@@ -6,10 +6,13 @@ from gristmill.ops import (  # noqa: F401
     dedup,
     filters,
     lang,
+    lexicon,
     lines_dedup,
     minhash,
     pii,
+    quality,
     safety,
     semantic,
+    token_count,
     views,
 )

@@ -51,3 +51,18 @@ class LengthFilter(Operator):
             "words": np.fromiter((len(w) for w in batch.view("words")), np.int64, len(texts)),
             "lines": np.fromiter((t.count("\n") + 1 for t in texts), np.int64, len(texts)),
         }
+
+
+@register
+class RuleFilter(Operator):
+    name = "filter"
+    family = "select"
+    description = """Keep documents that satisfy the step's `keep` rule, an expression over signals measured
+    by earlier steps and over input fields (e.g. `field('domain') in ['code', 'docs']` or
+    `length.words >= 50 and field('license') != 'unknown'`). Use it to select or exclude by domain, source,
+    license or any combination of signals; it measures nothing itself."""
+    reads = ()
+
+    def apply(self, batch: Batch) -> dict[str, np.ndarray]:
+        """Measures nothing: the step's ``keep`` rule decides (the engine called this and crashed before)."""
+        return {}

@@ -1,0 +1,344 @@
+"""The prepare loop: profile -> requirements -> plan -> compile -> dry run -> verify -> repair -> write -> run.
+
+Peers stop when the generated pipeline exits cleanly; here a plan is accepted only when every requirement
+holds *on the data* the dry run produced. What cannot be met is explained and fails (non-zero exit), never
+an empty or silently wrong output.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import shutil
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from gristmill.agent.goal import Goal, parse_goal
+from gristmill.agent.planner import LEVELS, ORDER, Plan, PlanStep, Unsupported, build_plan, set_quality_level
+from gristmill.agent.plugins import load_operator_plugins
+from gristmill.agent.profile import Profile, est_tokens, profile_sample
+from gristmill.agent.report import recipe_yaml, write_reports
+from gristmill.agent.sampling import draw_sample, write_sample
+from gristmill.agent.verify import PHONE, Check, DryRun, read_kept, verify
+from gristmill.errors import GristmillError, RecipeError, UsageError
+
+Log = Callable[[str], None]
+_OWN = {"recipe.yaml", "plan_report.md", "plan_report.html", "plan.json", "operators"}
+
+
+class GoalError(UsageError):
+    """The goal contradicts itself or names something the input lacks (exit 2)."""
+
+
+class Unsatisfiable(GristmillError):
+    """The data cannot meet the goal: said with evidence (exit 1)."""
+
+
+@dataclass
+class PrepareResult:
+    goal: Goal
+    profile: Profile
+    plan: Plan
+    recipe: dict[str, Any]
+    checks: list[Check]
+    history: list[dict[str, Any]]
+    recipe_path: Path | None
+    report_paths: dict[str, Path]
+    summary: dict[str, Any] | None = None  # of the full run
+    dry_summary: dict[str, Any] = field(default_factory=dict)
+    planner: str = "built-in"
+
+    @property
+    def passed(self) -> bool:
+        return all(c.passed for c in self.checks if c.hard)
+
+
+def feasibility(goal: Goal, profile: Profile) -> None:
+    """Fail early, with the profile as evidence, on goals the sample shows cannot be met."""
+    if goal.problems:
+        raise GoalError("the goal contradicts itself: " + "; ".join(goal.problems))
+    n = profile.docs
+    if n == 0:
+        raise Unsatisfiable(f"the input has no readable documents ({profile.scanned} records scanned, {profile.unreadable} unreadable)")
+    for r in goal.of("language"):
+        if "keep" in r.params and profile.languages:
+            share = profile.language_share(r.params["keep"] + (["no"] if "nb" in r.params["keep"] else []))
+            if share * n < 1:
+                top = ", ".join(f"{k} {v / n:.0%}" for k, v in list(profile.languages.items())[:4])
+                raise Unsatisfiable(f"'{r.text}': none of the {n} sampled documents is in {r.params['keep']} "
+                                    f"(languages found: {top}); the output would be empty")
+    lengths = goal.of("length")
+    rets = [r for r in goal.of("retention") if r.params["unit"] == "docs"]
+    if lengths and rets:
+        conds = []
+        for r in lengths:
+            col = {"words": "length.words", "chars": "length.chars", "tokens": "length.chars"}.get(r.params["unit"])
+            if not col:
+                continue
+            mult = 4 if r.params["unit"] == "tokens" else 1
+            if "min" in r.params:
+                conds.append(f"{col} >= {r.params['min'] * mult}")
+            if "max" in r.params:
+                conds.append(f"{col} <= {r.params['max'] * mult}")
+        if conds:
+            share = profile.share_where(" and ".join(conds))
+            target = max(r.params["min"] for r in rets)
+            if share < target:
+                raise Unsatisfiable(f"contradictory goal: the length bounds ({'; '.join(r.text for r in lengths)}) keep only "
+                                    f"{share:.1%} of sampled documents, but the goal asks to keep ≥ {target:.0%}")
+
+
+def dry_run(recipe: dict[str, Any], sample_file: Path, out: Path, rows: list[dict[str, Any]]) -> DryRun:
+    from gristmill.engine.local import LocalExecutor, RunOptions
+    from gristmill.recipe.compile import compile_recipe
+
+    compiled = compile_recipe(copy.deepcopy(recipe), input_override=str(sample_file), output_override=str(out))
+    result = LocalExecutor(compiled, RunOptions(workers=1, progress=False, overwrite=True)).run()
+    return DryRun(input_rows=rows, kept=read_kept(out), summary=result.summary, out_dir=out)
+
+
+def repair(plan: Plan, checks: list[Check], goal: Goal, profile: Profile) -> tuple[Plan, list[str]] | None:
+    """One round of repairs for the failed checks; None when nothing more can be tried."""
+    new = copy.deepcopy(plan)
+    actions: list[str] = []
+    failed = [c for c in checks if not c.passed and c.hard]
+    kinds = {c.kind for c in failed}
+    cur_level = next(iter(new.quality_level.values()), None)
+
+    def relax() -> bool:
+        nonlocal new
+        if cur_level in LEVELS and LEVELS.index(cur_level) > 0:
+            lower = LEVELS[LEVELS.index(cur_level) - 1]
+            new = set_quality_level(new, lower, profile, goal)
+            actions.append(f"quality relaxed from {cur_level} to {lower} to keep more data")
+            return True
+        if cur_level == "lenient":
+            new = set_quality_level(new, None, profile, goal)
+            actions.append("quality filtering removed: even the lenient level drops too much for the retention target")
+            return True
+        for s in new.steps:
+            if s.op == "lang_id" and s.params.get("min_score", 0) > 0.2:
+                s.params["min_score"] = 0.2
+                actions.append("language score threshold lowered to 0.2")
+                return True
+        return False
+
+    if kinds & {"retention", "nonempty"} or any(c.kind == "token_budget" and "min" in _params(goal, c) for c in failed):
+        relax()
+    if any(c.kind == "token_budget" and "max" in _params(goal, c) for c in failed):
+        if cur_level in LEVELS and cur_level != "strict":
+            up = LEVELS[LEVELS.index(cur_level) + 1]
+            new = set_quality_level(new, up, profile, goal)
+            actions.append(f"quality tightened from {cur_level} to {up} to fit the token budget")
+        elif cur_level is None:
+            new = set_quality_level(new, "standard", profile, goal)
+            new.quality_level["(budget)"] = "standard"
+            actions.append("standard quality filtering added to fit the token budget")
+    for c in failed:
+        if c.kind in ("dedup_near", "dedup_semantic"):
+            for s in new.steps:
+                if s.op == "minhash_dedup":
+                    t = round(max(0.5, s.params.get("threshold", 0.8) - 0.1), 2)
+                    s.params.update(threshold=t, num_perm=256)
+                    s.why += f"; repair: LSH threshold lowered to {t} with 256 permutations (pairs above the target remained)"
+                    actions.append(f"MinHash threshold lowered to {t}, 256 permutations")
+        elif c.kind == "pii":
+            missed = list(c.measured.get("matches", {}))
+            if not any(s.op == "regex_filter" and s.requirement == "pii" for s in new.steps):
+                from gristmill.agent.verify import CARD, EMAIL, IBAN, IPV4, SECRET, SSN
+
+                pats = {"email": EMAIL, "phone": PHONE, "us_ssn": SSN, "credit_card": CARD, "ip": IPV4, "secret": SECRET, "iban": IBAN}
+                pattern = "|".join(f"(?:{pats[k].pattern})" for k in missed if k in pats)
+                if pattern:
+                    new.steps.append(PlanStep("regex_filter", {"pattern": pattern, "mode": "exclude"}, None,
+                                              f"repair: drop documents where {missed} survived the pii step", "pii", name="pii_leftovers"))
+                    actions.append(f"added a regex step dropping documents with leftover {missed}")
+        elif c.kind == "language":
+            for s in new.steps:
+                if s.op == "lang_id":
+                    ms = round(min(0.9, s.params.get("min_score", 0.5) + 0.2), 2)
+                    if ms != s.params.get("min_score"):
+                        s.params["min_score"] = ms
+                        actions.append(f"language score threshold raised to {ms}")
+        elif c.kind in ("length", "keyword", "regex", "chat", "domain"):
+            # a later step rewrote the text (boilerplate removal, redaction): move the check-bearing step last
+            for s in new.steps:
+                if s.requirement == c.kind and not (s.name or "").endswith("_late"):
+                    s.why += "; repair: moved after the steps that rewrite text"
+                    s.name = f"{s.op}_late"
+                    actions.append(f"moved {s.op} after the text-rewriting steps")
+        elif c.kind == "boilerplate":
+            for s in new.steps:
+                if s.op == "lines_dedup" and s.params.get("min_docs", 3) > 2:
+                    s.params["min_docs"] = 2
+                    actions.append("boilerplate: lines repeated in 2 documents now count")
+    if not actions:
+        return None
+    return new, actions
+
+
+def _params(goal: Goal, check: Check) -> dict[str, Any]:
+    for r in goal.requirements:
+        if str(r) == check.requirement:
+            return r.params
+    return {}
+
+
+def ordered_recipe(plan: Plan, name: str, goal_text: str, input_path: str | None, output: str | None) -> dict[str, Any]:
+    rec = plan.recipe(name, goal_text, input_path, output)
+    steps = sorted(plan.steps, key=lambda s: (13 if s.name and s.name.endswith("_late") else ORDER.get(s.requirement, 5)))
+    rec["steps"] = [s.spec() for s in steps]
+    return rec
+
+
+def prepare(
+    input_path: str,
+    goal: str,
+    output: str | Path,
+    *,
+    llm: str | None = None,
+    plan_only: bool = False,
+    recipe_out: str | Path | None = None,
+    sample: int = 2000,
+    max_rounds: int = 3,
+    workers: int | None = None,
+    log: Log = print,
+) -> PrepareResult:
+    """Plan, verify and (unless ``plan_only``) run a recipe for ``goal`` on ``input_path`` into ``output``."""
+    load_operator_plugins()
+    out = Path(output)
+    g = parse_goal(goal)
+    log("requirements:")
+    for i, r in enumerate(g.requirements, 1):
+        log(f"  {i}. {r}")
+    smp = draw_sample(input_path, sample)
+    prof = profile_sample(smp)
+    log(f"profiled {prof.docs} sampled documents: format {prof.format}, languages {dict(list(prof.languages.items())[:4])}, "
+        f"exact dups {prof.exact_dup_rate:.1%}, near-dup docs {prof.near_dup_rate:.1%}")
+    feasibility(g, prof)
+    planner_name = "built-in"
+    plan: Plan | None = None
+    if llm:
+        from gristmill.agent.llm import llm_plan
+
+        plan, msg = llm_plan(llm, g, prof, log=log)
+        if plan is None:
+            log(f"LLM planner failed ({msg}); falling back to the built-in planner")
+        else:
+            planner_name = f"llm ({msg})"
+            fmt = g.first("output_format")
+            if fmt:
+                plan.output_format = fmt.params["format"]
+    if plan is None:
+        try:
+            plan = build_plan(g, prof)
+        except Unsupported as exc:
+            raise Unsatisfiable(f"cannot plan this goal: {exc}") from None
+    for n in plan.notes:
+        log(f"note: {n}")
+    total_tokens = None
+    if smp.scanned and prof.docs:
+        # extrapolate from the sample to the input (exact when the sample is the whole input)
+        total_tokens = int(prof.tokens_total * (smp.scanned - smp.unreadable) / prof.docs)
+    work = Path(tempfile.mkdtemp(prefix="gristmill-prepare-"))
+    history: list[dict[str, Any]] = []
+    try:
+        sample_file = write_sample(smp, work / "sample.jsonl")
+        checks: list[Check] = []
+        dry: DryRun | None = None
+        recipe: dict[str, Any] = {}
+        for rnd in range(1, max(1, max_rounds) + 1):
+            recipe = ordered_recipe(plan, "prepared", goal, input_path, None)
+            try:
+                dry = dry_run(recipe, sample_file, work / f"dry{rnd}", smp.rows)
+            except RecipeError as exc:
+                raise GristmillError("the planner produced an invalid recipe (a bug): " + "; ".join(exc.problems)) from None
+            checks = verify(g, dry, total_tokens)
+            log(f"round {rnd}: " + ", ".join(f"{c.kind} {'ok' if c.passed else 'FAIL'}" for c in checks))
+            entry: dict[str, Any] = {"round": rnd, "checks": [c.line() for c in checks]}
+            history.append(entry)
+            if all(c.passed for c in checks if c.hard):
+                break
+            if rnd == max_rounds:
+                break
+            fixed = repair(plan, checks, g, prof)
+            if fixed is None:
+                break
+            plan, actions = fixed
+            entry["repairs"] = actions
+            for a in actions:
+                log(f"  repair: {a}")
+        assert dry is not None
+        docs_ret, tok_ret = dry.retention()
+        examples = []
+        samples_file = dry.out_dir / "dropped_samples.jsonl"
+        if samples_file.exists():
+            seen: dict[str, int] = {}
+            for line in samples_file.read_text(encoding="utf-8").splitlines():
+                ex = json.loads(line)
+                if seen.get(ex["step"], 0) < 3:
+                    seen[ex["step"]] = seen.get(ex["step"], 0) + 1
+                    examples.append(ex)
+        ok = all(c.passed for c in checks if c.hard)
+        failed = [c for c in checks if not c.passed and c.hard]
+        error = None
+        if not ok:
+            error = f"after {len(history)} round(s) these requirements still fail on the sample:\n" + "\n".join(
+                f"- {c.requirement}: {c.evidence}" for c in failed)
+        ctx = {
+            "goal": goal, "input": input_path, "planner": planner_name, "rounds": len(history),
+            "status": "verified" if ok else "FAILED", "requirements": [str(r) for r in g.requirements],
+            "assumptions": g.assumptions, "notes": plan.notes, "profile": prof.to_dict(), "recipe": recipe,
+            "history": history, "retention_docs": docs_ret, "retention_tokens": tok_ret, "summary": dry.summary,
+            "dropped_examples": examples, "error": error,
+        }
+        header = [f"gristmill prepare: {goal}", f"planner: {planner_name}; verified on {prof.docs} sampled documents "
+                  f"in {len(history)} round(s): {'all requirements pass' if ok else 'SOME REQUIREMENTS FAIL'}",
+                  f"predicted retention: {docs_ret:.1%} of documents, {tok_ret:.1%} of tokens"]
+        header += [f"assumption: {a}" for a in g.assumptions]
+        text = recipe_yaml(recipe, header)
+        result = PrepareResult(g, prof, plan, recipe, checks, history, None, {}, None, dry.summary, planner_name)
+        if not ok:
+            reports = write_reports(out, ctx) if not out.exists() or _only_ours(out) else write_reports(work / "report", ctx)
+            raise Unsatisfiable(error + f"\n(plan report: {reports['markdown']})")
+        summary = None
+        if not plan_only:
+            if out.exists() and _only_ours(out):
+                for name in _OWN:
+                    p = out / name
+                    shutil.rmtree(p) if p.is_dir() else p.unlink(missing_ok=True)
+            from gristmill.engine.local import LocalExecutor, RunOptions
+            from gristmill.recipe.compile import compile_recipe
+
+            compiled = compile_recipe(copy.deepcopy(recipe), input_override=input_path, output_override=str(out))
+            from gristmill.agent.templates import TEMPLATE_OPS
+
+            uses_templates = any(s["op"] in TEMPLATE_OPS for s in recipe["steps"])
+            # spawned workers only know registry built-ins; template operators run in this process
+            w = 1 if uses_templates else workers
+            summary = LocalExecutor(compiled, RunOptions(workers=w, progress=False, overwrite=False)).run().summary
+            ctx["full_run"] = {"input": summary["input"], "kept": summary["kept"], "dropped": summary["dropped"]["total"],
+                               "rejected": summary["rejected"]["total"]}
+            log(f"full run: {summary['input']} in, {summary['kept']} kept, {summary['dropped']['total']} dropped, "
+                f"{summary['rejected']['total']} rejected")
+        recipe_path = Path(recipe_out) if recipe_out else out / "recipe.yaml"
+        recipe_path.parent.mkdir(parents=True, exist_ok=True)
+        recipe_path.write_text(text, encoding="utf-8")
+        result.recipe_path = recipe_path
+        result.report_paths = write_reports(out, ctx)
+        result.summary = summary
+        log(f"recipe: {recipe_path}; report: {result.report_paths['markdown']}")
+        return result
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _only_ours(folder: Path) -> bool:
+    return all(p.name in _OWN for p in folder.iterdir())
+
+
+def estimate_tokens(rows: list[dict[str, Any]]) -> int:
+    return sum(est_tokens(r.get("text") or "") for r in rows)

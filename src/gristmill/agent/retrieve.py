@@ -1,0 +1,103 @@
+"""Find candidate operators for a requirement by their descriptions (BM25 over the registry's metadata).
+
+The planner asks in words ("remove near duplicate documents") rather than by operator name, so a new or
+renamed operator with a good description is found without planner changes. BM25 (Okapi, k1=1.5, b=0.75)
+is a few lines; embeddings are used instead when ``sentence-transformers`` and a local model are installed.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+from gristmill.ops.registry import all_ops
+
+_TOKEN = re.compile(r"[a-z0-9]+")
+_STOP = frozenset(["a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "in", "is", "it", "of", "on", "or", "that", "the", "this", "to", "with", "use", "its", "their"])
+
+
+def tokenize(text: str) -> list[str]:
+    out = []
+    for t in _TOKEN.findall(text.lower()):
+        if t in _STOP:
+            continue
+        out.append(t[:-1] if len(t) > 4 and t.endswith("s") else t)  # crude plural folding
+    return out
+
+
+@dataclass
+class Hit:
+    name: str
+    family: str
+    score: float
+
+
+class BM25:
+    def __init__(self, docs: list[list[str]], k1: float = 1.5, b: float = 0.75) -> None:
+        self.docs = docs
+        self.k1, self.b = k1, b
+        self.avgdl = sum(map(len, docs)) / max(1, len(docs))
+        df: Counter[str] = Counter(t for d in docs for t in set(d))
+        n = len(docs)
+        self.idf = {t: math.log(1 + (n - f + 0.5) / (f + 0.5)) for t, f in df.items()}
+        self.tf = [Counter(d) for d in docs]
+
+    def scores(self, query: list[str]) -> list[float]:
+        out = []
+        for d, tf in zip(self.docs, self.tf):
+            s = 0.0
+            for q in query:
+                f = tf.get(q, 0)
+                if f:
+                    s += self.idf[q] * f * (self.k1 + 1) / (f + self.k1 * (1 - self.b + self.b * len(d) / self.avgdl))
+            out.append(s)
+        return out
+
+
+class OperatorIndex:
+    """BM25 over name, family, description and signal descriptions of every registered operator."""
+
+    def __init__(self) -> None:
+        self.ops = all_ops()
+        self.names = list(self.ops)
+        docs = []
+        for name in self.names:
+            d = self.ops[name].describe()
+            text = " ".join([name.replace("_", " "), d["family"], d["description"],
+                             " ".join(s["name"].replace("_", " ") + " " + s["description"] for s in d["signals"])])
+            docs.append(tokenize(text))
+        self.bm25 = BM25(docs)
+
+    def search(self, query: str, k: int = 5, family: str | None = None) -> list[Hit]:
+        scores = self.bm25.scores(tokenize(query))
+        hits = [Hit(n, self.ops[n].family, round(s, 3)) for n, s in zip(self.names, scores) if s > 0]
+        if family:
+            hits = [h for h in hits if h.family == family]
+        return sorted(hits, key=lambda h: (-h.score, h.name))[:k]
+
+
+# what the planner asks the index for, per requirement kind
+QUERIES = {
+    "language": "identify document language keep documents in listed languages",
+    "quality": "quality heuristics filter low quality documents repetition stop words",
+    "dedup_exact": "remove exact duplicate documents identical text",
+    "dedup_near": "remove near duplicate documents minhash jaccard similarity",
+    "dedup_semantic": "semantic duplicates embeddings similar meaning",
+    "pii": "personal data email phone redact pii secrets",
+    "toxicity": "explicit profane flagged words toxic",
+    "length": "document length words characters bounds short long",
+    "domain": "select exclude documents by domain field keep rule",
+    "keyword": "keywords phrases documents contain mention",
+    "regex": "regular expression pattern match",
+    "chat": "chat conversations sft messages turns normalise",
+    "decontam": "evaluation set benchmark contamination overlap",
+    "boilerplate": "boilerplate lines repeated across documents menus cookie",
+    "normalize": "normalise unicode whitespace text",
+}
+
+
+def candidates(kind: str, k: int = 3, index: OperatorIndex | None = None) -> list[Hit]:
+    idx = index or OperatorIndex()
+    return idx.search(QUERIES.get(kind, kind), k)

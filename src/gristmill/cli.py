@@ -1,0 +1,183 @@
+"""The command line: ``gristmill run | validate | ops``.
+
+Exit codes: 0 success, 2 bad usage or invalid recipe, 1 runtime failure.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from typing import Any
+
+import click
+
+from gristmill import __version__
+from gristmill.errors import GristmillError, RecipeError, UsageError
+from gristmill.report.console import err
+
+
+def _fail(exc: Exception) -> None:
+    if isinstance(exc, RecipeError):
+        err.print(f"[red]invalid recipe[/] ({len(exc.problems)} problem{'s' if len(exc.problems) > 1 else ''}):", highlight=False)
+        for p in exc.problems:
+            click.echo(f"  {p}", err=True)  # unwrapped: file:line prefixes must stay greppable
+        sys.exit(2)
+    if isinstance(exc, UsageError):
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    click.echo(f"failed: {exc}", err=True)
+    sys.exit(1)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="gristmill")
+def main() -> None:
+    """gristmill: prepare LLM training data with verified recipes."""
+
+
+@main.command()
+@click.argument("recipe", type=click.Path(dir_okay=False))
+@click.option("--input", "input_path", multiple=True, help="Input file, folder or glob (repeatable); overrides the recipe.")
+@click.option("--output", "output", type=click.Path(file_okay=False), help="Output folder; overrides the recipe.")
+@click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True)
+@click.option("--workers", type=click.IntRange(1, 1024), default=None, help="Worker processes [default: number of cores].")
+@click.option("--strict", is_flag=True, help="Fail (exit 1) on the first rejected input row.")
+@click.option("--overwrite", is_flag=True, help="Delete what the output folder holds and start afresh.")
+@click.option("--progress/--no-progress", default=None, help="Show progress [default: when stderr is a terminal].")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
+def run(recipe: str, input_path: tuple[str, ...], output: str | None, engine: str, workers: int | None, strict: bool,
+        overwrite: bool, progress: bool | None, as_json: bool) -> None:
+    """Run RECIPE over its input (or --input) into its output folder (or --output). Resumes a killed run."""
+    from gristmill.engine.local import LocalExecutor, RunOptions
+    from gristmill.recipe.compile import load_recipe
+    from gristmill.report.console import RunProgress, print_summary
+
+    try:
+        compiled = load_recipe(recipe, list(input_path) or None, output)
+        show = err.is_terminal if progress is None else progress
+        fault = os.environ.get("GRISTMILL_TEST_FAULT")  # kill-at-a-point hook for the resume tests
+        options = RunOptions(workers=workers, strict=strict, overwrite=overwrite, progress=show, fault=fault)
+        if engine == "ray":
+            from gristmill.engine.ray_engine import RayExecutor
+
+            executor: LocalExecutor = RayExecutor(compiled, options)
+        else:
+            executor = LocalExecutor(compiled, options)
+        with RunProgress(enabled=show) as bar:
+            result = executor.run(progress=bar)
+    except (GristmillError, OSError) as exc:
+        _fail(exc)
+        return
+    summary = result.summary
+    if result.extra.get("already_complete"):
+        err.print("[yellow]this run is already complete; showing its summary (use --overwrite to redo it)[/]")
+    if as_json:
+        click.echo(json.dumps(summary, indent=2, default=str))
+    else:
+        print_summary(summary)
+    if not summary["balance"]["holds"]:
+        err.print("[red]the row balance does not hold: this is a bug in gristmill, please report it[/]")
+        sys.exit(1)
+
+
+@main.command()
+@click.argument("recipe", type=click.Path(dir_okay=False))
+def validate(recipe: str) -> None:
+    """Check RECIPE without running it: operators, parameters, rules. Exit 2 when invalid."""
+    from gristmill.recipe.compile import load_recipe
+
+    try:
+        compiled = load_recipe(recipe)
+    except GristmillError as exc:
+        _fail(exc)
+        return
+    n = len(compiled.steps)
+    err.print(f"[green]valid[/]: {recipe}: {n} step{'s' if n != 1 else ''}, recipe hash {compiled.content_hash()[:16]}")
+    for s in compiled.steps:
+        rules = "; ".join(f"{r.name}: {r.source}" for r in s.rules)
+        kind = "global" if s.is_global else s.op.family
+        err.print(f"  {s.name:<24} {s.op.name:<20} {kind:<8} {rules}", highlight=False, markup=False)
+
+
+@main.group()
+def ops() -> None:
+    """The operator catalogue."""
+
+
+@ops.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@click.option("--family", default=None, help="Only this family (clean, quality, dedup, ...).")
+def ops_list(as_json: bool, family: str | None) -> None:
+    """List every operator: name, family, cost and a one-line description."""
+    from rich.table import Table
+
+    from gristmill.ops.registry import all_ops
+
+    items = [cls.describe() for cls in all_ops().values() if family is None or cls.family == family]
+    if as_json:
+        click.echo(json.dumps(items, indent=2))
+        return
+    t = Table(show_header=True, header_style="bold")
+    for col in ("name", "family", "cost", "global", "description"):
+        t.add_column(col)
+    for d in items:
+        desc = d["description"]
+        first = desc if len(desc) <= 110 else desc[:110].rsplit(" ", 1)[0] + " …"
+        t.add_row(d["name"], d["family"], d["cost"], "yes" if d["global"] else "", first)
+    from gristmill.report.console import make_console
+
+    make_console(stderr=False).print(t)
+
+
+@ops.command("show")
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True)
+def ops_show(name: str, as_json: bool) -> None:
+    """Everything about one operator: parameters with defaults and ranges, signals, rules."""
+    from gristmill.ops.registry import get_op
+
+    try:
+        cls = get_op(name)
+    except GristmillError as exc:
+        _fail(exc)
+        return
+    d = cls.describe()
+    if as_json:
+        click.echo(json.dumps(d, indent=2))
+        return
+    click.echo(f"{d['name']}  ({d['family']}, cost {d['cost']}, version {d['version']}{', global' if d['global'] else ''})")
+    click.echo("")
+    click.echo(d["description"])
+    click.echo("")
+    click.echo("parameters:")
+    for pname, schema in d["params"].items():
+        click.echo(f"  {pname}: {_type(schema)} = {schema.get('default')!r}{_bounds(schema)}  {schema.get('description', '')}")
+    if not d["params"]:
+        click.echo("  (none)")
+    if d["signals"]:
+        click.echo("signals (column <step>.<name>):")
+        for s in d["signals"]:
+            click.echo(f"  {s['name']} ({s['dtype']}): {s['description']}")
+    click.echo(f"reads: {', '.join(d['reads']) or '-'}; writes: {', '.join(d['writes']) or '-'}; languages: {', '.join(d['languages'])}")
+
+
+def _type(schema: dict[str, Any]) -> str:
+    if "anyOf" in schema:
+        return " | ".join(_type(s) for s in schema["anyOf"])
+    if "enum" in schema:
+        return "one of " + ", ".join(map(str, schema["enum"]))
+    return str(schema.get("type", "any"))
+
+
+def _bounds(schema: dict[str, Any]) -> str:
+    parts = []
+    for key, sym in (("minimum", ">="), ("exclusiveMinimum", ">"), ("maximum", "<="), ("exclusiveMaximum", "<")):
+        for s in [schema, *schema.get("anyOf", [])]:
+            if key in s:
+                parts.append(f"{sym} {s[key]}")
+    return f"  [{', '.join(parts)}]" if parts else ""
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Executors: the streaming local engine (default) and, optionally, Ray."""

@@ -1,0 +1,270 @@
+"""The local executor: stream chunks through a process pool, stage by stage, resumably.
+
+Determinism: chunks are cut from the input by content alone and numbered in input order; every chunk
+writes its own files; the summary merges chunk figures in chunk order. So the output is the same rows in
+the same order whatever ``workers`` is, and a run killed at any point and started again completes the
+same output: finished chunks are skipped by their done markers, unfinished ones are redone.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import shutil
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as pq
+
+from gristmill import __version__
+from gristmill.engine.layout import SIG_COLUMN, Layout
+from gristmill.engine.stages import Stage, plan_stages
+from gristmill.engine.summary import build_summary
+from gristmill.engine.worker import ChunkTask, WorkerConfig, init_worker, process_chunk
+from gristmill.errors import GristmillError, UsageError
+from gristmill.io.inputs import InputFile, resolve_inputs
+from gristmill.io.readers import iter_chunks
+from gristmill.io.writers import atomic_write, clean_temporaries, write_json
+from gristmill.ops.base import SignatureSource
+from gristmill.recipe.compile import CompiledRecipe, require_paths
+
+
+@dataclass
+class RunOptions:
+    workers: int | None = None
+    strict: bool = False
+    overwrite: bool = False
+    progress: bool = True
+    fault: str | None = None  # test hook, see worker._maybe_fault
+
+
+@dataclass
+class RunResult:
+    summary: dict[str, Any]
+    output: Path
+    resumed: bool = False
+    extra: dict = field(default_factory=dict)
+
+
+ProgressFn = Callable[[str, int, int], None]
+
+
+class LocalExecutor:
+    def __init__(self, recipe: CompiledRecipe, options: RunOptions | None = None) -> None:
+        self.recipe = recipe
+        self.options = options or RunOptions()
+        input_path, output = require_paths(recipe)
+        self.input_path = input_path
+        self.layout = Layout(output, recipe.spec.output.format)
+        self.workers = max(1, self.options.workers or os.cpu_count() or 1)
+        self.stages = plan_stages(recipe)
+
+    # -- run identity -------------------------------------------------------------------------------------
+    def _run_key(self, files: list[dict]) -> str:
+        blob = json.dumps(
+            {
+                "recipe": self.recipe.content_hash(),
+                "inputs": [(f["relpath"], f["fingerprint"]) for f in files],
+                "engine": self.recipe.spec.engine.model_dump(),
+                "output_format": self.recipe.spec.output.format,
+                "dropped": [self.recipe.spec.output.write_dropped, self.recipe.spec.output.dropped_samples],
+            },
+            sort_keys=True,
+        )
+        import hashlib
+
+        return hashlib.sha256(blob.encode()).hexdigest()[:32]
+
+    def _prepare(self, files: list[InputFile]) -> tuple[list[dict], bool]:
+        """Check the output folder; return input descriptions (with fingerprints) and whether we resume."""
+        out = self.layout.out
+        if out.exists() and not out.is_dir():
+            raise UsageError(f"output {out} exists and is not a folder")
+        previous = None
+        if self.layout.run_file.exists():
+            previous = json.loads(self.layout.run_file.read_text())
+        if self.options.overwrite and out.exists():
+            shutil.rmtree(out)
+            previous = None
+        elif out.exists() and previous is None and any(out.iterdir()):
+            raise UsageError(f"output folder {out} is not empty and holds no gristmill run; choose another or pass --overwrite")
+        cached = {}
+        if previous:
+            cached = {(f["path"], f["size"], f["mtime_ns"]): f["fingerprint"] for f in previous["inputs"]}
+        described = []
+        for f in files:
+            st = os.stat(f.path)
+            fp = cached.get((f.path, f.size, st.st_mtime_ns)) or f.fingerprint()
+            described.append({**f.to_dict(), "mtime_ns": st.st_mtime_ns, "fingerprint": fp})
+        key = self._run_key(described)
+        if previous and previous["run_key"] != key:
+            raise UsageError(
+                f"output folder {out} holds a run of a different recipe or input (run {previous['run_key'][:12]}, "
+                f"this is {key[:12]}); choose another folder or pass --overwrite"
+            )
+        resumed = previous is not None
+        if not resumed:
+            self.layout.state.mkdir(parents=True, exist_ok=True)
+            write_json(
+                self.layout.run_file,
+                {"run_key": key, "recipe_hash": self.recipe.content_hash(), "gristmill_version": __version__,
+                 "inputs": described, "started": time.time()},
+            )
+        self.run_key = key
+        return described, resumed
+
+    # -- execution ----------------------------------------------------------------------------------------
+    def run(self, progress: ProgressFn | None = None) -> RunResult:
+        t_start = time.perf_counter()
+        files = resolve_inputs(self.input_path, self.recipe.spec.input.format, self.recipe.base_dir)
+        described, resumed = self._prepare(files)
+        if self.layout.summary.exists() and resumed:
+            summary = json.loads(self.layout.summary.read_text())
+            return RunResult(summary, self.layout.out, resumed=True, extra={"already_complete": True})
+        clean_temporaries(self.layout.out)
+        cfg = WorkerConfig(
+            recipe_raw=self.recipe.raw,
+            recipe_source=self.recipe.source,
+            input_path=self.input_path,
+            output=str(self.layout.out),
+            fault=self.options.fault,
+        )
+        decide_seconds: dict[str, float] = {}
+        pool = self._make_pool(cfg)
+        try:
+            chunk_ids: list[int] | None = None
+            for stage in self.stages:
+                done_file = self.layout.stage_complete(stage.index)
+                if done_file.exists():
+                    info = json.loads(done_file.read_text())
+                    chunk_ids = info["chunks"]
+                    decide_seconds.update(info.get("decide_seconds", {}))
+                    continue
+                tasks = self._stage0_tasks(files) if stage.index == 0 else self._later_tasks(stage, chunk_ids or [])
+                chunk_ids = self._run_stage(stage, tasks, cfg, pool, progress)
+                info: dict[str, Any] = {"chunks": chunk_ids}
+                if stage.signs is not None:
+                    t0 = time.perf_counter()
+                    self._decide(stage, chunk_ids)
+                    decide_seconds[stage.signs.name] = time.perf_counter() - t0
+                    info["decide_seconds"] = {stage.signs.name: decide_seconds[stage.signs.name]}
+                if self.options.fault == f"{stage.index}:complete":
+                    os.kill(os.getpid(), 9)
+                write_json(done_file, info)
+        finally:
+            if pool is not None:
+                pool.shutdown(cancel_futures=True)
+        summary = self._finish(chunk_ids or [], described, decide_seconds, time.perf_counter() - t_start, resumed)
+        return RunResult(summary, self.layout.out, resumed=resumed)
+
+    def _make_pool(self, cfg: WorkerConfig) -> Any:
+        """A pool with ``submit(fn, *args) -> Future`` and ``shutdown``; None runs chunks in this process."""
+        if self.workers == 1:
+            return None
+        return ProcessPoolExecutor(self.workers, mp_context=get_context("spawn"), initializer=init_worker, initargs=(cfg,))
+
+    def _stage0_tasks(self, files: list[InputFile]) -> Iterator[ChunkTask]:
+        eng = self.recipe.spec.engine
+        cid = 0
+        for i, f in enumerate(files):
+            for raw in iter_chunks(i, f, eng.chunk_rows, eng.chunk_bytes, self.recipe.spec.input.csv_delimiter):
+                yield ChunkTask(stage=0, chunk=cid, raw=raw, file=f)
+                cid += 1
+
+    def _later_tasks(self, stage: Stage, chunk_ids: list[int]) -> Iterator[ChunkTask]:
+        for cid in chunk_ids:
+            yield ChunkTask(stage=stage.index, chunk=cid)
+
+    def _run_stage(
+        self, stage: Stage, tasks: Iterator[ChunkTask], cfg: WorkerConfig, pool: Any,
+        progress: ProgressFn | None,
+    ) -> list[int]:
+        ids: list[int] = []
+        inflight: deque[Future] = deque()
+        docs = 0
+        label = self._stage_label(stage)
+
+        def finished(stats: dict[str, Any]) -> None:
+            nonlocal docs
+            docs += stats.get("records", stats.get("rows_in", 0))
+            if self.options.strict and stats.get("first_reject"):
+                r = stats["first_reject"]
+                raise GristmillError(
+                    f"--strict: rejected {r['source']} {r['unit']} {r['location']}: {r['reason']}"
+                )
+            if progress:
+                progress(label, docs, stats.get("bytes", 0))
+
+        for task in tasks:
+            ids.append(task.chunk)
+            marker = self.layout.marker(task.stage, task.chunk)
+            if marker.exists():
+                finished(json.loads(marker.read_text()))
+                continue
+            if pool is None:
+                finished(process_chunk(cfg, task))
+                continue
+            inflight.append(pool.submit(process_chunk, cfg, task))
+            while len(inflight) >= 2 * self.workers:
+                finished(inflight.popleft().result())
+        while inflight:
+            finished(inflight.popleft().result())
+        return ids
+
+    def _stage_label(self, stage: Stage) -> str:
+        names = [s.name for s in stage.steps]
+        if stage.applies is not None:
+            names.insert(0, f"{stage.applies.name} (apply)")
+        if stage.signs is not None:
+            names.append(f"{stage.signs.name} (signatures)")
+        return f"stage {stage.index + 1}/{len(self.stages)}: " + (", ".join(names) or "read and write")
+
+    def _decide(self, stage: Stage, chunk_ids: list[int]) -> None:
+        assert stage.signs is not None
+        present = [c for c in chunk_ids if self.layout.intermediate(stage.index, c).exists()]
+
+        def load(cid: int):
+            return pq.read_table(self.layout.intermediate(stage.index, cid), columns=[SIG_COLUMN]).column(SIG_COLUMN).combine_chunks()
+
+        decision = stage.signs.op.decide(SignatureSource(present, load))
+        if self.options.fault == f"{stage.index}:decide":
+            os.kill(os.getpid(), 9)
+        atomic_write(self.layout.decision(stage.index), lambda f: pickle.dump(decision, f, protocol=5))
+
+    def _finish(self, chunk_ids: list[int], inputs: list[dict], decide_seconds: dict[str, float], wall: float, resumed: bool) -> dict[str, Any]:
+        markers = {
+            (s.index, c): json.loads(self.layout.marker(s.index, c).read_text())
+            for s in self.stages
+            for c in chunk_ids
+        }
+        summary = build_summary(
+            recipe=self.recipe,
+            stages=self.stages,
+            chunk_ids=chunk_ids,
+            markers=markers,
+            inputs=inputs,
+            decide_seconds=decide_seconds,
+            wall_seconds=wall,
+            workers=self.workers,
+            layout=self.layout,
+            run_key=self.run_key,
+            resumed=resumed,
+        )
+        samples = summary.pop("_samples")
+        if samples:
+            payload = "".join(json.dumps(s, ensure_ascii=False, default=str) + "\n" for s in samples).encode()
+            atomic_write(self.layout.samples, lambda f: f.write(payload))
+        write_json(self.layout.summary, summary)
+        for s in self.stages:
+            if not s.final:
+                for p in self.layout.stage_dir(s.index).glob("chunk-*.parquet"):
+                    p.unlink()
+                self.layout.decision(s.index).unlink(missing_ok=True)
+        return summary

@@ -1,0 +1,126 @@
+"""Merge per-chunk figures into the run summary and check that no row was lost."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pyarrow.parquet as pq
+
+from gristmill import __version__
+from gristmill.engine.layout import Layout
+from gristmill.engine.stages import Stage
+from gristmill.recipe.compile import CompiledRecipe
+
+
+def _add(into: dict[str, Any], other: dict[str, Any]) -> None:
+    for k, v in other.items():
+        if isinstance(v, dict):
+            _add(into.setdefault(k, {}), v)
+        elif isinstance(v, (int, float)) and not isinstance(v, bool):
+            into[k] = into.get(k, 0) + v
+
+
+def schema_conflicts(layout: Layout) -> dict[str, list[str]]:
+    """Fields whose type differs between output files (inputs disagreed); read from Parquet footers only."""
+    if layout.fmt != "parquet":
+        return {}
+    seen: dict[str, set[str]] = {}
+    for path in sorted(layout.out.glob("part-*.parquet")):
+        for f in pq.read_schema(path):
+            seen.setdefault(f.name, set()).add(str(f.type))
+    return {name: sorted(types) for name, types in sorted(seen.items()) if len(types) > 1}
+
+
+def build_summary(
+    *,
+    recipe: CompiledRecipe,
+    stages: list[Stage],
+    chunk_ids: list[int],
+    markers: dict[tuple[int, int], dict[str, Any]],
+    inputs: list[dict],
+    decide_seconds: dict[str, float],
+    wall_seconds: float,
+    workers: int,
+    layout: Layout,
+    run_key: str,
+    resumed: bool,
+) -> dict[str, Any]:
+    steps: dict[str, dict[str, Any]] = {
+        s.name: {"op": s.op.name, "in": 0, "out": 0, "dropped": {}, "seconds": 0.0} for s in recipe.steps
+    }
+    rejected: dict[str, int] = {}
+    records = blank = kept = 0
+    samples: dict[str, list[dict]] = {}
+    coerced: set[str] = set()
+    per_file: dict[str, dict[str, int]] = {}
+    limit = recipe.spec.output.dropped_samples
+    final = stages[-1].index
+    for cid in chunk_ids:
+        for st in stages:
+            m = markers[(st.index, cid)]
+            for name, figures in m["steps"].items():
+                _add(steps[name], {k: v for k, v in figures.items() if k != "op"})
+            _add(rejected, m["rejected"])
+            for s in m.get("samples", []):
+                bucket = samples.setdefault(f"{s['step']}:{s['rule']}", [])
+                if len(bucket) < limit:
+                    bucket.append(s)
+            if st.index == 0:
+                records += m["records"]
+                blank += m.get("blank_lines", 0)
+                coerced.update(m.get("coerced_fields", []))
+                pf = per_file.setdefault(m["file"], {"records": 0, "rejected": 0})
+                pf["records"] += m["records"]
+                pf["rejected"] += sum(m["rejected"].values())
+            if st.index == final:
+                kept += m["rows_out"]
+    for name, secs in decide_seconds.items():
+        steps[name]["seconds"] += secs
+    dropped_by_step = {name: dict(s["dropped"]) for name, s in steps.items() if s["dropped"]}
+    dropped_total = sum(sum(d.values()) for d in dropped_by_step.values())
+    rejected_total = sum(rejected.values())
+    balanced = records == kept + dropped_total + rejected_total
+    out_files = sorted(p.name for p in layout.out.glob(f"part-*{layout.ext}"))
+    summary: dict[str, Any] = {
+        "gristmill_version": __version__,
+        "recipe": {"name": recipe.spec.name, "hash": recipe.content_hash(), "source": recipe.source},
+        "run_key": run_key,
+        "finished_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "inputs": [
+            {"path": f["path"], "relpath": f["relpath"], "format": f["format"], "compression": f["compression"],
+             "bytes": f["size"], "fingerprint": f"xxh3-128:{f['fingerprint']}", **per_file.get(f["relpath"], {})}
+            for f in inputs
+        ],
+        "input": records,
+        "kept": kept,
+        "dropped": {"total": dropped_total, "by_step": dropped_by_step},
+        "rejected": {"total": rejected_total, "by_kind": dict(sorted(rejected.items()))},
+        "balance": {
+            "equation": "input = kept + dropped + rejected",
+            "holds": balanced,
+            "detail": f"{records} = {kept} + {dropped_total} + {rejected_total}",
+        },
+        "blank_lines_skipped": blank,
+        "steps": [{"name": n, **{k: (round(v, 4) if k == "seconds" else v) for k, v in s.items()}} for n, s in steps.items()],
+        "chunks": len(chunk_ids),
+        "workers": workers,
+        "resumed": resumed,
+        "wall_seconds": round(wall_seconds, 3),
+        "docs_per_second": round(records / wall_seconds, 1) if wall_seconds > 0 else None,
+        "output": {
+            "folder": str(layout.out),
+            "format": recipe.spec.output.format,
+            "files": out_files,
+            "rejected": "rejected/*.parquet",
+            "dropped": "dropped/*.parquet",
+            "dropped_samples": "dropped_samples.jsonl" if samples else None,
+        },
+    }
+    if coerced:
+        summary["coerced_fields"] = sorted(coerced)
+    conflicts = schema_conflicts(layout)
+    if conflicts:
+        summary["schema_conflicts"] = conflicts
+    summary["_samples"] = [s for bucket in samples.values() for s in bucket]
+    return summary

@@ -1,0 +1,1 @@
+"""Human-facing output: terminal tables and progress now, HTML reports later."""
