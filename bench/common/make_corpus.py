@@ -25,8 +25,28 @@ import re
 from collections.abc import Iterator
 from html.parser import HTMLParser
 
-_BLOCK = {"p", "div", "li", "h1", "h2", "h3", "h4", "h5", "h6", "pre", "tr", "dt", "dd", "br", "table",
-          "section", "blockquote", "title", "td", "th"}
+_BLOCK = {
+    "p",
+    "div",
+    "li",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "pre",
+    "tr",
+    "dt",
+    "dd",
+    "br",
+    "table",
+    "section",
+    "blockquote",
+    "title",
+    "td",
+    "th",
+}
 _SKIP = {"script", "style", "head", "nav"}
 
 
@@ -89,9 +109,15 @@ def _read(path: str) -> str:
 def sources(rng: random.Random) -> Iterator[tuple[str, str, str]]:
     """Yield (domain, language, text) forever-ish in an interleaved order."""
     gens = {
-        "python_docs": (("en", f) for f in sorted(glob.glob("/usr/share/doc/python3.11/html/**/*.html", recursive=True))),
-        "postgres_docs": (("en", f) for f in sorted(glob.glob("/usr/share/doc/postgresql-doc-15/html/*.html"))),
-        "handbook": ((f.split("/")[6], f) for f in sorted(glob.glob("/usr/share/doc/debian-handbook/html/*/*.html"))),
+        "python_docs": (
+            ("en", f) for f in sorted(glob.glob("/usr/share/doc/python3.11/html/**/*.html", recursive=True))
+        ),
+        "postgres_docs": (
+            ("en", f) for f in sorted(glob.glob("/usr/share/doc/postgresql-doc-15/html/*.html"))
+        ),
+        "handbook": (
+            (f.split("/")[6], f) for f in sorted(glob.glob("/usr/share/doc/debian-handbook/html/*/*.html"))
+        ),
         "go_code": (("code", f) for f in sorted(glob.glob("/usr/share/go-1.19/src/**/*.go", recursive=True))),
         "perl_pod": (("en", f) for f in sorted(glob.glob("/usr/share/perl/5.36/pod/*.pod"))),
     }
@@ -118,7 +144,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", default="bench/_work/corpus.jsonl.gz")
     ap.add_argument("--target-mb", type=float, default=120.0, help="stop after this many MB of text")
-    ap.add_argument("--sample", default="/work/wt-sample/data/sample.jsonl.gz", help="project sample to mix in if present")
+    ap.add_argument(
+        "--sample", default="/work/wt-sample/data/sample.jsonl.gz", help="project sample to mix in if present"
+    )
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
     rng = random.Random(args.seed)
@@ -127,9 +155,13 @@ def main() -> None:
         with gzip.open(args.sample, "rt", encoding="utf-8") as f:
             for line in f:
                 d = json.loads(line)
-                docs.append({"text": d["text"], "domain": "sample:" + str(d.get("domain", "?")), "language": "?"})
+                docs.append(
+                    {"text": d["text"], "domain": "sample:" + str(d.get("domain", "?")), "language": "?"}
+                )
     for domain, lang, text in sources(rng):
-        docs.append({"text": html.unescape(text) if domain != "go_code" else text, "domain": domain, "language": lang})
+        docs.append(
+            {"text": html.unescape(text) if domain != "go_code" else text, "domain": domain, "language": lang}
+        )
     rng.shuffle(docs)
     os.makedirs(os.path.dirname(args.out) or ".", exist_ok=True)
     total = 0

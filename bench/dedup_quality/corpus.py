@@ -13,7 +13,10 @@ from __future__ import annotations
 
 import gzip
 import json
+import pickle
 import re
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,6 +24,7 @@ import numpy as np
 
 from gristmill.ops.shingles import Normalization, normalize_texts
 
+WORK = Path(__file__).resolve().parents[1] / "_work"
 DOC_ROOTS = ["/usr/share/doc/python3.11/html/_sources", "/usr/share/doc/linux-doc-6.1/html/_sources"]
 _BLANK = re.compile(r"\n\s*\n")
 
@@ -163,3 +167,23 @@ def true_duplicates(n_docs: int, pairs: dict[tuple[int, int], float], threshold:
         if j >= threshold:
             dup[max(a, b)] = True
     return dup
+
+
+def load_corpus(n_base: int, n_dups: int, seed: int, source: str | None):
+    WORK.mkdir(parents=True, exist_ok=True)
+    cache = WORK / f"dedup_quality_{n_base}_{n_dups}_{seed}_{Path(source).name if source else 'docs'}.pkl"
+    if cache.exists():
+        return pickle.loads(cache.read_bytes())
+    t = time.time()
+    texts, injected = build(n_base, n_dups, seed, source)
+    pairs = exact_pairs(texts)
+    print(f"built corpus in {time.time() - t:.1f}s", file=sys.stderr)
+    cache.write_bytes(pickle.dumps((texts, injected, pairs)))
+    return texts, injected, pairs
+
+
+def scores(pred_dup: np.ndarray, true_dup: np.ndarray) -> tuple[float, float, float]:
+    tp = int((pred_dup & true_dup).sum())
+    p = tp / max(int(pred_dup.sum()), 1)
+    r = tp / max(int(true_dup.sum()), 1)
+    return p, r, 2 * p * r / max(p + r, 1e-12)

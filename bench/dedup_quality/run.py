@@ -11,7 +11,6 @@ the streaming engine is not used.
 from __future__ import annotations
 
 import argparse
-import pickle
 import sys
 import time
 from pathlib import Path
@@ -20,26 +19,10 @@ import numpy as np
 import pyarrow as pa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from corpus import build, exact_pairs, true_duplicates  # noqa: E402
-
+from corpus import load_corpus, scores, true_duplicates  # noqa: E402
 from gristmill.batch import Batch  # noqa: E402
 from gristmill.ops.base import SignatureSource  # noqa: E402
 from gristmill.ops.minhash import MinHashDedup, MinHashParams  # noqa: E402
-
-WORK = Path(__file__).resolve().parents[1] / "_work"
-
-
-def load_corpus(n_base: int, n_dups: int, seed: int, source: str | None):
-    WORK.mkdir(parents=True, exist_ok=True)
-    cache = WORK / f"dedup_quality_{n_base}_{n_dups}_{seed}_{Path(source).name if source else 'docs'}.pkl"
-    if cache.exists():
-        return pickle.loads(cache.read_bytes())
-    t = time.time()
-    texts, injected = build(n_base, n_dups, seed, source)
-    pairs = exact_pairs(texts)
-    print(f"built corpus in {time.time() - t:.1f}s", file=sys.stderr)
-    cache.write_bytes(pickle.dumps((texts, injected, pairs)))
-    return texts, injected, pairs
 
 
 def run_minhash(op: MinHashDedup, texts: list[str], chunk: int = 1000) -> tuple[np.ndarray, float]:
@@ -50,13 +33,6 @@ def run_minhash(op: MinHashDedup, texts: list[str], chunk: int = 1000) -> tuple[
     decision = op.decide(SignatureSource(list(sigs), sigs.__getitem__))
     elapsed = time.perf_counter() - t
     return np.concatenate([decision.keep[c] for c in sigs]), elapsed
-
-
-def scores(pred_dup: np.ndarray, true_dup: np.ndarray) -> tuple[float, float, float]:
-    tp = int((pred_dup & true_dup).sum())
-    p = tp / max(int(pred_dup.sum()), 1)
-    r = tp / max(int(true_dup.sum()), 1)
-    return p, r, 2 * p * r / max(p + r, 1e-12)
 
 
 def main() -> None:

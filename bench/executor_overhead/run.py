@@ -66,8 +66,20 @@ def pyarrow_floor(src: Path, out: Path) -> float:
 def run_recipe(recipe: Path, src: Path, out: Path, workers: int) -> tuple[float, float, dict]:
     """Wall time, peak RSS in MiB of the run and its children, and the summary."""
     shutil.rmtree(out, ignore_errors=True)
-    cmd = [sys.executable, "-m", "gristmill.cli", "run", str(recipe), "--input", str(src), "--output", str(out),
-           "--workers", str(workers), "--no-progress"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "gristmill.cli",
+        "run",
+        str(recipe),
+        "--input",
+        str(src),
+        "--output",
+        str(out),
+        "--workers",
+        str(workers),
+        "--no-progress",
+    ]
     code = (
         "import resource, subprocess, sys, time, json;"
         "t=time.perf_counter(); r=subprocess.run(sys.argv[1:]); w=time.perf_counter()-t;"
@@ -110,7 +122,13 @@ def main() -> None:
 
     rows = [
         ("pyarrow read_json + write_parquet", pa_cores, t_pa, n / t_pa / pa_cores, mb / t_pa / pa_cores),
-        (f"gristmill identity recipe, {args.workers} workers", args.workers, t_gm, n / t_gm / args.workers, mb / t_gm / args.workers),
+        (
+            f"gristmill identity recipe, {args.workers} workers",
+            args.workers,
+            t_gm,
+            n / t_gm / args.workers,
+            mb / t_gm / args.workers,
+        ),
     ]
     print(f"\nExecutor overhead: {n:,} docs, {mb:.1f} MiB JSONL ({sys.platform}, {os.cpu_count()} cores)\n")
     print(f"| {'path':<40} | cores | seconds | docs/s/core | MB/s/core |")

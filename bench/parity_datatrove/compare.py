@@ -38,7 +38,9 @@ def main() -> None:
                 domains[d["id"]] = d["domain"] + ("/" + d["language"] if d["domain"] == "handbook" else "")
     filters = [k for k in theirs[ids[0]] if k != "id"]
     print(f"documents compared: {len(ids)}\n")
-    print("| filter | agreement | both keep | both drop | only datatrove keeps | only gristmill keeps | same reason (both drop) |")
+    print(
+        "| filter | agreement | both keep | both drop | only datatrove keeps | only gristmill keeps | same reason (both drop) |"
+    )
     print("|---|---|---|---|---|---|---|")
     details = {}
     for flt in filters:
@@ -57,8 +59,10 @@ def main() -> None:
                 examples.append(i)
         agree = c[(True, True)] + c[(False, False)]
         both_drop = c[(False, False)]
-        print(f"| {flt} | {agree / len(ids):.4%} | {c[(True, True)]} | {both_drop} | {c[(False, True)]} | "
-              f"{c[(True, False)]} | {same_reason / both_drop if both_drop else 1:.2%} |")
+        print(
+            f"| {flt} | {agree / len(ids):.4%} | {c[(True, True)]} | {both_drop} | {c[(False, True)]} | "
+            f"{c[(True, False)]} | {same_reason / both_drop if both_drop else 1:.2%} |"
+        )
         details[flt] = (dis, examples)
     for flt, (dis, examples) in details.items():
         if dis:

@@ -3,6 +3,7 @@
 Run with the datatrove venv's python, from the repository root:
     bench/_work/dt-venv/bin/python bench/parity_datatrove/compare_words.py --n 3000
 """
+
 import argparse
 import collections
 import gzip

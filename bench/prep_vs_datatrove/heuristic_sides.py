@@ -65,8 +65,10 @@ def run_gristmill(docs: list[tuple[str, str]], batch_size: int) -> int:
     from gristmill.batch import Batch
     from gristmill.ops.registry import get_op
 
-    steps = [get_op(n)() for n in ("gopher_quality", "gopher_repetition", "c4_quality", "c4_line_filter",
-                                   "fineweb_quality")]
+    steps = [
+        get_op(n)()
+        for n in ("gopher_quality", "gopher_repetition", "c4_quality", "c4_line_filter", "fineweb_quality")
+    ]
     kept = 0
     for s in range(0, len(docs), batch_size):
         chunk = docs[s : s + batch_size]
@@ -99,8 +101,20 @@ def main() -> None:
     cpu = time.process_time() - t0
     wall = time.perf_counter() - w0
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"side": args.side, "docs": len(docs), "mb": round(mb, 2), "kept": kept, "cpu_s": round(cpu, 2),
-                      "wall_s": round(wall, 2), "docs_per_cpu_s": round(len(docs) / cpu, 1), "peak_rss_mb": round(rss)}))
+    print(
+        json.dumps(
+            {
+                "side": args.side,
+                "docs": len(docs),
+                "mb": round(mb, 2),
+                "kept": kept,
+                "cpu_s": round(cpu, 2),
+                "wall_s": round(wall, 2),
+                "docs_per_cpu_s": round(len(docs) / cpu, 1),
+                "peak_rss_mb": round(rss),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

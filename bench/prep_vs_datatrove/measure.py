@@ -72,9 +72,19 @@ def main() -> None:
     wall = time.perf_counter() - t0
     ru = resource.getrusage(resource.RUSAGE_CHILDREN)
     tree_cpu = sum(cpu.values()) / os.sysconf("SC_CLK_TCK")
-    print(json.dumps({"rc": rc, "wall_s": round(wall, 2), "cpu_s": round(max(ru.ru_utime + ru.ru_stime, tree_cpu), 2),
-                      "cpu_waited_s": round(ru.ru_utime + ru.ru_stime, 2), "cpu_sampled_s": round(tree_cpu, 2),
-                      "max_rss_mb": round(ru.ru_maxrss / 1024), "tree_rss_mb": round(peak[0] / 2**20)}))
+    print(
+        json.dumps(
+            {
+                "rc": rc,
+                "wall_s": round(wall, 2),
+                "cpu_s": round(max(ru.ru_utime + ru.ru_stime, tree_cpu), 2),
+                "cpu_waited_s": round(ru.ru_utime + ru.ru_stime, 2),
+                "cpu_sampled_s": round(tree_cpu, 2),
+                "max_rss_mb": round(ru.ru_maxrss / 1024),
+                "tree_rss_mb": round(peak[0] / 2**20),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -10,7 +10,8 @@ Two corpora:
 
 datatrove runs in its own venv (bench/_work/dt-venv: python -m venv bench/_work/dt-venv &&
 bench/_work/dt-venv/bin/pip install datatrove regex spacy). gristmill's phases are driven directly in one
-process (gm_minhash.py) because the streaming engine has not landed; both write the kept documents.
+process (gm_minhash.py), and also through the engine (gm_engine_minhash.py: `gristmill run --workers 1`
+on a one-step recipe); all write the kept documents as JSONL.
 """
 
 from __future__ import annotations
@@ -30,8 +31,7 @@ WORK = ROOT / "bench" / "_work"
 DT_PY = WORK / "dt-venv" / "bin" / "python"
 sys.path.insert(0, str(ROOT / "bench" / "dedup_quality"))
 
-from corpus import iter_sections, true_duplicates  # noqa: E402
-from run import load_corpus, scores  # noqa: E402
+from corpus import iter_sections, load_corpus, scores, true_duplicates  # noqa: E402
 
 
 def write_jsonl(path: Path, texts: list[str]) -> None:
@@ -75,6 +75,10 @@ def gristmill(path: Path, tag: str, *params: str) -> dict:
     return run([sys.executable, str(HERE / "gm_minhash.py"), str(path), str(WORK / f"gm_{tag}"), *params])
 
 
+def gristmill_engine(path: Path, tag: str) -> dict:
+    return run([sys.executable, str(HERE / "gm_engine_minhash.py"), str(path), str(WORK / f"gme_{tag}")])
+
+
 def datatrove(path: Path, tag: str, *config: str) -> dict:
     return run([str(DT_PY), str(HERE / "dt_minhash.py"), str(path), str(WORK / f"dt_{tag}"), *config])
 
@@ -100,6 +104,7 @@ def main() -> None:
     true_dup = true_duplicates(len(texts), pairs, 0.8)
     runs = [
         ("gristmill default (256 perm, verify)", "gm_quality", gristmill(qpath, "quality")),
+        ("gristmill default, via `gristmill run`", "gme_quality", gristmill_engine(qpath, "quality")),
         (
             "gristmill LSH only, 128 perm 9x13",
             "gm_quality_lsh",
@@ -119,18 +124,21 @@ def main() -> None:
     bpath = WORK / "mh_big.jsonl"
     n = big_corpus(bpath, args.big_mb)
     mb = bpath.stat().st_size / 1e6
-    gm, dt = gristmill(bpath, "big"), datatrove(bpath, "big")
+    gm, gme, dt = gristmill(bpath, "big"), gristmill_engine(bpath, "big"), datatrove(bpath, "big")
     print(f"\nbig corpus: {n} docs, {mb:.0f} MB; one worker each (docs/s = docs/s per core)")
     print(f"{'tool':12} {'total s':>8} {'docs/s/core':>12} {'kept':>7} {'peak RSS MB':>12}   stages (s)")
     rows = []
-    for name, res in (("gristmill", gm), ("datatrove", dt)):
+    for name, res in (("gristmill", gm), ("gm engine", gme), ("datatrove", dt)):
         total = sum(res["seconds"].values())
         rows.append(n / total)
         stages = ", ".join(f"{k} {v:.1f}" for k, v in res["seconds"].items())
         print(
             f"{name:12} {total:8.1f} {n / total:12.0f} {res['kept']:7d} {res['peak_rss_mb']:12.0f}   {stages}"
         )
-    print(f"ratio gristmill / datatrove (docs/s per core): {rows[0] / rows[1]:.2f}x")
+    print(
+        f"ratio gristmill / datatrove (docs/s per core): {rows[0] / rows[2]:.2f}x direct, "
+        f"{rows[1] / rows[2]:.2f}x through `gristmill run --workers 1`"
+    )
 
 
 if __name__ == "__main__":

@@ -38,10 +38,14 @@ def make_shards(corpus: Path, out: Path, n: int, max_mb: float, max_docs: int) -
     out.mkdir(parents=True)
     docs, size = 0, 0
     with contextlib.ExitStack() as stack, gzip.open(corpus, "rt", encoding="utf-8") as f:
-        files = [stack.enter_context(open(out / f"shard-{i:03d}.jsonl", "w", encoding="utf-8")) for i in range(n)]
+        files = [
+            stack.enter_context(open(out / f"shard-{i:03d}.jsonl", "w", encoding="utf-8")) for i in range(n)
+        ]
         for line in f:
             d = json.loads(line)
-            files[docs % n].write(json.dumps({"id": d["id"], "text": d["text"], "domain": d.get("domain")}) + "\n")
+            files[docs % n].write(
+                json.dumps({"id": d["id"], "text": d["text"], "domain": d.get("domain")}) + "\n"
+            )
             docs += 1
             size += len(d["text"].encode())
             if (max_docs and docs >= max_docs) or (max_mb and size >= max_mb * 1e6):
@@ -50,8 +54,14 @@ def make_shards(corpus: Path, out: Path, n: int, max_mb: float, max_docs: int) -
 
 
 def measure(cmd: list[str], env: dict | None = None) -> dict:
-    out = subprocess.run([sys.executable, str(HERE / "measure.py"), "--", *cmd], check=True, capture_output=True,
-                         text=True, cwd=ROOT, env=env)
+    out = subprocess.run(
+        [sys.executable, str(HERE / "measure.py"), "--", *cmd],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+    )
     r = json.loads(out.stdout.strip().splitlines()[-1])
     if r["rc"] != 0:
         sys.exit(f"{cmd[0]} failed with exit code {r['rc']}")
@@ -84,31 +94,45 @@ def main() -> None:
 
     recipe = WORK / "heuristic.yaml"
     steps = "\n".join(f"  - op: {s}" for s in STEPS)
-    recipe.write_text(f"name: bench_heuristic\ninput: {{path: {shards}, text_field: text, id_field: id}}\n"
-                      f"steps:\n{steps}\noutput: {{path: {WORK / 'gm_out'}, format: jsonl.gz}}\n"
-                      f"engine: {{chunk_rows: {args.chunk_rows}}}\n")
+    recipe.write_text(
+        f"name: bench_heuristic\ninput: {{path: {shards}, text_field: text, id_field: id}}\n"
+        f"steps:\n{steps}\noutput: {{path: {WORK / 'gm_out'}, format: jsonl.gz}}\n"
+        f"engine: {{chunk_rows: {args.chunk_rows}}}\n"
+    )
     gm_bin = str(Path(sys.executable).with_name("gristmill"))
-    res = {"gristmill": measure([gm_bin, "run", str(recipe), "--workers", str(n), "--overwrite", "--no-progress"])}
+    res = {
+        "gristmill": measure(
+            [gm_bin, "run", str(recipe), "--workers", str(n), "--overwrite", "--no-progress"]
+        )
+    }
     summary = json.loads((WORK / "gm_out/summary.json").read_text())
     res["gristmill"]["kept"] = summary.get("kept", summary.get("counts", {}).get("kept"))
     if not args.skip_datatrove:
         dt_out = WORK / "dt_out"
         shutil.rmtree(dt_out, ignore_errors=True)
-        res["datatrove"] = measure([args.dt_python, str(HERE / "dt_pipeline.py"), str(shards), str(dt_out), str(n)],
-                                   env={"PATH": "/usr/bin:/bin", "HOME": str(WORK), "HF_HUB_OFFLINE": "1"})
+        res["datatrove"] = measure(
+            [args.dt_python, str(HERE / "dt_pipeline.py"), str(shards), str(dt_out), str(n)],
+            env={"PATH": "/usr/bin:/bin", "HOME": str(WORK), "HF_HUB_OFFLINE": "1"},
+        )
         res["datatrove"]["kept"] = count_lines_gz(dt_out / "out", "*.jsonl.gz")
 
     print(f"corpus: {docs} documents, {mb:.2f} MB of text, {n} shards; {n} workers each\n")
-    print("| side | docs/s per core (CPU) | docs/s (wall) | CPU s | wall s | peak RSS largest proc MB | peak RSS tree MB | kept |")
+    print(
+        "| side | docs/s per core (CPU) | docs/s (wall) | CPU s | wall s | peak RSS largest proc MB | peak RSS tree MB | kept |"
+    )
     print("|---|---|---|---|---|---|---|---|")
     for side, r in res.items():
         r["docs_per_cpu_s"] = docs / r["cpu_s"]
-        print(f"| {side} | {r['docs_per_cpu_s']:.1f} | {docs / r['wall_s']:.1f} | {r['cpu_s']} | {r['wall_s']} | "
-              f"{r['max_rss_mb']} | {r['tree_rss_mb']} | {r['kept']} |")
+        print(
+            f"| {side} | {r['docs_per_cpu_s']:.1f} | {docs / r['wall_s']:.1f} | {r['cpu_s']} | {r['wall_s']} | "
+            f"{r['max_rss_mb']} | {r['tree_rss_mb']} | {r['kept']} |"
+        )
     if "datatrove" in res:
         g, d = res["gristmill"], res["datatrove"]
-        print(f"\ngristmill / datatrove: {g['docs_per_cpu_s'] / d['docs_per_cpu_s']:.2f}x docs/s per core (CPU), "
-              f"{d['wall_s'] / g['wall_s']:.2f}x wall; tree RSS ratio {g['tree_rss_mb'] / d['tree_rss_mb']:.2f}")
+        print(
+            f"\ngristmill / datatrove: {g['docs_per_cpu_s'] / d['docs_per_cpu_s']:.2f}x docs/s per core (CPU), "
+            f"{d['wall_s'] / g['wall_s']:.2f}x wall; tree RSS ratio {g['tree_rss_mb'] / d['tree_rss_mb']:.2f}"
+        )
     (WORK / "result.json").write_text(json.dumps({"docs": docs, "mb": mb, "workers": n, **res}, indent=1))
 
 
