@@ -52,7 +52,7 @@ def main() -> None:
         raise SystemExit(proc.stderr[-3000:])
     summary = json.loads(proc.stdout)
     kept_ids = []
-    for f in sorted((work / "out").glob("*.jsonl*")):
+    for f in sorted((work / "out").glob("part-*.jsonl*")):
         kept_ids += [json.loads(line)["id"] for line in f.open()]
     (work / "kept_ids.txt").write_text("\n".join(kept_ids))
     rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
