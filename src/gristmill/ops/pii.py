@@ -130,36 +130,55 @@ class Detector:
     kind: Kind
     pattern: re.Pattern[str]
     validate: Callable[[str, str, int], bool] | None = None
-    hint: str | None = None  # a substring without which the pattern cannot match (cheap pre-check)
+    hints: tuple[str, ...] = ()  # substrings of which a match holds at least one: a cheap pre-check
+
+    def may_match(self, text: str) -> bool:
+        return not self.hints or any(h in text for h in self.hints)
+
+
+def _secret(pattern: str, *hints: str) -> Detector:
+    return Detector("secret", re.compile(pattern), hints=hints)
 
 
 _OCTET = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d|0\d{1,2})"
+_AWS_PREFIXES = ("AKIA", "ASIA", "ABIA", "ACCA", "AGPA", "AIDA", "AIPA", "ANPA", "ANVA", "AROA", "APKA")
 
 DETECTORS: tuple[Detector, ...] = (
-    Detector(
-        "secret",
-        re.compile(
-            r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----[\s\S]*?-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----"
-            r"|\b(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AIPA|ANPA|ANVA|AROA|APKA)[0-9A-Z]{16}\b"  # AWS access key id
-            r"|(?i:aws.{0,20}?(?:secret|private)[\w ]{0,20}?['\"]?\s*[:=]\s*['\"]?)[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+])"
-            r"|\bAIza[0-9A-Za-z_\-]{35}(?![\w-])"  # Google / GCP API key
-            r"|\bya29\.[0-9A-Za-z_\-]{20,}"  # Google OAuth access token
-            r"|\b(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{36,255}\b|\bgithub_pat_[A-Za-z0-9_]{22,255}\b"  # GitHub
-            r"|\bglpat-[A-Za-z0-9_\-]{20,}"  # GitLab
-            r"|\bxox[abposr]-[A-Za-z0-9-]{10,}"  # Slack token
-            r"|https://hooks\.slack\.com/services/[A-Za-z0-9_/]{20,}"  # Slack webhook
-            r"|\bsk-(?:proj-|svcacct-|admin-|ant-(?:api\d\d-)?)?[A-Za-z0-9_\-]{20,}(?![\w-])"  # OpenAI / Anthropic
-            r"|\b[rs]k_(?:live|test)_[0-9A-Za-z]{16,}\b"  # Stripe
-            r"|\bhf_[A-Za-z0-9]{30,}\b"  # Hugging Face
-            r"|\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"  # JWT (header.payload.sig)
-        ),
+    # secrets: one rule each, run only when their literal part occurs in the text
+    _secret(
+        r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----[\s\S]*?-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----",
+        "PRIVATE KEY",
     ),
+    _secret(r"\b(?:" + "|".join(_AWS_PREFIXES) + r")[0-9A-Z]{16}\b", *_AWS_PREFIXES),  # AWS access key id
+    _secret(  # AWS secret access key, recognised by its context
+        r"(?i:aws.{0,20}?(?:secret|private)[\w ]{0,20}?['\"]?\s*[:=]\s*['\"]?)[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+])",
+        "aws",
+        "AWS",
+        "Aws",
+    ),
+    _secret(r"\bAIza[0-9A-Za-z_\-]{35}(?![\w-])", "AIza"),  # Google / GCP API key
+    _secret(r"\bya29\.[0-9A-Za-z_\-]{20,}", "ya29."),  # Google OAuth access token
+    _secret(
+        r"\b(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{36,255}\b", "ghp_", "gho_", "ghu_", "ghs_", "ghr_"
+    ),  # GitHub
+    _secret(r"\bgithub_pat_[A-Za-z0-9_]{22,255}\b", "github_pat_"),
+    _secret(r"\bglpat-[A-Za-z0-9_\-]{20,}", "glpat-"),  # GitLab
+    _secret(r"\bxox[abposr]-[A-Za-z0-9-]{10,}", "xox"),  # Slack token
+    _secret(r"https://hooks\.slack\.com/services/[A-Za-z0-9_/]{20,}", "hooks.slack.com"),  # Slack webhook
+    _secret(
+        r"\bsk-(?:proj-|svcacct-|admin-|ant-(?:api\d\d-)?)?[A-Za-z0-9_\-]{20,}(?![\w-])", "sk-"
+    ),  # OpenAI / Anthropic
+    _secret(r"\b[rs]k_(?:live|test)_[0-9A-Za-z]{16,}\b", "k_live_", "k_test_"),  # Stripe
+    _secret(r"\bhf_[A-Za-z0-9]{30,}\b", "hf_"),  # Hugging Face
+    _secret(
+        r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}", "eyJ"
+    ),  # JWT header.payload.sig
     Detector(
         "email",
         re.compile(
             r"(?<![\w.+%-])[A-Za-z0-9._%+-]{1,64}@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}(?![\w-])"
         ),
-        hint="@",
+        hints=("@",),
     ),
     Detector(
         "iban",
@@ -175,25 +194,61 @@ DETECTORS: tuple[Detector, ...] = (
         "us_ssn",
         # area 000 and 666, group 00 and serial 0000 are never issued; 9xx (ITINs) are just as sensitive
         re.compile(r"(?<![\d-])(?!000|666)\d{3}-(?!00)\d{2}-(?!0000)\d{4}(?![\d-])"),
-        hint="-",
+        hints=("-",),
     ),
     Detector(
         "ip",
-        re.compile(
-            rf"(?<![\w.]){_OCTET}(?:\.{_OCTET}){{3}}(?!\w|\.\d)"
-            r"|(?<![\w:.])[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?![\w:]|\.\w)"
-        ),
+        re.compile(rf"(?<![\w.]){_OCTET}(?:\.{_OCTET}){{3}}(?!\w|\.\d)"),
         validate=ip_valid,
+        hints=(".",),
     ),
     Detector(
+        "ip",
+        re.compile(r"(?<![\w:.])[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?![\w:]|\.\w)"),
+        validate=ip_valid,
+        hints=(
+            "::",
+            ":0",
+            ":1",
+            ":2",
+            ":3",
+            ":4",
+            ":5",
+            ":6",
+            ":7",
+            ":8",
+            ":9",
+            ":a",
+            ":b",
+            ":c",
+            ":d",
+            ":e",
+            ":f",
+            ":A",
+            ":B",
+            ":C",
+            ":D",
+            ":E",
+            ":F",
+        ),
+    ),
+    Detector(  # international: +CC or 00CC, optionally (+CC), area code in brackets, extension
         "phone",
         re.compile(
             r"(?<![\w+(])(?<!\d )(?<!\d-)(?<!\d\.)(?:\+|00|\(\+)[1-9]\d{0,2}\)?[ .-]?(?:\(\d{1,4}\)[ .-]?)?\d{1,5}(?:[ .-]?\d{1,5}){1,5}"
             r"(?:,? ?(?:ext\.?|x) ?\d{1,5})?(?![\w-])"
-            r"|(?<![\w(])\(\d{3}\)[ .-]?\d{3}[ .-]\d{4}(?![\w-])"  # (555) 123-4567
-            r"|(?<![\w.-])\d{3}[.-]\d{3}[.-]\d{4}(?![\w-]|\.\d)"  # 555-123-4567
         ),
         validate=lambda s, t, i: phone_valid(s),
+        hints=("+", "00"),
+    ),
+    Detector(  # North American: (555) 123-4567, 555-123-4567, 555.123.4567
+        "phone",
+        re.compile(
+            r"(?<![\w(])\(\d{3}\)[ .-]?\d{3}[ .-]\d{4}(?![\w-])"
+            r"|(?<![\w.-])\d{3}[.-]\d{3}[.-]\d{4}(?![\w-]|\.\d)"
+        ),
+        validate=lambda s, t, i: phone_valid(s),
+        hints=("-", "."),
     ),
 )
 
@@ -210,7 +265,7 @@ def find_pii(text: str, kinds: tuple[str, ...] = KINDS) -> list[Match]:
     """Validated, non-overlapping matches in text order. Overlaps go to the earlier kind in ``KINDS``."""
     taken: list[Match] = []
     for det in DETECTORS:
-        if det.kind not in kinds or (det.hint is not None and det.hint not in text):
+        if det.kind not in kinds or not det.may_match(text):
             continue
         for m in det.pattern.finditer(text):
             s, e = m.span()
