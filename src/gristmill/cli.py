@@ -179,5 +179,19 @@ def _bounds(schema: dict[str, Any]) -> str:
     return f"  [{', '.join(parts)}]" if parts else ""
 
 
+def _register_optional_commands() -> None:
+    """`prepare` and `train` live with their halves; each imports its heavy parts only when run."""
+    from gristmill.agent.cli import prepare_command
+
+    main.add_command(prepare_command)
+    try:
+        from gristmill.train.cli import train_command
+    except ImportError:  # the train half is not installed in this tree
+        return
+    main.add_command(train_command)
+
+
+_register_optional_commands()
+
 if __name__ == "__main__":
     main()

@@ -11,6 +11,7 @@ from gristmill.ops import (  # noqa: F401
     minhash,
     pii,
     quality,
+    templates,
     token_count,
     views,
 )
