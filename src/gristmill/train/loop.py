@@ -178,8 +178,8 @@ def train(cfg: Config) -> dict[str, Any]:
         np.random.set_state(local["numpy_rng"])
         random.setstate(local["python_rng"])
         if rank == 0:
-            for name in ("metrics.jsonl", "steps.jsonl"):
-                _truncate_jsonl(output / name, step)
+            _truncate_jsonl(output / "metrics.jsonl", step)  # the eval at `step` runs again
+            _truncate_jsonl(output / "steps.jsonl", step + 1)  # rows 1..step were logged before the save
         print(f"[gristmill] resumed from {ckpt_dir} at step {step}", flush=True)
 
     if rank == 0:
