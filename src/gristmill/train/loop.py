@@ -315,7 +315,7 @@ def train(cfg: Config) -> dict[str, Any]:
         policy_time += time.perf_counter() - t0
         if weights_log is not None and changed:
             with open(weights_log, "a") as f:
-                f.write(json.dumps({"step": step, "weights": policy.weights.tolist()}) + "\n")
+                f.write(json.dumps({"step": step, "weights": policy.weights.tolist(), "local_count": stats.count.tolist()}) + "\n")
 
         window_policy += policy_time
         window_tokens += tokens_per_step

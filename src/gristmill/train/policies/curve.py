@@ -65,7 +65,6 @@ class LossCurveMixer(Policy):
         self.recent = self.weights.copy()
         self.avg = self.weights.copy()
         self.n_avg = 1
-        self.fits: list[tuple[float, float, float]] = []
 
     def on_step(self, feedback: Feedback) -> bool:
         s = feedback.stats
@@ -76,21 +75,21 @@ class LossCurveMixer(Policy):
 
     def update(self, stats: DomainStats) -> np.ndarray | None:
         loss = stats.mean_loss()
-        prev = np.array(self.hist_loss[-1]) if self.hist_loss else np.full(self.k, np.nan)
-        loss = np.where(np.isnan(loss), prev, loss)  # a domain absent from the window keeps its last value
         self.hist_n.append(self.samples_seen)
         self.hist_loss.append(loss.tolist())
-        if len(self.hist_n) < self.min_points or np.isnan(loss).any():
-            return None
         n = np.asarray(self.hist_n)
-        curves = np.asarray(self.hist_loss)
-        slope = np.zeros(self.k)
-        self.fits = []
+        curves = np.asarray(self.hist_loss, dtype=np.float64)
+        slope = np.full(self.k, np.nan)
         for i in range(self.k):
-            eps, beta, a = fit_power_law(n, curves[:, i])
-            self.fits.append((eps, beta, a))
+            ok = np.isfinite(curves[:, i])  # a window that drew no sample of the domain holds NaN
+            if ok.sum() < self.min_points:
+                continue
+            eps, beta, a = fit_power_law(n[ok], curves[ok, i])
             pred = eps + beta * n[-1] ** (-a)
             slope[i] = a * max(pred - eps, 0.0) / n[-1]
+        if np.isnan(slope).all():
+            return None
+        slope = np.where(np.isnan(slope), np.nanmean(slope), slope)  # not enough points yet: the average
         score = self.prior * slope * np.sqrt(self.recent * (1 - self.recent))
         if score.sum() <= 0:
             return None
