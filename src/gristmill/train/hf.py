@@ -15,9 +15,9 @@ What each piece does:
   tags each sample with its domain id.
 - ``gm.trainer_class(Trainer)`` returns a subclass whose ``compute_loss`` computes the per-sample loss once
   (reduction='none'), asks the policy for sample weights (selection/reweighting) and records the
-  per-domain stats.
+  per-domain stats, and logs the weights with the Trainer's logs.
 - ``gm.callback`` all-reduces those stats after each optimizer step (identical on every rank), feeds the
-  policy, logs the weights, and saves the policy and sampler state next to each Trainer checkpoint
+  policy, and saves the policy and sampler state next to each Trainer checkpoint
   (``gristmill_state.pt``); ``gm.load_state(checkpoint_dir)`` restores them before
   ``trainer.train(resume_from_checkpoint=...)``.
 """
@@ -62,11 +62,6 @@ class _Callback(TrainerCallback):
 
     def on_step_end(self, args, state, control, **kwargs):
         self.owner.end_step(state.global_step)
-
-    def on_log(self, args, state, control, logs=None, **kwargs):
-        if logs is not None:
-            for d, w in self.owner.policy.weights_dict().items():
-                logs[f"weight/{d}"] = round(w, 5)
 
     def on_save(self, args, state, control, **kwargs):
         ckpt = Path(args.output_dir) / f"checkpoint-{state.global_step}"
@@ -145,6 +140,15 @@ class PolicyData:
                 super().__init__(*a, **kw)
                 self.model_accepts_loss_kwargs = False
                 self.gristmill_reference = reference_model
+
+            def _set_signature_columns_if_needed(self) -> None:
+                super()._set_signature_columns_if_needed()  # keep our columns through remove_unused_columns
+                if self._signature_columns is not None:
+                    self._signature_columns = [*self._signature_columns, "gm_domain", "gm_targets"]
+
+            def log(self, logs: dict[str, float], *a: Any, **kw: Any) -> None:
+                logs.update({f"weight/{d}": round(w, 5) for d, w in owner.policy.weights_dict().items()})
+                super().log(logs, *a, **kw)
 
             def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
                 if "gm_domain" not in inputs:  # evaluation batches from a plain dataset
