@@ -281,13 +281,15 @@ def build_shards(
     id_field: str = "id",
     heldout_fraction: float = 0.05,
     max_heldout_docs: int = 200,
+    min_heldout_tokens: int = 0,
     domains: Sequence[str] | None = None,
 ) -> dict[str, Any]:
     """Tokenize text into ``out/train`` and ``out/heldout`` shard sets, one folder per domain.
 
     Held-out documents are the ones with the smallest xxh64 of their id (text when there is no id) in each
     domain: stable across runs and machines, and at least one per domain that has two or more documents, so
-    a scarce domain still gets a held-out split. Returns a summary (per domain documents and tokens).
+    a scarce domain still gets a held-out split; more are moved to held-out (never the last one) until it holds
+    ``min_heldout_tokens``. Returns a summary (per domain documents and tokens).
     """
     per_domain: dict[str, list[tuple[int, str]]] = {}
     for rec in iter_records(inputs, [text_field, domain_field, id_field]):
@@ -317,20 +319,22 @@ def build_shards(
     summary: dict[str, Any] = {"tokenizer": name, "tokenizer_hash": thash, "vocab_size": vocab, "domains": {}}
     for dom in sorted(per_domain):
         docs = sorted(per_domain[dom])
+        texts = [t for _, t in docs]
+        ids = [enc.ids for i in range(0, len(texts), 256) for enc in tok.encode_batch(texts[i : i + 256])]
         n_held = min(max_heldout_docs, int(round(heldout_fraction * len(docs))))
         if len(docs) >= 2:
             n_held = max(1, min(n_held, len(docs) - 1))
-        splits = {"heldout": docs[:n_held], "train": docs[n_held:]}
+            # a scarce domain of short documents still gets enough held-out tokens to evaluate on
+            while n_held < len(docs) - 1 and sum(len(x) + 1 for x in ids[:n_held]) < min_heldout_tokens:
+                n_held += 1
         summary["domains"][dom] = {}
-        for split, sdocs in splits.items():
+        for split, part in (("heldout", ids[:n_held]), ("train", ids[n_held:])):
             w = ShardWriter(
                 out / split / dom, domain=dom, vocab_size=vocab, eos_id=eos, tokenizer=name,
                 tokenizer_hash=thash, split=split,
             )
-            texts = [t for _, t in sdocs]
-            for i in range(0, len(texts), 256):
-                for enc in tok.encode_batch(texts[i : i + 256]):
-                    w.add(enc.ids)
+            for x in part:
+                w.add(x)
             meta = w.close()
             summary["domains"][dom][split] = {"docs": meta["n_docs"], "tokens": meta["n_tokens"]}
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,11 @@ import pytest
 pytest.importorskip("torch")
 pytest.importorskip("transformers")
 pytest.importorskip("tokenizers")
+
+import torch  # noqa: E402
+
+# One thread: on a shared 2-core machine torch's default of 2 is several times slower when others are busy.
+torch.set_num_threads(int(os.environ.get("GRISTMILL_TEST_THREADS", "1")))
 
 from gristmill.shards import build_shards  # noqa: E402
 from gristmill.train.config import load_config  # noqa: E402

@@ -81,3 +81,15 @@ def test_cli_bad_config_exits_2(tmp_path):
     cfg_file.write_text("train:\n  lr: -1\n")
     res = CliRunner().invoke(train_command, [str(cfg_file)])
     assert res.exit_code == 2 and "train.lr" in res.output
+
+
+def test_classic_doremi_runs_reference_proxy_and_main(make_cfg, tmp_path):
+    from gristmill.train.doremi import run_doremi
+
+    cfg = make_cfg("train.max_tokens=2560", "policy.update_every=2", output=str(tmp_path / "dr"))
+    weights = run_doremi(cfg)
+    assert abs(sum(weights.values()) - 1) < 1e-9 and set(weights) == {"books", "code", "legal", "chat", "noisy"}
+    main = rows(tmp_path / "dr" / "main" / "metrics.jsonl")
+    assert main[-1]["policy"] == "static"
+    assert main[-1]["weights"] == pytest.approx(weights)
+    assert (tmp_path / "dr" / "reference" / "model" / "config.json").exists()

@@ -33,6 +33,7 @@ class DataConfig(_Section):
     domain_field: str = "domain"
     heldout_fraction: float = Field(0.05, gt=0, lt=1)
     max_heldout_docs: int = Field(200, ge=1)
+    min_heldout_tokens: int = Field(1024, ge=0)
     domains: list[str] | None = None
 
 
@@ -75,8 +76,8 @@ class PolicyConfig(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     name: str = "uniform"
-    warmup_steps: int = Field(0, ge=0)
-    update_every: int = Field(10, ge=1)
+    warmup_steps: int | None = Field(None, ge=0)  # None: the policy's own default
+    update_every: int | None = Field(None, ge=1)  # None: the policy's own default (ODM: 1, others: 10)
     reference: str | None = None
 
     def params(self) -> dict[str, Any]:

@@ -41,7 +41,7 @@ def _build_from_text(cfg: DataConfig, output: Path) -> tuple[Path, Path]:
     """Tokenize plain text into ``<output>/shards`` once; reused while the inputs and settings are the same."""
     key = json.dumps(
         [cfg.text, cfg.tokenizer, cfg.vocab_size, cfg.text_field, cfg.domain_field, cfg.heldout_fraction,
-         cfg.max_heldout_docs, cfg.domains], sort_keys=True,
+         cfg.max_heldout_docs, cfg.min_heldout_tokens, cfg.domains], sort_keys=True,
     )
     digest = hashlib.sha1(key.encode()).hexdigest()[:12]
     root = output / "shards"
@@ -51,7 +51,8 @@ def _build_from_text(cfg: DataConfig, output: Path) -> tuple[Path, Path]:
             build_shards(
                 cfg.text, root, tokenizer=cfg.tokenizer, vocab_size=cfg.vocab_size, text_field=cfg.text_field,
                 domain_field=cfg.domain_field, heldout_fraction=cfg.heldout_fraction,
-                max_heldout_docs=cfg.max_heldout_docs, domains=cfg.domains,
+                max_heldout_docs=cfg.max_heldout_docs, min_heldout_tokens=cfg.min_heldout_tokens,
+                domains=cfg.domains,
             )
         except FileNotFoundError as e:
             raise UsageError(f"data.text: {e}") from e

@@ -30,10 +30,8 @@ def run_doremi(cfg: Config, proxy_tokens: int | None = None) -> dict[str, float]
     proxy = cfg.model_copy(deep=True)
     proxy.output = str(root / "proxy")
     extra = {k: v for k, v in cfg.policy.params().items() if k in ("eta", "smoothing")}
-    proxy.policy = type(cfg.policy)(
-        name="doremi", reference=ref.output, update_every=cfg.policy.update_every,
-        warmup_steps=cfg.policy.warmup_steps, **extra,
-    )
+    cadence = {k: v for k, v in (("update_every", cfg.policy.update_every), ("warmup_steps", cfg.policy.warmup_steps)) if v}
+    proxy.policy = type(cfg.policy)(name="doremi", reference=ref.output, **cadence, **extra)
     proxy.train.max_tokens = budget
     train(proxy)
     weights = json.loads((root / "proxy" / "average_weights.json").read_text())

@@ -85,7 +85,8 @@ class PolicyData:
         self.domains = list(self.shards)
         natural = np.array([s.n_tokens for s in self.shards.values()], dtype=np.float64)
         self.policy = policy if isinstance(policy, Policy) else make_policy(policy, self.domains, natural, policy_params)
-        self.sampler = MixtureSampler(list(self.shards.values()), seq_len, seed, dist.rank())
+        rank = dist.rank() if dist.is_dist() else int(os.environ.get("RANK", "0"))  # before accelerate's init
+        self.sampler = MixtureSampler(list(self.shards.values()), seq_len, seed, rank)
         self.stats = DomainStats.zeros(len(self.domains))
         self.tokens = np.zeros(len(self.domains))
         self.seq_len = seq_len

@@ -104,8 +104,8 @@ def prepare(cfg: Config) -> tuple[TrainData, Any, Policy]:
     check_model_fits(model, data.vocab_size, cfg.train.seq_len)
     policy = make_policy(
         cfg.policy.name, data.domains, data.natural,
-        {"warmup_steps": cfg.policy.warmup_steps, "update_every": cfg.policy.update_every,
-         **({"reference": cfg.policy.reference} if cfg.policy.reference else {}), **cfg.policy.params()},
+        {k: v for k, v in (("warmup_steps", cfg.policy.warmup_steps), ("update_every", cfg.policy.update_every),
+                           ("reference", cfg.policy.reference)) if v is not None} | cfg.policy.params(),
     )
     if policy.needs_reference and not cfg.policy.reference:
         load_reference(cfg, data, torch.device("cpu"))  # raises the explanatory error

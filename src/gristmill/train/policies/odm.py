@@ -20,11 +20,11 @@ from gristmill.train.policies.base import DomainStats, Policy, register_policy
 
 @register_policy("odm")
 class ODM(Policy):
-    def __init__(self, domains, natural, *, alpha: float = 0.9, **base) -> None:
+    def __init__(self, domains, natural, *, alpha: float = 0.9, update_every: int = 1, **base) -> None:
         if not 0 <= alpha < 1:
             raise ValueError(f"alpha must be in [0, 1), got {alpha}")
         self.alpha = float(alpha)
-        super().__init__(domains, natural, **base)
+        super().__init__(domains, natural, update_every=update_every, **base)  # the paper updates every step
         self.reward = np.zeros(self.k)
         self.t = 0
 
