@@ -149,9 +149,9 @@ def main() -> None:
     # tokens to reach uniform's final average (same seed)
     for pol in policies:
         for run in results[pol]:
-            target = results["uniform"][run["seed"]]["avg"]
-            reached = tokens_to_reach(run["rows"], target)
-            run["ratio"] = None if reached is None else reached / args.max_tokens
+            base = results["uniform"][run["seed"]]["rows"][-1]
+            reached = tokens_to_reach(run["rows"], base["avg"])
+            run["ratio"] = None if reached is None else reached / base["tokens"]
     lines = [
         f"command: {command}",
         f"budget {args.max_tokens} tokens, {args.seeds} seeds, model gpt2 {args.n_layer}x{args.n_embd}, "

@@ -67,6 +67,7 @@ class TrainConfig(_Section):
     resume: bool | str = False
     stop_at_step: int | None = None
     device: str = "auto"
+    threads: int = Field(0, ge=0)  # torch CPU threads; 0 keeps torch's default
     compile: bool = False
 
 

@@ -44,3 +44,10 @@ def all_reduce_sum(x: np.ndarray, device: torch.device | str = "cpu") -> np.ndar
 def barrier() -> None:
     if is_dist():
         tdist.barrier()
+
+
+def all_reduce_tensor(t: torch.Tensor) -> torch.Tensor:
+    """Sum a tensor over ranks in place (identity on one process); returns it."""
+    if is_dist():
+        tdist.all_reduce(t, op=tdist.ReduceOp.SUM)
+    return t

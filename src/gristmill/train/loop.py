@@ -122,6 +122,8 @@ def train(cfg: Config) -> dict[str, Any]:
     dist.barrier()
     tc = cfg.train
     device = pick_device(tc.device)
+    if tc.threads:
+        torch.set_num_threads(tc.threads)
     torch.manual_seed(cfg.seed)
     random.seed(cfg.seed)
     np.random.seed(cfg.seed)
@@ -272,8 +274,8 @@ def train(cfg: Config) -> dict[str, Any]:
     while step < total_steps:
         if step % tc.eval_every == 0:
             log_eval()
-        stats = DomainStats.zeros(k)
-        policy_time, step_loss = 0.0, 0.0
+        acc = torch.zeros(5, k, dtype=torch.float64, device=device)  # per-domain sums, stay on device
+        policy_time = 0.0
         for micro in range(tc.grad_accum):
             x, dom = sampler.sample(tc.batch_size, policy.weights)
             x, dom = x.to(device, non_blocking=True), dom.to(device, non_blocking=True)
@@ -291,16 +293,14 @@ def train(cfg: Config) -> dict[str, Any]:
                 loss = loss_ps.mean() if w is None else (w * loss_ps).sum() / w.sum().clamp_min(1e-12)
                 (loss / tc.grad_accum).backward()
             t0 = time.perf_counter()
-            lp = loss_ps.detach().double().cpu().numpy()
-            dm = dom.cpu().numpy()
-            np.add.at(stats.loss_sum, dm, lp)
-            np.add.at(stats.loss_sq, dm, lp**2)
-            np.add.at(stats.count, dm, 1.0)
+            lp = loss_ps.detach().double()
+            acc[0].index_add_(0, dom, lp)
+            acc[1].index_add_(0, dom, lp * lp)
+            acc[2].index_add_(0, dom, torch.ones_like(lp))
             if ref_ps is not None:
-                np.add.at(stats.ref_sum, dm, ref_ps.double().cpu().numpy())
-                np.add.at(stats.ref_count, dm, 1.0)
+                acc[3].index_add_(0, dom, ref_ps.double())
+                acc[4].index_add_(0, dom, torch.ones_like(lp))
             policy_time += time.perf_counter() - t0
-            step_loss += float(lp.mean()) / tc.grad_accum
         if tc.grad_clip > 0:
             torch.nn.utils.clip_grad_norm_(raw_model.parameters(), tc.grad_clip)
         optimizer.step()
@@ -309,13 +309,15 @@ def train(cfg: Config) -> dict[str, Any]:
         step += 1
 
         t0 = time.perf_counter()
-        reduced = DomainStats.from_vector(dist.all_reduce_sum(stats.to_vector()))
+        local_count = acc[2].tolist() if weights_log is not None else None
+        reduced = DomainStats.from_vector(dist.all_reduce_tensor(acc.flatten()).cpu().numpy())  # one sync per step
         tokens_drawn += reduced.count * tc.seq_len
         changed = policy.on_step(Feedback(step=step, stats=reduced, tokens_per_domain=tokens_drawn.copy()))
         policy_time += time.perf_counter() - t0
+        step_loss = float(reduced.loss_sum.sum() / max(reduced.count.sum(), 1.0))  # mean over all ranks
         if weights_log is not None and changed:
             with open(weights_log, "a") as f:
-                f.write(json.dumps({"step": step, "weights": policy.weights.tolist(), "local_count": stats.count.tolist()}) + "\n")
+                f.write(json.dumps({"step": step, "weights": policy.weights.tolist(), "local_count": local_count}) + "\n")
 
         window_policy += policy_time
         window_tokens += tokens_per_step
