@@ -93,3 +93,15 @@ def test_classic_doremi_runs_reference_proxy_and_main(make_cfg, tmp_path):
     assert main[-1]["policy"] == "static"
     assert main[-1]["weights"] == pytest.approx(weights)
     assert (tmp_path / "dr" / "reference" / "model" / "config.json").exists()
+
+
+def test_llama_style_config_trains(make_cfg, tmp_path):
+    cfg = make_cfg(
+        "model.config={model_type: llama, num_hidden_layers: 1, hidden_size: 64, intermediate_size: 128, "
+        "num_attention_heads: 2, num_key_value_heads: 1}",
+        "train.max_tokens=5120", "policy.name=ado", "policy.update_every=2",
+    )
+    train(cfg)
+    m = rows(tmp_path / "out" / "metrics.jsonl")
+    assert m[-1]["avg"] < m[0]["avg"] - 0.5
+    assert json.loads((tmp_path / "out" / "model" / "config.json").read_text())["model_type"] == "llama"

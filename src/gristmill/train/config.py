@@ -68,6 +68,7 @@ class TrainConfig(_Section):
     stop_at_step: int | None = None
     device: str = "auto"
     threads: int = Field(0, ge=0)  # torch CPU threads; 0 keeps torch's default
+    peak_tflops: float = Field(989.0, gt=0)  # per device, for MFU on CUDA (H100 SXM dense bf16)
     compile: bool = False
 
 

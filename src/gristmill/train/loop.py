@@ -195,6 +195,11 @@ def train(cfg: Config) -> dict[str, Any]:
         except ImportError:
             print("[gristmill] log.tensorboard: tensorboard is not installed; skipping", flush=True)
     weights_log = output / f"weights.rank{rank}.jsonl" if cfg.log.per_rank_weights else None
+    # model FLOPs per trained token (PaLM appendix B): 6N for the weights + 12·L·d·T for attention
+    hf_cfg = raw_model.config
+    n_layer = getattr(hf_cfg, "num_hidden_layers", None) or getattr(hf_cfg, "n_layer", 0)
+    d_model = getattr(hf_cfg, "hidden_size", None) or getattr(hf_cfg, "n_embd", 0)
+    flops_per_token = 6 * count_params(raw_model) + 12 * n_layer * d_model * tc.seq_len
     if rank == 0:
         print(
             f"[gristmill] {count_params(raw_model) / 1e6:.2f}M params, {k} domains, {total_steps} steps of "
@@ -252,6 +257,8 @@ def train(cfg: Config) -> dict[str, Any]:
                 "lr": scheduler.get_last_lr()[0],
                 "tokens_per_s": window_tokens / elapsed if window_tokens else None,
                 "policy_overhead": window_policy / elapsed if window_tokens else None,
+                "mfu": (window_tokens / elapsed * flops_per_token / (world * tc.peak_tflops * 1e12))
+                if window_tokens and device.type == "cuda" else None,
                 "policy": policy.name,
             }
             with open(output / "metrics.jsonl", "a") as f:
