@@ -35,9 +35,10 @@ def test_tiny_run_learns_and_writes_metrics_and_plot(make_cfg, tmp_path):
     assert last["step"] == 40
 
 
-@pytest.mark.parametrize("policy", ["odm", "reweight"])
-def test_resume_gives_the_same_data_and_losses(make_cfg, tmp_path, policy):
-    common = ("train.max_tokens=6144", "train.ckpt_every=6", f"policy.name={policy}", "policy.update_every=2")
+@pytest.mark.parametrize(("policy", "accum"), [("odm", 1), ("reweight", 2)])
+def test_resume_gives_the_same_data_and_losses(make_cfg, tmp_path, policy, accum):
+    common = ("train.max_tokens=6144", "train.ckpt_every=6", f"policy.name={policy}", "policy.update_every=2",
+              f"train.grad_accum={accum}", f"train.batch_size={8 // accum}")
     train(make_cfg(*common, output=str(tmp_path / "full")))
     train(make_cfg(*common, "train.stop_at_step=12", output=str(tmp_path / "cut")))
     assert len(rows(tmp_path / "cut" / "steps.jsonl")) == 12
