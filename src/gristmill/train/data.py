@@ -8,8 +8,10 @@ resumed run draws exactly the same samples.
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,9 +40,11 @@ class TrainData:
 
 
 def _build_from_text(cfg: DataConfig, output: Path) -> tuple[Path, Path]:
-    """Tokenize plain text into ``<output>/shards`` once; reused while the inputs and settings are the same."""
+    """Tokenize plain text into ``<output>/shards`` once; reused while the input files (size, mtime) and settings are unchanged."""
+    texts = [cfg.text] if isinstance(cfg.text, str) else list(cfg.text or [])
+    stamps = [(f, os.path.getsize(f), os.path.getmtime(f)) for t in texts for f in sorted(glob.glob(t))]
     key = json.dumps(
-        [cfg.text, cfg.tokenizer, cfg.vocab_size, cfg.text_field, cfg.domain_field, cfg.heldout_fraction,
+        [stamps, cfg.text, cfg.tokenizer, cfg.vocab_size, cfg.text_field, cfg.domain_field, cfg.heldout_fraction,
          cfg.max_heldout_docs, cfg.min_heldout_tokens, cfg.domains], sort_keys=True,
     )
     digest = hashlib.sha1(key.encode()).hexdigest()[:12]
