@@ -10,7 +10,7 @@ setup: a reference of the same size and budget on the baseline mixture); that ru
 overhead column, which counts only the per-step work (reference forward included).
 
 Prints one table (mean ± std over seeds): average and worst-domain held-out loss at the token budget;
-tokens to reach uniform's final average loss as a share of the budget (linear interpolation between evals,
+tokens to reach uniform's final average loss as a share of uniform's tokens (linear interpolation between evals,
 ">1" when never reached); the policy's share of step time. Results also go to ``--out``/results.json.
 """
 
@@ -157,7 +157,7 @@ def main() -> None:
         f"budget {args.max_tokens} tokens, {args.seeds} seeds, model gpt2 {args.n_layer}x{args.n_embd}, "
         f"seq {args.seq_len} x batch {args.batch_size}, total wall {time.time() - t_start:.0f}s",
         "",
-        "| policy | avg held-out loss | worst-domain loss | tokens to uniform's avg (× budget) | policy overhead | tokens/s |",
+        "| policy | avg held-out loss | worst-domain loss | tokens to reach uniform's final avg (× uniform's tokens) | policy overhead | tokens/s |",
         "|---|---|---|---|---|---|",
     ]
     for pol in policies:
