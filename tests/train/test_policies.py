@@ -126,3 +126,14 @@ def test_every_strategy_of_the_issue_is_registered():
     assert {"uniform", "natural", "temperature", "static", "odm", "doremi", "ado", "hard", "rho", "reweight"} <= set(
         available_policies()
     )
+
+
+def test_loss_curve_mixer_leaves_a_domain_whose_curve_flattened():
+    p = make_policy("ado", DOMS, NATURAL, {"update_every": 1})
+    for t in range(1, 60):
+        steady = 2.0 + 8.0 * (16.0 * t) ** -0.3
+        dropped = 6.0 - 2.0 * min(t, 10) / 10  # falls fast for 10 windows, then flat
+        feed(p, [steady, dropped], step=t)
+        if t == 12:
+            assert p.weights[1] > 0.5  # while it was falling, the dropping domain got the tokens
+    assert p.weights[0] > 0.7, p.weights

@@ -4,11 +4,15 @@ Follows Jiang et al. 2024, "Adaptive Data Optimization: Dynamic Sample Selection
 fit a power law L_i(n) = ε_i + β_i n^(-a_i) to each domain's training loss against the tokens seen so
 far, and sample in proportion to the predicted loss reduction per token, a_i (L̂_i(n) - ε_i) / n, times a
 prior and a term sqrt(h_i (1 - h_i)) on the recent sampling history h (ADO's credit assignment), floored at
-``min_weight`` and smoothed with the running average of past mixtures. Where it differs: ADO fits with
-L-BFGS from a grid of starts on Savitzky-Golay-smoothed per-step losses; here the fit is a grid over ε with
-closed-form least squares in log space, on window means (``update_every`` steps each), which costs
-microseconds; the prior defaults to uniform (ADO: natural proportions), because a natural prior starves a
-scarce domain. A noisy domain has a flat curve (ε ≈ its loss), so its weight falls: the property ODM lacks.
+``min_weight`` and smoothed over time. Where it differs: ADO fits with L-BFGS from a grid of starts on
+Savitzky-Golay-smoothed per-step losses, skipping a fixed number of initial steps; here the fit is a grid
+over ε with closed-form least squares in log space, on window means (``update_every`` steps each) of the
+most recent ``fit_window`` share of the history (so an early steep drop that has since flattened stops
+counting), which costs microseconds. ADO smooths with the running mean of all past mixtures
+(p = 0.9·mean + 0.1·new); here an exponential moving average (``smoothing``), so the mixture can leave a
+domain whose curve has flattened within a short run. The prior defaults to uniform (ADO: natural
+proportions), because a natural prior starves a scarce domain. A noisy domain has a flat curve once its
+unigram statistics are learnt (ε ≈ its loss), so its weight falls: the property ODM lacks.
 """
 
 from __future__ import annotations
@@ -45,8 +49,9 @@ class LossCurveMixer(Policy):
         natural,
         *,
         min_points: int = 4,
+        fit_window: float = 0.5,
         min_weight: float = 0.02,
-        smoothing: float = 0.9,
+        smoothing: float = 0.8,
         history_decay: float = 0.9,
         prior: str = "uniform",
         **base,
@@ -55,7 +60,9 @@ class LossCurveMixer(Policy):
             raise ValueError(f"prior must be 'uniform' or 'natural', got {prior!r}")
         if not 0 <= min_weight * len(domains) < 1:
             raise ValueError(f"min_weight * domains must be < 1, got {min_weight} * {len(domains)}")
-        self.min_points, self.min_weight = int(min_points), float(min_weight)
+        if not 0 < fit_window <= 1:
+            raise ValueError(f"fit_window must be in (0, 1], got {fit_window}")
+        self.min_points, self.min_weight, self.fit_window = int(min_points), float(min_weight), float(fit_window)
         self.smoothing, self.history_decay, self.prior_name = float(smoothing), float(history_decay), prior
         super().__init__(domains, natural, **base)
         self.prior = self.natural.copy() if prior == "natural" else np.full(self.k, 1.0 / self.k)
@@ -63,8 +70,6 @@ class LossCurveMixer(Policy):
         self.hist_n: list[float] = []
         self.hist_loss: list[list[float]] = []
         self.recent = self.weights.copy()
-        self.avg = self.weights.copy()
-        self.n_avg = 1
 
     def on_step(self, feedback: Feedback) -> bool:
         s = feedback.stats
@@ -77,8 +82,9 @@ class LossCurveMixer(Policy):
         loss = stats.mean_loss()
         self.hist_n.append(self.samples_seen)
         self.hist_loss.append(loss.tolist())
-        n = np.asarray(self.hist_n)
-        curves = np.asarray(self.hist_loss, dtype=np.float64)
+        keep = max(self.min_points, int(np.ceil(self.fit_window * len(self.hist_n))))
+        n = np.asarray(self.hist_n[-keep:])
+        curves = np.asarray(self.hist_loss[-keep:], dtype=np.float64)
         slope = np.full(self.k, np.nan)
         for i in range(self.k):
             ok = np.isfinite(curves[:, i])  # a window that drew no sample of the domain holds NaN
@@ -96,15 +102,12 @@ class LossCurveMixer(Policy):
         dist = score / score.sum()
         dist = np.maximum(dist, self.min_weight)
         dist /= dist.sum()
-        w = self.smoothing * self.avg + (1 - self.smoothing) * dist
-        self.n_avg += 1
-        self.avg = self.avg + (dist - self.avg) / self.n_avg
-        return w
+        return self.smoothing * self.weights + (1 - self.smoothing) * dist
 
     def extra_state(self) -> dict:
         return {
             "samples_seen": self.samples_seen, "hist_n": list(self.hist_n), "hist_loss": list(self.hist_loss),
-            "recent": self.recent.tolist(), "avg": self.avg.tolist(), "n_avg": self.n_avg,
+            "recent": self.recent.tolist(),
         }
 
     def load_extra_state(self, state: dict) -> None:
@@ -112,5 +115,3 @@ class LossCurveMixer(Policy):
         self.hist_n = list(state["hist_n"])
         self.hist_loss = [list(x) for x in state["hist_loss"]]
         self.recent = np.asarray(state["recent"], dtype=np.float64)
-        self.avg = np.asarray(state["avg"], dtype=np.float64)
-        self.n_avg = int(state["n_avg"])
