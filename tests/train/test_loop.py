@@ -106,3 +106,11 @@ def test_llama_style_config_trains(make_cfg, tmp_path):
     m = rows(tmp_path / "out" / "metrics.jsonl")
     assert m[-1]["avg"] < m[0]["avg"] - 0.5
     assert json.loads((tmp_path / "out" / "model" / "config.json").read_text())["model_type"] == "llama"
+
+
+def test_a_fresh_run_in_a_used_folder_starts_clean_logs(make_cfg, tmp_path):
+    cfg = make_cfg("train.max_tokens=2560", "train.ckpt_every=5")
+    train(cfg)
+    train(cfg)
+    assert [r["step"] for r in rows(tmp_path / "out" / "metrics.jsonl")] == [0, 10]
+    assert len(rows(tmp_path / "out" / "steps.jsonl")) == 10

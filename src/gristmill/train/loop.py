@@ -182,7 +182,14 @@ def train(cfg: Config) -> dict[str, Any]:
         if rank == 0:
             _truncate_jsonl(output / "metrics.jsonl", step)  # the eval at `step` runs again
             _truncate_jsonl(output / "steps.jsonl", step + 1)  # rows 1..step were logged before the save
+        if cfg.log.per_rank_weights:
+            _truncate_jsonl(output / f"weights.rank{rank}.jsonl", step + 1)
         print(f"[gristmill] resumed from {ckpt_dir} at step {step}", flush=True)
+    elif rank == 0:  # a fresh run: nothing of an earlier run in this folder may mix with its logs
+        for old in [output / "metrics.jsonl", output / "steps.jsonl", *output.glob("weights.rank*.jsonl")]:
+            old.unlink(missing_ok=True)
+        shutil.rmtree(output / "checkpoints", ignore_errors=True)
+    dist.barrier()
 
     if rank == 0:
         (output / "config.yaml").write_text(dump_config(cfg))
