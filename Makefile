@@ -12,20 +12,20 @@ $(VENV)/.installed-core: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e .
 	touch $@
 
-$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e '.[dev]'
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[test]'
 	touch $@ $(VENV)/.installed-core
 
 demo: $(VENV)/.installed-core
 	$(BIN)/gristmill run examples/recipes/minimal.yaml --output out/demo --overwrite
 	$(BIN)/gristmill run examples/recipes/minimal.yaml --input data/dirty.jsonl.gz --output out/demo-dirty --overwrite
 
-test: $(VENV)/.installed-dev
-	$(BIN)/ruff check src tests bench
+test: $(VENV)/.installed-test
+	$(BIN)/ruff check src tests bench scripts examples
 	$(BIN)/python -m pytest -q
 
-lint: $(VENV)/.installed-dev
-	$(BIN)/ruff check src tests bench
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check src tests bench scripts examples
 
 clean:
 	rm -rf $(VENV) out
