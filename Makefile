@@ -8,17 +8,17 @@ BIN    := $(VENV)/bin
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(VENV)/.installed-core: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e .
+$(VENV)/.installed-demo: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[train,agent]'
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e '.[test]'
-	touch $@ $(VENV)/.installed-core
+	touch $@ $(VENV)/.installed-demo
 
-demo: $(VENV)/.installed-core
-	$(BIN)/gristmill run examples/recipes/minimal.yaml --output out/demo --overwrite
+demo: $(VENV)/.installed-demo
 	$(BIN)/gristmill run examples/recipes/minimal.yaml --input data/dirty.jsonl.gz --output out/demo-dirty --overwrite
+	$(BIN)/python examples/demo.py --out out/demo
 
 test: $(VENV)/.installed-test
 	$(BIN)/ruff check src tests bench scripts examples

@@ -25,12 +25,16 @@ def main() -> None:
     ap.add_argument("--out", default="out/compare")
     ap.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
     args = ap.parse_args()
-    out = Path(args.out)
+    compare(args.config, args.policies.split(","), Path(args.out), args.overrides)
+
+
+def compare(config: str, policies: list[str], out: Path, overrides: list[str]) -> dict[str, list[dict]]:
+    """Train ``config`` once per policy (tokenizing once), print a table, save ``out/compare.png``."""
     curves = {}
-    for pol in args.policies.split(","):
-        cfg = load_config(args.config, [*args.overrides, f"policy.name={pol}"], output=str(out / pol))
-        if pol != args.policies.split(",")[0]:  # reuse the first run's shards: tokenize once
-            first = out / args.policies.split(",")[0] / "shards"
+    for pol in policies:
+        cfg = load_config(config, [*overrides, f"policy.name={pol}"], output=str(out / pol))
+        if pol != policies[0]:  # reuse the first run's shards: tokenize once
+            first = out / policies[0] / "shards"
             cfg.data.text, cfg.data.train, cfg.data.heldout = None, str(first / "train"), str(first / "heldout")
         train(cfg)
         curves[pol] = [json.loads(x) for x in (out / pol / "metrics.jsonl").read_text().splitlines()]
@@ -57,6 +61,7 @@ def main() -> None:
     fig.tight_layout()
     fig.savefig(out / "compare.png", dpi=100)
     print(f"\nplot: {out / 'compare.png'}")
+    return curves
 
 
 if __name__ == "__main__":
