@@ -8,24 +8,24 @@ BIN    := $(VENV)/bin
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(VENV)/.installed-core: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e .
+$(VENV)/.installed-demo: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[train,agent]'
 	touch $@
 
-$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e '.[dev]'
-	touch $@ $(VENV)/.installed-core
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[test]'
+	touch $@ $(VENV)/.installed-demo
 
-demo: $(VENV)/.installed-core
-	$(BIN)/gristmill run examples/recipes/minimal.yaml --output out/demo --overwrite
+demo: $(VENV)/.installed-demo
 	$(BIN)/gristmill run examples/recipes/minimal.yaml --input data/dirty.jsonl.gz --output out/demo-dirty --overwrite
+	$(BIN)/python examples/demo.py --out out/demo
 
-test: $(VENV)/.installed-dev
-	$(BIN)/ruff check src tests bench
+test: $(VENV)/.installed-test
+	$(BIN)/ruff check src tests bench scripts examples
 	$(BIN)/python -m pytest -q
 
-lint: $(VENV)/.installed-dev
-	$(BIN)/ruff check src tests bench
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check src tests bench scripts examples
 
 clean:
 	rm -rf $(VENV) out

@@ -9,7 +9,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from conftest import write_jsonl
+from tests.conftest import write_jsonl
 
 WORDS = ["data", "model", "token", "corpus", "filter", "recipe", "shard", "loss", "domain", "mixture", "weight", "batch", "stream", "worker", "chunk", "signal", "rule", "threshold", "quality", "language", "code", "books", "legal", "chat", "reference", "the", "a", "of", "and", "to", "in", "is", "it"]
 

@@ -10,7 +10,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from conftest import gristmill, read_kept, read_rejects, summary, write_jsonl
+from tests.conftest import gristmill, read_kept, read_rejects, summary, write_jsonl
 
 GOOD = [{"id": f"g{i}", "text": f"good document number {i} with a few words"} for i in range(3)]
 

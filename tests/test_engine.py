@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from conftest import ROOT, SAMPLE, gristmill, read_kept, summary, write_recipe
-from corpus import make_corpus
+from tests.conftest import ROOT, SAMPLE, gristmill, read_kept, summary, write_recipe
+from tests.corpus import make_corpus
 
 STEPS = [
     {"op": "normalize_text"},

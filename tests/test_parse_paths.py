@@ -6,10 +6,10 @@ import json
 
 import pytest
 
-from conftest import DIRTY, SAMPLE, write_jsonl
 from gristmill.io import parse
 from gristmill.io.inputs import resolve_inputs
 from gristmill.io.readers import iter_chunks
+from tests.conftest import DIRTY, SAMPLE, write_jsonl
 
 
 def both_paths(path, monkeypatch):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import gristmill, read_kept, summary, write_recipe
-from corpus import make_corpus
+from tests.conftest import gristmill, read_kept, summary, write_recipe
+from tests.corpus import make_corpus
 
 pytest.importorskip("ray")
 pytestmark = pytest.mark.ray

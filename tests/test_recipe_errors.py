@@ -6,10 +6,10 @@ import json
 
 import pytest
 
-from conftest import ROOT, gristmill
 from gristmill.errors import RecipeError
 from gristmill.recipe.compile import compile_recipe, load_recipe
 from gristmill.recipe.yaml_io import load_yaml_with_lines
+from tests.conftest import ROOT, gristmill
 
 
 def problems(text: str) -> list[str]:

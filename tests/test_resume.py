@@ -13,8 +13,8 @@ import time
 
 import pytest
 
-from conftest import ROOT, gristmill, read_kept, summary, write_recipe
-from corpus import make_corpus
+from tests.conftest import ROOT, gristmill, read_kept, summary, write_recipe
+from tests.corpus import make_corpus
 
 STEPS = [{"op": "normalize_text"}, {"op": "length_filter", "params": {"min_words": 5}}, {"op": "exact_dedup"}]
 

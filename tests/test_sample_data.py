@@ -6,7 +6,7 @@ import json
 
 import pyarrow.parquet as pq
 
-from conftest import DIRTY, ROOT, SAMPLE, gristmill, read_kept, read_rejects, summary
+from tests.conftest import DIRTY, ROOT, SAMPLE, gristmill, read_kept, read_rejects, summary
 
 MANIFEST = json.loads((ROOT / "data" / "dirty_manifest.json").read_text())
 

@@ -179,5 +179,64 @@ def _bounds(schema: dict[str, Any]) -> str:
     return f"  [{', '.join(parts)}]" if parts else ""
 
 
+@main.command()
+@click.argument("inputs", nargs=-1, required=True)
+@click.option("--output", required=True, type=click.Path(file_okay=False), help="Folder for train/ and heldout/ shard sets.")
+@click.option("--tokenizer", default=None, type=click.Path(dir_okay=False, exists=True),
+              help="A local tokenizer.json [default: train a byte-level BPE on the input].")
+@click.option("--vocab-size", type=click.IntRange(256, 1_000_000), default=8192, show_default=True)
+@click.option("--text-field", default="text", show_default=True)
+@click.option("--domain-field", default="domain", show_default=True)
+@click.option("--heldout-fraction", type=click.FloatRange(0.0, 0.5), default=0.05, show_default=True)
+def tokenize(inputs: tuple[str, ...], output: str, tokenizer: str | None, vocab_size: int, text_field: str,
+             domain_field: str, heldout_fraction: float) -> None:
+    """Tokenize INPUTS into packed token shards per domain, with a held-out split, for `gristmill train`.
+
+    INPUTS are JSONL/Parquet files or globs; a gristmill output folder contributes its kept documents only.
+    """
+    from pathlib import Path
+
+    from gristmill.shards import build_shards
+
+    paths: list[str] = []
+    for item in inputs:
+        p = Path(item)
+        paths.append(str(p / "part-*") if p.is_dir() and (p / "summary.json").exists() else item)
+    try:
+        summary = build_shards(paths, output, tokenizer=tokenizer, vocab_size=vocab_size, text_field=text_field,
+                               domain_field=domain_field, heldout_fraction=heldout_fraction)
+    except ImportError:
+        _fail(UsageError("tokenize needs the tokenizers package: pip install 'gristmill[tokenize]'"))
+        return
+    except (ValueError, FileNotFoundError) as exc:
+        _fail(UsageError(str(exc)))
+        return
+    from rich.table import Table
+
+    from gristmill.report.console import make_console
+
+    t = Table(title=f"{output}: {summary['tokenizer']} (vocab {summary['vocab_size']:,})", header_style="bold")
+    for col in ("domain", "train docs", "train tokens", "held-out docs", "held-out tokens"):
+        t.add_column(col, justify="left" if col == "domain" else "right")
+    for dom, parts in summary["domains"].items():
+        t.add_row(dom, f"{parts['train']['docs']:,}", f"{parts['train']['tokens']:,}",
+                  f"{parts['heldout']['docs']:,}", f"{parts['heldout']['tokens']:,}")
+    make_console(stderr=False).print(t)
+
+
+def _register_optional_commands() -> None:
+    """`prepare` and `train` live with their halves; each imports its heavy parts only when run."""
+    from gristmill.agent.cli import prepare_command
+
+    main.add_command(prepare_command)
+    try:
+        from gristmill.train.cli import train_command
+    except ImportError:  # the train half is not installed in this tree
+        return
+    main.add_command(train_command)
+
+
+_register_optional_commands()
+
 if __name__ == "__main__":
     main()

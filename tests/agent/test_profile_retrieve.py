@@ -9,7 +9,7 @@ import pytest
 from gristmill.agent.profile import near_dup_pairs, profile_sample
 from gristmill.agent.retrieve import OperatorIndex
 from gristmill.agent.sampling import draw_sample
-from gristmill.agent.templates import parse_chat
+from gristmill.ops.templates import parse_chat
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +58,7 @@ def test_sample_is_spread_over_the_file(data: Path) -> None:
     ("overlap with a benchmark test set", "decontaminate"),
 ])
 def test_bm25_retrieves_by_description(query: str, expected: str) -> None:
-    import gristmill.agent.templates  # noqa: F401
+    import gristmill.ops.templates  # noqa: F401
 
     assert OperatorIndex().search(query, 1)[0].name == expected
 

@@ -22,8 +22,10 @@ from gristmill.agent.profile import Profile
 from gristmill.agent.retrieve import OperatorIndex, candidates
 from gristmill.ops.registry import all_ops
 
+# PII is redacted before boilerplate removal: redaction makes lines such as "api_key = <SECRET>" identical
+# across documents, and the boilerplate step should see them as the repeated lines they then are.
 ORDER = {"normalize": 0, "chat": 1, "domain": 2, "length": 3, "keyword": 4, "regex": 4, "language": 5,
-         "boilerplate": 6, "quality": 7, "toxicity": 8, "pii": 9, "dedup_exact": 10, "dedup_near": 11,
+         "pii": 5.5, "boilerplate": 6, "quality": 7, "toxicity": 8, "dedup_exact": 10, "dedup_near": 11,
          "dedup_semantic": 11, "decontam": 12}
 LEVELS = ("lenient", "standard", "strict")
 # per level: quality operators, and the largest share of the sample one rule may drop before it is relaxed

@@ -18,12 +18,12 @@ from typing import Any
 
 from gristmill.agent.goal import Goal, parse_goal
 from gristmill.agent.planner import LEVELS, ORDER, Plan, PlanStep, Unsupported, build_plan, set_quality_level
-from gristmill.agent.plugins import load_operator_plugins
 from gristmill.agent.profile import Profile, est_tokens, profile_sample
 from gristmill.agent.report import recipe_yaml, write_reports
 from gristmill.agent.sampling import draw_sample, write_sample
 from gristmill.agent.verify import PHONE, Check, DryRun, read_kept, verify
 from gristmill.errors import GristmillError, RecipeError, UsageError
+from gristmill.ops.plugins import load_operator_plugins
 
 Log = Callable[[str], None]
 _OWN = {"recipe.yaml", "plan_report.md", "plan_report.html", "plan.json", "operators"}
@@ -314,12 +314,7 @@ def prepare(
             from gristmill.recipe.compile import compile_recipe
 
             compiled = compile_recipe(copy.deepcopy(recipe), input_override=input_path, output_override=str(out))
-            from gristmill.agent.templates import TEMPLATE_OPS
-
-            uses_templates = any(s["op"] in TEMPLATE_OPS for s in recipe["steps"])
-            # spawned workers only know registry built-ins; template operators run in this process
-            w = 1 if uses_templates else workers
-            summary = LocalExecutor(compiled, RunOptions(workers=w, progress=False, overwrite=False)).run().summary
+            summary = LocalExecutor(compiled, RunOptions(workers=workers, progress=False, overwrite=False)).run().summary
             ctx["full_run"] = {"input": summary["input"], "kept": summary["kept"], "dropped": summary["dropped"]["total"],
                                "rejected": summary["rejected"]["total"]}
             log(f"full run: {summary['input']} in, {summary['kept']} kept, {summary['dropped']['total']} dropped, "

@@ -17,10 +17,10 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from gristmill.agent import templates
 from gristmill.agent.sampling import Sample
 from gristmill.batch import Batch
 from gristmill.errors import GristmillError
+from gristmill.ops import templates
 from gristmill.ops.registry import all_ops
 from gristmill.recipe.rules import compile_rule
 

@@ -53,6 +53,9 @@ _CTX: dict[str, Any] = {}
 
 
 def init_worker(cfg: WorkerConfig) -> None:
+    from gristmill.ops.plugins import load_operator_plugins
+
+    load_operator_plugins(cfg.recipe_source)
     recipe = compile_recipe(cfg.recipe_raw, source=cfg.recipe_source, input_override=cfg.input_path, output_override=cfg.output)
     for step in recipe.steps:
         step.op.setup()

@@ -214,7 +214,10 @@ def compile_recipe(
 def load_recipe(
     path: str | Path, input_override: str | list[str] | None = None, output_override: str | None = None
 ) -> CompiledRecipe:
+    from gristmill.ops.plugins import load_operator_plugins
+
     data, lines = read_recipe_file(path)
+    load_operator_plugins(path)  # operators a planner saved beside the recipe, hash-checked
     recipe = compile_recipe(data, lines, str(path), input_override, output_override)
     # relative paths in a recipe file are relative to the current directory, like every CLI path
     recipe.base_dir = os.getcwd()

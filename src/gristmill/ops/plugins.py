@@ -1,6 +1,6 @@
-"""Make agent-made operators available to `gristmill run` and to engine workers.
+"""Operators saved beside a recipe, made available to `gristmill run` and to engine workers.
 
-Template operators live in :mod:`gristmill.agent.templates`; operators written by an LLM and accepted by
+Template operators (keyword, regex, field conditions) are built in (:mod:`gristmill.ops.templates`); operators written by an LLM and accepted by
 the sandbox are saved beside the recipe in ``operators/`` with a manifest of their SHA-256, and loaded only
 when the file still has that hash (an edited file is refused, not silently run).
 """
@@ -24,13 +24,11 @@ def operators_dir(recipe_path: str | Path) -> Path:
 
 
 def load_operator_plugins(recipe_path: str | Path | None = None) -> list[str]:
-    """Register the template operators and the accepted generated operators beside ``recipe_path``.
+    """Register the accepted generated operators saved beside ``recipe_path`` (and in ``$GRISTMILL_PLUGINS``).
 
     Also records the folder in ``$GRISTMILL_PLUGINS`` so that spawned engine workers can do the same.
     Returns the names of the generated operators loaded.
     """
-    import gristmill.agent.templates  # noqa: F401 - registers on import
-
     loaded: list[str] = []
     dirs = [operators_dir(recipe_path)] if recipe_path else []
     dirs += [Path(p) for p in os.environ.get(PLUGIN_ENV, "").split(os.pathsep) if p]

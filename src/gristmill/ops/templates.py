@@ -4,7 +4,7 @@ Keyword, regex and chat-format conditions are common asks ("drop documents that 
 multi-turn conversations") that no quality heuristic covers. Each template measures a signal and declares a
 default keep rule, like every operator, so a threshold can be changed without recomputing and the recipe
 stays data. They register in the operator registry on import; `gristmill run` finds them through
-:func:`gristmill.agent.plugins.load_operator_plugins`.
+:func:`gristmill.ops.plugins.load_operator_plugins`.
 """
 
 from __future__ import annotations

@@ -1,0 +1,185 @@
+"""Mixing benchmark: uniform vs natural vs every dynamic policy, same data, same model, several seeds.
+
+    python bench/mixing/run.py                         # full scale (a later session; see docs/train.md)
+    python bench/mixing/run.py --max-tokens 300000 --seeds 3 --n-layer 2 --n-embd 96   # reduced
+
+Data: ``data/sample.jsonl.gz`` when present (else the built-in synthetic corpus), plus a derived ``noisy``
+domain (random characters: high irreducible loss) and a ``--scarce`` domain capped to a few documents.
+Reference-model policies (doremi, rho) use the uniform run of the same seed as their reference (DoReMi's
+setup: a reference of the same size and budget on the baseline mixture); that run's cost is not in their
+overhead column, which counts only the per-step work (reference forward included).
+
+Prints one table (mean ± std over seeds): average and worst-domain held-out loss at the token budget;
+tokens to reach uniform's final average loss as a share of uniform's tokens (linear interpolation between evals,
+">1" when never reached); the policy's share of step time. Results also go to ``--out``/results.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import shlex
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from gristmill.shards import build_shards, iter_records
+from gristmill.train.config import load_config
+from gristmill.train.loop import train
+from gristmill.train.synthetic import make_corpus, noisy_text, write_jsonl_gz
+
+ALL = ["uniform", "natural", "temperature", "odm", "ado", "doremi", "hard", "rho", "reweight"]
+
+
+def build_corpus(args: argparse.Namespace, work: Path) -> Path:
+    sample = Path(args.data)
+    if sample.exists():
+        recs = list(iter_records(str(sample), ["id", "text", "domain"]))
+        source = str(sample)
+    else:
+        recs = make_corpus({"books": 800, "code": 800, "legal": 800, "reference": 800, "chat": 40}, seed=0)
+        source = "synthetic (data file not found)"
+    r = random.Random(0)
+    by_dom: dict[str, list[dict]] = {}
+    for rec in recs:
+        if rec.get("text") and rec.get("domain"):
+            by_dom.setdefault(rec["domain"], []).append(rec)
+    if args.scarce in by_dom:
+        by_dom[args.scarce] = by_dom[args.scarce][: args.scarce_docs]
+    mean_len = int(np.mean([len(x["text"]) for docs in by_dom.values() for x in docs]))
+    n_noisy = max(10, int(args.noisy_share * sum(len(v) for v in by_dom.values())))
+    by_dom["noisy"] = [
+        {"id": f"noisy-{i}", "text": noisy_text(r, min(mean_len, 2000)), "domain": "noisy"} for i in range(n_noisy)
+    ]
+    out = work / "corpus.jsonl.gz"
+    write_jsonl_gz([x for docs in by_dom.values() for x in docs], out)
+    print(f"corpus: {source}; docs per domain: " + ", ".join(f"{d}={len(v)}" for d, v in sorted(by_dom.items())))
+    return out
+
+
+def tokens_to_reach(rows: list[dict], target: float) -> float | None:
+    """Tokens at which the average held-out loss first reaches ``target`` (linear between evals)."""
+    for a, b in zip(rows, rows[1:], strict=False):
+        if b["avg"] <= target:
+            if a["avg"] == b["avg"]:
+                return float(b["tokens"])
+            f = (a["avg"] - target) / (a["avg"] - b["avg"])
+            return a["tokens"] + max(0.0, min(1.0, f)) * (b["tokens"] - a["tokens"])
+    return None
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--data", default="data/sample.jsonl.gz")
+    ap.add_argument("--out", default="bench/_work/mixing")
+    ap.add_argument("--policies", default=",".join(ALL))
+    ap.add_argument("--seeds", type=int, default=3)
+    ap.add_argument("--max-tokens", type=int, default=3_000_000)
+    ap.add_argument("--seq-len", type=int, default=128)
+    ap.add_argument("--batch-size", type=int, default=16)
+    ap.add_argument("--n-layer", type=int, default=4)
+    ap.add_argument("--n-embd", type=int, default=256)
+    ap.add_argument("--n-head", type=int, default=4)
+    ap.add_argument("--lr", type=float, default=2e-3)
+    ap.add_argument("--vocab-size", type=int, default=4096)
+    ap.add_argument("--evals", type=int, default=20, help="evaluations per run")
+    ap.add_argument("--eval-tokens", type=int, default=8192)
+    ap.add_argument("--update-every", type=int, default=None, help="default: each policy's own cadence")
+    ap.add_argument("--scarce", default="chat")
+    ap.add_argument("--scarce-docs", type=int, default=20)
+    ap.add_argument("--noisy-share", type=float, default=0.1)
+    ap.add_argument("--device", default="auto")
+    ap.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default); 1 is "
+                    "much faster than 2 on a shared, busy machine")
+    args = ap.parse_args()
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
+    command = "python bench/mixing/run.py " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    work = Path(args.out)
+    work.mkdir(parents=True, exist_ok=True)
+    corpus = build_corpus(args, work)
+    summary = build_shards(
+        str(corpus), work / "shards", vocab_size=args.vocab_size, min_heldout_tokens=args.eval_tokens // 2
+    )
+    print("train tokens per domain: " + ", ".join(f"{d}={v['train']['tokens']}" for d, v in summary["domains"].items()))
+    policies = args.policies.split(",")
+    if "uniform" not in policies:
+        policies = ["uniform", *policies]
+    steps = args.max_tokens // (args.seq_len * args.batch_size)
+    results: dict[str, list[dict]] = {p: [] for p in policies}
+    t_start = time.time()
+    for seed in range(args.seeds):
+        for pol in policies:
+            out = work / "runs" / f"{pol}-s{seed}"
+            sets = [
+                f"data.train={work / 'shards' / 'train'}", f"data.heldout={work / 'shards' / 'heldout'}",
+                f"output={out}", f"seed={seed}",
+                f"model.config={{model_type: gpt2, n_layer: {args.n_layer}, n_head: {args.n_head}, n_embd: {args.n_embd}}}",
+                f"train.seq_len={args.seq_len}", f"train.batch_size={args.batch_size}",
+                f"train.max_tokens={args.max_tokens}", f"train.lr={args.lr}", f"train.device={args.device}",
+                f"train.warmup_steps={max(1, steps // 20)}", f"train.eval_every={max(1, steps // args.evals)}",
+                f"train.eval_tokens={args.eval_tokens}", f"policy.name={pol}",
+                "log.step_log=false",
+            ]
+            if args.update_every:
+                sets.append(f"policy.update_every={args.update_every}")
+            if pol in ("doremi", "rho"):
+                sets.append(f"policy.reference={work / 'runs' / f'uniform-s{seed}'}")
+            if out.exists():
+                import shutil
+
+                shutil.rmtree(out)
+            t0 = time.time()
+            train(load_config(None, sets))
+            rows = [json.loads(x) for x in (out / "metrics.jsonl").read_text().splitlines()]
+            overhead = [r["policy_overhead"] for r in rows if r["policy_overhead"] is not None]
+            results[pol].append({
+                "seed": seed, "rows": rows, "avg": rows[-1]["avg"], "worst": rows[-1]["worst"],
+                "worst_domain": rows[-1]["worst_domain"], "overhead": float(np.mean(overhead)) if overhead else 0.0,
+                "tokens_per_s": float(np.mean([r["tokens_per_s"] for r in rows if r["tokens_per_s"]])),
+                "weights": rows[-1]["weights"], "wall_s": time.time() - t0,
+            })
+            print(f"  seed {seed} {pol:12s} avg {rows[-1]['avg']:.4f} worst {rows[-1]['worst']:.4f} "
+                  f"({time.time() - t0:.0f}s)", flush=True)
+    # tokens to reach uniform's final average (same seed)
+    for pol in policies:
+        for run in results[pol]:
+            base = results["uniform"][run["seed"]]["rows"][-1]
+            reached = tokens_to_reach(run["rows"], base["avg"])
+            run["ratio"] = None if reached is None else reached / base["tokens"]
+    lines = [
+        f"command: {command}",
+        f"budget {args.max_tokens} tokens, {args.seeds} seeds, model gpt2 {args.n_layer}x{args.n_embd}, "
+        f"seq {args.seq_len} x batch {args.batch_size}, total wall {time.time() - t_start:.0f}s",
+        "",
+        "| policy | avg held-out loss | worst-domain loss | tokens to reach uniform's final avg (× uniform's tokens) | policy overhead | tokens/s |",
+        "|---|---|---|---|---|---|",
+    ]
+    for pol in policies:
+        runs = results[pol]
+        avg, worst = np.array([r["avg"] for r in runs]), np.array([r["worst"] for r in runs])
+        ratios = [r["ratio"] for r in runs]
+        ratio_s = (f"{np.mean(ratios):.2f} ± {np.std(ratios):.2f}" if all(x is not None for x in ratios)
+                   else f">1 in {sum(x is None for x in ratios)}/{len(ratios)} seeds"
+                   + (f" (others {np.mean([x for x in ratios if x is not None]):.2f})" if any(x is not None for x in ratios) else ""))
+        lines.append(
+            f"| {pol} | {avg.mean():.4f} ± {avg.std():.4f} | {worst.mean():.4f} ± {worst.std():.4f} | {ratio_s} | "
+            f"{100 * np.mean([r['overhead'] for r in runs]):.2f}% | {np.mean([r['tokens_per_s'] for r in runs]):.0f} |"
+        )
+    lines += ["", "final weights (seed 0): "]
+    for pol in policies:
+        w = results[pol][0]["weights"]
+        lines.append(f"  {pol:12s} " + " ".join(f"{d}={v:.3f}" for d, v in w.items()))
+    table = "\n".join(lines)
+    print("\n" + table)
+    (work / "results.md").write_text(table + "\n")
+    (work / "results.json").write_text(json.dumps({"command": command, "results": results}, indent=1))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,341 @@
+"""Packed token shards: the format the tokenize operator writes and the training loop reads.
+
+A *shard set* is a folder with one sub-folder per domain (and, by convention, one shard set per split)::
+
+    shards/
+      train/                      # a shard set
+        books/                    # one domain
+          tokens.bin              # flat token ids, native byte order, no header (np.memmap)
+          index.npy               # int64 document offsets into tokens.bin, length n_docs + 1
+          meta.json               # see below
+        code/ ...
+      heldout/                    # a second shard set with the same domains
+        books/ ...
+      tokenizer.json              # the tokenizer (when built by :func:`build_shards`)
+
+``tokens.bin`` holds every document's ids followed by the end-of-sequence id (``eos_id``), back to back, so a
+reader can cut fixed-length windows anywhere (packing) and still know the domain of every window: a
+window never crosses a domain folder. ``dtype`` is ``uint16`` when the vocabulary has fewer than 65536
+entries, else ``uint32``. Document ``i`` is ``tokens[index[i]:index[i + 1]]`` (its eos included).
+
+``meta.json`` holds ``format`` (``gristmill.shards``), ``version`` (1), ``domain``, ``split``,
+``vocab_size``, ``dtype``, ``eos_id``, ``tokenizer`` (a name) and ``tokenizer_hash`` (xxh64 of the
+tokenizer's JSON, so a reader can refuse shards made by a different tokenizer), ``n_docs`` and
+``n_tokens``. A writer puts everything into a temporary folder and renames it into place when closed, so a
+domain folder with a ``meta.json`` is always complete.
+
+:func:`build_shards` is a convenience for plain text (JSONL, JSONL.gz/.zst or Parquet with a text and a
+domain field): it trains a small byte-level BPE tokenizer with ``tokenizers`` (seconds) or loads a
+``tokenizer.json``, splits each domain into train and held-out documents by a stable hash of the document
+id, and writes both shard sets.
+"""
+
+from __future__ import annotations
+
+import glob
+import gzip
+import io
+import json
+import os
+import shutil
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import xxhash
+
+FORMAT = "gristmill.shards"
+VERSION = 1
+TOKENS_FILE = "tokens.bin"
+INDEX_FILE = "index.npy"
+META_FILE = "meta.json"
+EOS_TOKEN = "<|endoftext|>"
+
+
+def dtype_for_vocab(vocab_size: int) -> np.dtype:
+    """The narrowest id type for a vocabulary: uint16 halves disk and page cache for vocabularies < 65536."""
+    if vocab_size <= 0:
+        raise ValueError(f"vocab_size must be positive, got {vocab_size}")
+    return np.dtype(np.uint16) if vocab_size < 65536 else np.dtype(np.uint32)
+
+
+class ShardWriter:
+    """Write one domain's documents as a packed shard (tokens, offsets, meta), atomically on close."""
+
+    def __init__(
+        self,
+        folder: str | os.PathLike,
+        *,
+        domain: str,
+        vocab_size: int,
+        eos_id: int,
+        tokenizer: str = "",
+        tokenizer_hash: str = "",
+        split: str = "train",
+    ) -> None:
+        self.folder = Path(folder)
+        self.dtype = dtype_for_vocab(vocab_size)
+        self.meta: dict[str, Any] = {
+            "format": FORMAT,
+            "version": VERSION,
+            "domain": domain,
+            "split": split,
+            "vocab_size": int(vocab_size),
+            "dtype": self.dtype.name,
+            "eos_id": int(eos_id),
+            "tokenizer": tokenizer,
+            "tokenizer_hash": tokenizer_hash,
+        }
+        self._tmp = self.folder.with_name(self.folder.name + ".tmp")
+        if self._tmp.exists():
+            shutil.rmtree(self._tmp)
+        self._tmp.mkdir(parents=True)
+        self._tokens = open(self._tmp / TOKENS_FILE, "wb")  # noqa: SIM115  (closed in close())
+        self._offsets: list[int] = [0]
+        self._closed = False
+
+    def add(self, ids: Sequence[int] | np.ndarray) -> None:
+        """Append one document; the eos id is added after it."""
+        arr = np.asarray(ids, dtype=np.int64)
+        if arr.size and (arr.min() < 0 or arr.max() >= self.meta["vocab_size"]):
+            raise ValueError(
+                f"token id out of range [0, {self.meta['vocab_size']}) in domain {self.meta['domain']!r}: "
+                f"min {arr.min()}, max {arr.max()}"
+            )
+        out = np.empty(arr.size + 1, dtype=self.dtype)
+        out[:-1] = arr
+        out[-1] = self.meta["eos_id"]
+        self._tokens.write(out.tobytes())
+        self._offsets.append(self._offsets[-1] + out.size)
+
+    def close(self) -> dict[str, Any]:
+        """Finish the shard: write index and meta, then rename the folder into place. Returns the meta."""
+        if self._closed:
+            return self.meta
+        self._tokens.close()
+        np.save(self._tmp / INDEX_FILE, np.asarray(self._offsets, dtype=np.int64))
+        self.meta["n_docs"] = len(self._offsets) - 1
+        self.meta["n_tokens"] = int(self._offsets[-1])
+        (self._tmp / META_FILE).write_text(json.dumps(self.meta, indent=2) + "\n")
+        if self.folder.exists():
+            shutil.rmtree(self.folder)
+        os.replace(self._tmp, self.folder)
+        self._closed = True
+        return self.meta
+
+    def __enter__(self) -> ShardWriter:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self._tokens.close()
+            shutil.rmtree(self._tmp, ignore_errors=True)
+
+
+@dataclass
+class DomainShard:
+    """One domain's packed tokens, memory-mapped (opening is cheap, pages load on demand)."""
+
+    path: Path
+    meta: dict[str, Any]
+    tokens: np.ndarray = field(repr=False)
+    offsets: np.ndarray = field(repr=False)
+
+    @classmethod
+    def open(cls, path: str | os.PathLike) -> DomainShard:
+        path = Path(path)
+        meta_path = path / META_FILE
+        if not meta_path.exists():
+            raise FileNotFoundError(f"{path} is not a token shard: {META_FILE} is missing")
+        meta = json.loads(meta_path.read_text())
+        if meta.get("format") != FORMAT:
+            raise ValueError(f"{meta_path}: format is {meta.get('format')!r}, expected {FORMAT!r}")
+        dtype = np.dtype(meta["dtype"])
+        n = int(meta["n_tokens"])
+        tokens = (
+            np.memmap(path / TOKENS_FILE, dtype=dtype, mode="r", shape=(n,)) if n else np.zeros(0, dtype)
+        )
+        offsets = np.load(path / INDEX_FILE)
+        return cls(path=path, meta=meta, tokens=tokens, offsets=offsets)
+
+    @property
+    def domain(self) -> str:
+        return self.meta["domain"]
+
+    @property
+    def n_tokens(self) -> int:
+        return int(self.meta["n_tokens"])
+
+    @property
+    def n_docs(self) -> int:
+        return int(self.meta["n_docs"])
+
+    def document(self, i: int) -> np.ndarray:
+        """Token ids of document ``i`` (its trailing eos included)."""
+        return np.asarray(self.tokens[self.offsets[i] : self.offsets[i + 1]])
+
+
+def open_shards(root: str | os.PathLike, domains: Iterable[str] | None = None) -> dict[str, DomainShard]:
+    """Open every domain folder of a shard set, sorted by domain name (or only ``domains``, in that order)."""
+    root = Path(root)
+    if not root.is_dir():
+        raise FileNotFoundError(f"shard folder {root} does not exist")
+    found = {p.name: p for p in sorted(root.iterdir()) if (p / META_FILE).exists()}
+    names = list(domains) if domains is not None else sorted(found)
+    out = {}
+    for name in names:
+        if name not in found:
+            raise FileNotFoundError(
+                f"domain {name!r} has no shard in {root} (found: {', '.join(sorted(found)) or 'none'})"
+            )
+        out[name] = DomainShard.open(found[name])
+    return out
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Convenience: text -> tokenizer -> shards
+
+
+def tokenizer_hash(tokenizer: Any) -> str:
+    """A stable content hash of a ``tokenizers.Tokenizer`` (xxh64 of its JSON)."""
+    return xxhash.xxh64(tokenizer.to_str().encode()).hexdigest()
+
+
+def train_bpe(texts: Iterable[str], vocab_size: int = 4096, min_frequency: int = 2) -> Any:
+    """Train a byte-level BPE tokenizer in seconds, with ``<|endoftext|>`` as id 0 (the eos)."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(
+        vocab_size=vocab_size,
+        min_frequency=min_frequency,
+        special_tokens=[EOS_TOKEN],
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        show_progress=False,
+    )
+    tok.train_from_iterator(texts, trainer=trainer)
+    return tok
+
+
+def load_tokenizer(path: str | os.PathLike) -> Any:
+    """Load a local ``tokenizer.json`` (never from a hub)."""
+    from tokenizers import Tokenizer
+
+    return Tokenizer.from_file(str(path))
+
+
+def _open_text(path: str) -> io.TextIOBase:
+    if path.endswith(".gz"):
+        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8")
+    if path.endswith(".zst"):
+        import zstandard
+
+        return io.TextIOWrapper(zstandard.ZstdDecompressor().stream_reader(open(path, "rb")), encoding="utf-8")
+    return open(path, encoding="utf-8")
+
+
+def iter_records(paths: str | Sequence[str], fields: Sequence[str]) -> Iterator[dict[str, Any]]:
+    """Records (only ``fields``) from JSONL(.gz/.zst) or Parquet files; ``paths`` may hold globs or folders."""
+    import pyarrow.parquet as pq
+
+    if isinstance(paths, str):
+        paths = [paths]
+    files: list[str] = []
+    for p in paths:
+        if os.path.isdir(p):
+            files += sorted(glob.glob(os.path.join(p, "**", "*.parquet"), recursive=True))
+            files += sorted(glob.glob(os.path.join(p, "**", "*.jsonl*"), recursive=True))
+        else:
+            matched = sorted(glob.glob(p))
+            if not matched:
+                raise FileNotFoundError(f"no input file matches {p}")
+            files += matched
+    for f in files:
+        if f.endswith(".parquet"):
+            pf = pq.ParquetFile(f)
+            present = [c for c in fields if c in pf.schema_arrow.names]
+            for batch in pf.iter_batches(columns=present, batch_size=4096):
+                yield from batch.to_pylist()
+        else:
+            with _open_text(f) as fh:
+                for line in fh:
+                    if line.strip():
+                        rec = json.loads(line)
+                        yield {k: rec.get(k) for k in fields}
+
+
+def build_shards(
+    inputs: str | Sequence[str],
+    out: str | os.PathLike,
+    *,
+    tokenizer: str | os.PathLike | Any | None = None,
+    vocab_size: int = 4096,
+    text_field: str = "text",
+    domain_field: str = "domain",
+    id_field: str = "id",
+    heldout_fraction: float = 0.05,
+    max_heldout_docs: int = 200,
+    min_heldout_tokens: int = 0,
+    domains: Sequence[str] | None = None,
+) -> dict[str, Any]:
+    """Tokenize text into ``out/train`` and ``out/heldout`` shard sets, one folder per domain.
+
+    Held-out documents are the ones with the smallest xxh64 of their id (text when there is no id) in each
+    domain: stable across runs and machines, and at least one per domain that has two or more documents, so
+    a scarce domain still gets a held-out split; more are moved to held-out (never the last one) until it holds
+    ``min_heldout_tokens``. Returns a summary (per domain documents and tokens).
+    """
+    per_domain: dict[str, list[tuple[int, str]]] = {}
+    for rec in iter_records(inputs, [text_field, domain_field, id_field]):
+        text, dom = rec.get(text_field), rec.get(domain_field)
+        if not text or dom is None or (domains is not None and dom not in domains):
+            continue
+        key = rec.get(id_field)
+        h = xxhash.xxh64((str(key) if key is not None else text).encode()).intdigest()
+        per_domain.setdefault(str(dom), []).append((h, text))
+    if not per_domain:
+        raise ValueError(f"no documents with fields {text_field!r} and {domain_field!r} in {inputs}")
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    if tokenizer is None:
+        tok = train_bpe((t for docs in per_domain.values() for _, t in docs), vocab_size=vocab_size)
+        name = f"bpe-{tok.get_vocab_size()}"
+    elif isinstance(tokenizer, (str, os.PathLike)):
+        tok = load_tokenizer(tokenizer)
+        name = Path(tokenizer).name
+    else:
+        tok, name = tokenizer, "custom"
+    tok.save(str(out / "tokenizer.json"))
+    eos = tok.token_to_id(EOS_TOKEN)
+    if eos is None:
+        raise ValueError(f"tokenizer has no {EOS_TOKEN!r} token; add it as a special token")
+    thash, vocab = tokenizer_hash(tok), tok.get_vocab_size()
+    summary: dict[str, Any] = {"tokenizer": name, "tokenizer_hash": thash, "vocab_size": vocab, "domains": {}}
+    for dom in sorted(per_domain):
+        docs = sorted(per_domain[dom])
+        texts = [t for _, t in docs]
+        ids = [enc.ids for i in range(0, len(texts), 256) for enc in tok.encode_batch(texts[i : i + 256])]
+        n_held = min(max_heldout_docs, int(round(heldout_fraction * len(docs))))
+        if len(docs) >= 2:
+            n_held = max(1, min(n_held, len(docs) - 1))
+            # a scarce domain of short documents still gets enough held-out tokens to evaluate on
+            while n_held < len(docs) - 1 and sum(len(x) + 1 for x in ids[:n_held]) < min_heldout_tokens:
+                n_held += 1
+        summary["domains"][dom] = {}
+        for split, part in (("heldout", ids[:n_held]), ("train", ids[n_held:])):
+            w = ShardWriter(
+                out / split / dom, domain=dom, vocab_size=vocab, eos_id=eos, tokenizer=name,
+                tokenizer_hash=thash, split=split,
+            )
+            for x in part:
+                w.add(x)
+            meta = w.close()
+            summary["domains"][dom][split] = {"docs": meta["n_docs"], "tokens": meta["n_tokens"]}
+    (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    return summary

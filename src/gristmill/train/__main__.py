@@ -1,0 +1,3 @@
+from gristmill.train.cli import main
+
+main()
