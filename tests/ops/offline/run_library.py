@@ -20,7 +20,13 @@ from gristmill.errors import UsageError
 from gristmill.ops.registry import all_ops
 from gristmill.recipe.compile import compile_recipe
 
-REQUIRED = {"filter": {"keep": "1 == 1"}}
+# operators that are nothing without parameters get the smallest meaningful ones
+REQUIRED = {
+    "filter": {"keep": "1 == 1"},
+    "field_filter": {"params": {"field": "domain", "values": ["books"], "mode": "exclude"}, "keep": "1 == 1"},
+    "keyword_filter": {"params": {"keywords": ["lorem ipsum"]}, "keep": "1 == 1"},
+    "regex_filter": {"params": {"pattern": "lorem ipsum"}, "keep": "1 == 1"},
+}
 
 
 def main() -> None:
@@ -34,9 +40,9 @@ def main() -> None:
     steps, globals_ = [], []
     for name, cls in sorted(all_ops().items()):
         try:
-            op = cls()
+            op = cls(cls.Params.model_validate(REQUIRED.get(name, {}).get("params", {})))
             op.setup()
-            if not cls.is_global and name not in REQUIRED:
+            if not cls.is_global and name != "filter":
                 op.apply(probe)
         except UsageError as exc:
             report["missing_extra"][name] = str(exc)
