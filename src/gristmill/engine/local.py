@@ -9,6 +9,7 @@ same output: finished chunks are skipped by their done markers, unfinished ones 
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import pickle
 import shutil
@@ -34,6 +35,20 @@ from gristmill.io.readers import iter_chunks
 from gristmill.io.writers import atomic_write, clean_temporaries, write_json
 from gristmill.ops.base import SignatureSource
 from gristmill.recipe.compile import CompiledRecipe, require_paths
+
+
+def _worker_context() -> Any:
+    """How worker processes start. Forking this already-imported process costs milliseconds where a fresh
+    interpreter importing pyarrow and the operator library costs about half a CPU-second per worker; but
+    forking is only safe while no other Python thread runs (a progress bar's refresh thread, say), so
+    otherwise a fork server, which imports once, preloaded, and forks workers from itself."""
+    import threading
+
+    if "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1:
+        return get_context("fork")
+    ctx = get_context("forkserver")
+    ctx.set_forkserver_preload(["gristmill.engine.worker", "gristmill.ops.builtin"])
+    return ctx
 
 
 @dataclass
@@ -168,7 +183,7 @@ class LocalExecutor:
         """A pool with ``submit(fn, *args) -> Future`` and ``shutdown``; None runs chunks in this process."""
         if self.workers == 1:
             return None
-        return ProcessPoolExecutor(self.workers, mp_context=get_context("spawn"), initializer=init_worker, initargs=(cfg,))
+        return ProcessPoolExecutor(self.workers, mp_context=_worker_context(), initializer=init_worker, initargs=(cfg,))
 
     def _stage0_tasks(self, files: list[InputFile]) -> Iterator[ChunkTask]:
         eng = self.recipe.spec.engine

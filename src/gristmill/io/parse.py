@@ -296,7 +296,8 @@ def _parse_arrow(chunk: RawChunk, src: str, spec: ParseSpec, unit: str = "row") 
         return Parsed(None, [_reject(src, unit, int(loc), reason, r) for loc, r in zip(locs, rows)], records=n)
     col = col.cast(pa.string()) if pa.types.is_large_string(col.type) else col
     null = pc.is_null(col).to_numpy(zero_copy_only=False)
-    empty = pc.fill_null(pc.equal(pc.utf8_trim_whitespace(col), ""), False).to_numpy(zero_copy_only=False)
+    # whitespace as Python's str.strip() sees it; the anchored match stops at the first other character
+    empty = pc.fill_null(pc.match_substring_regex(col, r"^[\s\x{1c}-\x{1f}\x{85}\p{Z}]*$"), False).to_numpy(zero_copy_only=False)
     big = pc.fill_null(pc.greater(pc.binary_length(col), spec.max_doc_bytes), False).to_numpy(zero_copy_only=False)
     bad = null | empty | big
     rejects: list[dict] = []
