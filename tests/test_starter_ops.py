@@ -61,7 +61,10 @@ def test_length_filter_signals_and_words_view_is_shared():
     assert signals["chars"].tolist() == [20, 1]
     assert signals["words"].tolist() == [5, 1]
     assert signals["lines"].tolist() == [2, 1]
-    assert b.view("words") is b.view("words")  # computed once per batch
+    assert not b.has_view("words")  # counted without building the shared view
+    assert b.view("words") is b.view("words")  # computed once per batch when asked for
+    again = LengthFilter(LengthParams()).apply(b)
+    assert again["words"].tolist() == [5, 1]
 
 
 def test_exact_dedup_keeps_first_occurrence_across_chunks():

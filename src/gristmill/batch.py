@@ -88,6 +88,10 @@ class Batch:
             self._views[name] = cached
         return cached
 
+    def has_view(self, name: str) -> bool:
+        """Whether a view is already computed (an operator may then reuse it instead of a cheaper pass)."""
+        return name in self._views
+
     def column(self, name: str) -> pa.ChunkedArray:
         return self.table.column(name)
 

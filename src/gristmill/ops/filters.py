@@ -48,7 +48,13 @@ class LengthFilter(Operator):
         texts = batch.texts()
         return {
             "chars": np.fromiter((len(t) for t in texts), np.int64, len(texts)),
-            "words": np.fromiter((len(w) for w in batch.view("words")), np.int64, len(texts)),
+            # reuse the shared word lists when another step built them; otherwise count without keeping
+            # every word as a Python string (that view costs ~10x the text in memory)
+            "words": np.fromiter(
+                (len(w) for w in batch.view("words")) if batch.has_view("words") else (len(t.split()) for t in texts),
+                np.int64,
+                len(texts),
+            ),
             "lines": np.fromiter((t.count("\n") + 1 for t in texts), np.int64, len(texts)),
         }
 
