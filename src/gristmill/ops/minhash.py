@@ -24,7 +24,7 @@ from pydantic import Field, model_validator
 
 from gristmill.batch import Batch
 from gristmill.errors import UsageError
-from gristmill.ops.base import GlobalOperator, OpParams, Signal, SignatureSource
+from gristmill.ops.base import GlobalOperator, Operator, OpParams, Signal, SignatureSource
 from gristmill.ops.registry import register
 from gristmill.ops.shingles import Normalization, mix64, shingle_hashes
 
@@ -216,6 +216,24 @@ class ClusterDecision:
     def get(self, chunk_id: int) -> np.ndarray | None:
         return self.keep.get(chunk_id)
 
+    @classmethod
+    def from_rows(cls, chunks: list[tuple[int, int]], keep: np.ndarray, sizes: np.ndarray, stats: dict[str, Any]) -> ClusterDecision:
+        """Cut row-order arrays over the whole dataset back into per-chunk pieces (chunks: (id, rows))."""
+        out = cls(stats=stats)
+        start = 0
+        for cid, m in chunks:
+            out.keep[cid] = keep[start : start + m]
+            out.cluster_size[cid] = sizes[start : start + m]
+            start += m
+        return out
+
+    def apply(self, op: Operator, batch: Batch, chunk_id: int) -> np.ndarray | None:
+        """Write the cluster-size signal of ``op`` and return the chunk's keep mask."""
+        sizes = self.cluster_size.get(chunk_id)
+        if sizes is not None:
+            batch.set_column(op.signal_column("cluster_size"), pa.array(sizes, pa.int64()))
+        return self.keep.get(chunk_id)
+
 
 @register
 class MinHashDedup(GlobalOperator):
@@ -338,28 +356,12 @@ class MinHashDedup(GlobalOperator):
         key = -np.arange(n, dtype=np.float64) if p.keep == "first" else keys
         keep = keep_one_per_cluster(labels, key)
         sizes = np.bincount(labels, minlength=n)[labels]
-        out = ClusterDecision(
-            stats={
-                "documents": n,
-                "candidate_pairs": int(len(u)),
-                "kept": int(keep.sum()),
-                "bands": self.bands,
-                "rows": self.rows,
-            }
-        )
-        start = 0
-        for cid, m in chunks:
-            out.keep[cid] = keep[start : start + m]
-            out.cluster_size[cid] = sizes[start : start + m]
-            start += m
-        return out
+        stats = {"documents": n, "candidate_pairs": int(len(u)), "kept": int(keep.sum()), "bands": self.bands, "rows": self.rows}
+        return ClusterDecision.from_rows(chunks, keep, sizes, stats)
 
     # -- phase 3 ------------------------------------------------------------------------------------------
     def apply_decision(self, batch: Batch, chunk_id: int, decision: ClusterDecision) -> np.ndarray | None:
-        sizes = decision.cluster_size.get(chunk_id)
-        if sizes is not None:
-            batch.set_column(self.signal_column("cluster_size"), pa.array(sizes, pa.int64()))
-        return decision.keep.get(chunk_id)
+        return decision.apply(self, batch, chunk_id)
 
 
 def fixed_binary_to_numpy(arr: pa.Array, dtype: type, width: int) -> np.ndarray:

@@ -210,18 +210,8 @@ class SemanticDedup(GlobalOperator):
         key = -np.arange(n, dtype=np.float64) if p.keep == "first" else np.concatenate(keys).astype(float)
         keep = keep_one_per_cluster(labels, key)
         sizes = np.bincount(labels, minlength=n)[labels]
-        out = ClusterDecision(
-            stats={"documents": n, "clusters": k, "pairs": int(len(u)), "kept": int(keep.sum())}
-        )
-        start = 0
-        for cid, m in chunks:
-            out.keep[cid] = keep[start : start + m]
-            out.cluster_size[cid] = sizes[start : start + m]
-            start += m
-        return out
+        stats = {"documents": n, "clusters": k, "pairs": int(len(u)), "kept": int(keep.sum())}
+        return ClusterDecision.from_rows(chunks, keep, sizes, stats)
 
     def apply_decision(self, batch: Batch, chunk_id: int, decision: ClusterDecision) -> np.ndarray | None:
-        sizes = decision.cluster_size.get(chunk_id)
-        if sizes is not None:
-            batch.set_column(self.signal_column("cluster_size"), pa.array(sizes, pa.int64()))
-        return decision.keep.get(chunk_id)
+        return decision.apply(self, batch, chunk_id)
