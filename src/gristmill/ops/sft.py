@@ -316,7 +316,9 @@ class PromptDedup(ExactDedup):
 
 class TurnLanguageParams(OpParams):
     languages: list[str] = Field(
-        default_factory=list, description="keep only conversations whose first user turn is in these ISO 639-1 codes"
+        default_factory=list,
+        description="keep only conversations in these ISO 639-1 codes (the first user turn's language, else the "
+        "assistant's)",
     )
     require_agreement: bool = Field(True, description="drop conversations whose assistant answers in another language")
     min_chars: int = Field(
@@ -342,7 +344,8 @@ class TurnLanguage(Operator):
     description = """Identify the language of every user and assistant turn (CLD2, fast, ~80 languages; turns
     under min_chars are 'unknown'). Signals: the language of the first user turn, the language of the assistant
     turns taken together, whether they agree (an unknown side counts as agreeing), and the per-turn codes.
-    Rules: keep conversations whose prompt is in `languages` and whose assistant answers in the prompt's
+    Rules: keep conversations whose language (the prompt's, else the answer's when the prompt is too short to
+    tell) is in `languages` and whose assistant answers in the prompt's
     language (catches translation pairs and answers in the wrong language). Needs the `lang` extra."""
     Params = TurnLanguageParams
     reads = ("messages",)
@@ -351,6 +354,7 @@ class TurnLanguage(Operator):
     signals = (
         Signal("user_language", "str", "ISO 639-1 code of the first user turn ('unknown' if not identified)"),
         Signal("assistant_language", "str", "code of all assistant turns taken together ('unknown' if none)"),
+        Signal("language", "str", "the conversation's language: the first user turn's, else the assistant's"),
         Signal("languages_agree", "bool", "user and assistant languages are equal, or either is unknown"),
         Signal("turn_languages", "str", "comma-separated code of each non-system turn, in order"),
         Signal("mixed_turns", "bool", "the identified non-system turns are not all in one language"),
@@ -383,7 +387,7 @@ class TurnLanguage(Operator):
         p: TurnLanguageParams = self.params  # type: ignore[assignment]
         rules = {}
         if p.languages:
-            rules["wrong_language"] = f"{self.signal_column('user_language')} in {p.languages!r}"
+            rules["wrong_language"] = f"{self.signal_column('language')} in {p.languages!r}"
         if p.require_agreement:
             rules["languages_disagree"] = f"{self.signal_column('languages_agree')} == True"
         return rules
@@ -391,7 +395,7 @@ class TurnLanguage(Operator):
     def apply(self, batch: Batch) -> dict[str, Any]:
         convs = batch.view("chat_turns")
         n = len(convs)
-        user, asst, per = [UNKNOWN] * n, [UNKNOWN] * n, [""] * n
+        user, asst, lang, per = [UNKNOWN] * n, [UNKNOWN] * n, [UNKNOWN] * n, [""] * n
         agree, mixed = np.ones(n, dtype=bool), np.zeros(n, dtype=bool)
         for i, turns in enumerate(convs):
             codes = [(r, self.language(c)) for r, c in turns if r != "system"]
@@ -399,7 +403,8 @@ class TurnLanguage(Operator):
             user[i] = next((code for r, code in codes if r == "user"), UNKNOWN)
             replies = "\n\n".join(c for r, c in turns if r == "assistant")
             asst[i] = self.language(replies) if replies else UNKNOWN
+            lang[i] = user[i] if user[i] != UNKNOWN else asst[i]
             agree[i] = UNKNOWN in (user[i], asst[i]) or user[i] == asst[i]
             mixed[i] = len({code for _, code in codes if code != UNKNOWN}) > 1
-        return {"user_language": user, "assistant_language": asst, "languages_agree": agree,
+        return {"user_language": user, "assistant_language": asst, "language": lang, "languages_agree": agree,
                 "turn_languages": per, "mixed_turns": mixed}
