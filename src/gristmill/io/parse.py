@@ -211,7 +211,7 @@ def _parse_lines(chunk: RawChunk, src: str, spec: ParseSpec) -> Parsed:
     rows: list[dict] = []
     rejects: list[dict] = []
     blank = 0
-    tf, idf = spec.text_field, spec.id_field
+    idf = spec.id_field
     for offset, raw in enumerate(lines):
         lineno = chunk.first + offset
         if raw.endswith(b"\r"):
