@@ -230,7 +230,7 @@ def process_chunk(cfg: WorkerConfig, task: ChunkTask) -> dict[str, Any]:
     table: pa.Table | None
     if task.stage == 0:
         assert task.raw is not None and task.file is not None
-        parsed = parse_chunk(task.raw, task.file, ParseSpec(tf, inp.id_field, inp.max_doc_bytes))
+        parsed = parse_chunk(task.raw, task.file, ParseSpec(tf, inp.id_field, inp.max_doc_bytes, inp.chat))
         run.reject(parsed.rejects)
         run.stats.update(
             file=task.file.relpath,

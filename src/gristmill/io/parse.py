@@ -16,6 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pj
 
+from gristmill.io.chat import MESSAGES_TYPE, ChatError, chat_fields
 from gristmill.io.inputs import InputFile
 from gristmill.io.readers import RawChunk
 
@@ -38,6 +39,7 @@ class ParseSpec:
     text_field: str = "text"
     id_field: str = "id"
     max_doc_bytes: int = 16 << 20
+    chat: bool = False  # records are conversations (see gristmill.io.chat); the text field is their rendering
 
 
 @dataclass
@@ -74,6 +76,7 @@ def _reject(source: str, unit: str, location: int | None, reason: str, raw: Any 
 
 
 _KINDS = (
+    ("chat record", "bad_chat"),
     ("malformed JSON", "malformed_json"),
     ("invalid UTF-8", "invalid_utf8"),
     ("missing text field", "missing_text"),
@@ -130,7 +133,7 @@ def parse_chunk(chunk: RawChunk, file: InputFile, spec: ParseSpec) -> Parsed:
     if chunk.kind == "lines":
         out = _parse_lines(chunk, src, spec)
     elif chunk.kind == "arrow":
-        out = _parse_arrow(chunk, src, spec)
+        out = _parse_arrow_chat(chunk, src, spec) if spec.chat else _parse_arrow(chunk, src, spec)
     else:
         out = _parse_csv_rows(chunk, src, spec)
     if chunk.tail_error:
@@ -198,7 +201,7 @@ def _parse_lines_fast(chunk: RawChunk, src: str, spec: ParseSpec) -> Parsed | No
 
 
 def _parse_lines(chunk: RawChunk, src: str, spec: ParseSpec) -> Parsed:
-    fast = _parse_lines_fast(chunk, src, spec)
+    fast = None if spec.chat else _parse_lines_fast(chunk, src, spec)
     if fast is not None:
         return fast
     data: bytes = chunk.data
@@ -208,7 +211,7 @@ def _parse_lines(chunk: RawChunk, src: str, spec: ParseSpec) -> Parsed:
     rows: list[dict] = []
     rejects: list[dict] = []
     blank = 0
-    tf, idf = spec.text_field, spec.id_field
+    idf = spec.id_field
     for offset, raw in enumerate(lines):
         lineno = chunk.first + offset
         if raw.endswith(b"\r"):
@@ -234,10 +237,7 @@ def _parse_lines(chunk: RawChunk, src: str, spec: ParseSpec) -> Parsed:
         if not isinstance(obj, dict):
             rejects.append(_reject(src, "line", lineno, f"line is a JSON {type(obj).__name__}, expected an object", raw))
             continue
-        if tf not in obj:
-            rejects.append(_reject(src, "line", lineno, f"missing text field {tf!r}", raw))
-            continue
-        why = check_text(obj[tf], spec)
+        why = _check_record(obj, spec)
         if why:
             rejects.append(_reject(src, "line", lineno, why, raw))
             continue
@@ -247,18 +247,32 @@ def _parse_lines(chunk: RawChunk, src: str, spec: ParseSpec) -> Parsed:
             if k != "id":
                 row[k] = v
         rows.append(row)
-    table, coerced = rows_to_table(rows)
+    table, coerced = rows_to_table(rows, spec.chat)
     return Parsed(table, rejects, records=len(lines) - blank, blank_lines=blank, coerced_fields=coerced)
+
+
+def _check_record(obj: dict, spec: ParseSpec) -> str | None:
+    """Why a parsed record cannot be a document, or None; in chat mode adds the canonical fields to ``obj``."""
+    tf = spec.text_field
+    if spec.chat:
+        try:
+            chat_fields(obj, tf)
+        except ChatError as exc:
+            return str(exc)
+    elif tf not in obj:
+        return f"missing text field {tf!r}"
+    return check_text(obj[tf], spec)
 
 
 def _id_str(ident: Any) -> str:
     return ident if isinstance(ident, str) else orjson.dumps(ident).decode()
 
 
-def rows_to_table(rows: list[dict]) -> tuple[pa.Table | None, list[str]]:
+def rows_to_table(rows: list[dict], chat: bool = False) -> tuple[pa.Table | None, list[str]]:
     """Rows to Arrow, column by column (several times faster than ``Table.from_pylist``).
 
     A field whose values mix types (a number here, a string there) is stored as JSON text and reported.
+    With ``chat``, the canonical ``messages`` column gets its fixed type.
     """
     if not rows:
         return None, []
@@ -270,6 +284,9 @@ def rows_to_table(rows: list[dict]) -> tuple[pa.Table | None, list[str]]:
     arrays, coerced = [], []
     for name in names:
         values = [r.get(name) for r in rows]
+        if chat and name == "messages":
+            arrays.append(pa.array(values, MESSAGES_TYPE))
+            continue
         try:
             arrays.append(pa.array(values))
         except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, OverflowError):
@@ -320,6 +337,45 @@ def _parse_arrow(chunk: RawChunk, src: str, spec: ParseSpec, unit: str = "row") 
     return Parsed(out if out.num_rows else None, rejects, records=n)
 
 
+def _parse_arrow_chat(chunk: RawChunk, src: str, spec: ParseSpec) -> Parsed:
+    """Parquet rows in chat mode: the original columns keep their types; canonical columns are appended."""
+    table: pa.Table = chunk.data
+    n = table.num_rows
+    tf, idf = spec.text_field, spec.id_field
+    keep = np.zeros(n, dtype=bool)
+    rejects: list[dict] = []
+    msgs, fmts, texts = [], [], []
+    for i, obj in enumerate(table.to_pylist()):
+        raw = dict(obj)
+        why = _check_record(obj, spec)
+        if why:
+            rejects.append(_reject(src, "row", chunk.first + i, why, raw))
+            continue
+        keep[i] = True
+        msgs.append(obj["messages"])
+        fmts.append(obj["chat_format"])
+        texts.append(obj[tf])
+    locs = np.arange(chunk.first, chunk.first + n)[keep]
+    table = table.filter(pa.array(keep))
+    if not table.num_rows:
+        return Parsed(None, rejects, records=n)
+    if tf in table.column_names:
+        table = table.rename_columns([f"{tf}_original" if c == tf else c for c in table.column_names])
+    for name, arr in (("messages", pa.array(msgs, MESSAGES_TYPE)), ("chat_format", pa.array(fmts, pa.string())),
+                      (tf, pa.array(texts, pa.string()))):
+        i = table.schema.get_field_index(name)
+        table = table.set_column(i, name, arr) if i >= 0 else table.append_column(name, arr)
+    generated = pa.array([_make_id(src, "row", int(loc)) for loc in locs], pa.string())
+    if idf in table.column_names:
+        given = table.column(idf)
+        given = given.cast(pa.string()) if not pa.types.is_string(given.type) else given
+        ids = pc.if_else(pc.is_null(given), generated, given)
+    else:
+        ids = generated
+    rest = [c for c in table.column_names if c != "id"]
+    return Parsed(pa.table([ids] + [table.column(c) for c in rest], names=["id"] + rest), rejects, records=n)
+
+
 def _parse_csv_rows(chunk: RawChunk, src: str, spec: ParseSpec) -> Parsed:
     header: list[str] = chunk.extra["header"]
     rows: list[dict] = []
@@ -336,10 +392,7 @@ def _parse_csv_rows(chunk: RawChunk, src: str, spec: ParseSpec) -> Parsed:
             rejects.append(_reject(src, "line", line, f"row has {len(values)} fields, header has {len(header)}", raw))
             continue
         obj = dict(zip(header, values))
-        if spec.text_field not in obj:
-            rejects.append(_reject(src, "line", line, f"missing text field {spec.text_field!r}", raw))
-            continue
-        why = check_text(obj[spec.text_field], spec)
+        why = _check_record(obj, spec)
         if why:
             rejects.append(_reject(src, "line", line, why, raw))
             continue
@@ -347,7 +400,7 @@ def _parse_csv_rows(chunk: RawChunk, src: str, spec: ParseSpec) -> Parsed:
         row = {"id": ident or _make_id(src, "line", line)}
         row.update((k, v) for k, v in obj.items() if k != "id")
         rows.append(row)
-    table, coerced = rows_to_table(rows)
+    table, coerced = rows_to_table(rows, spec.chat)
     return Parsed(table, rejects, records=len(chunk.data), coerced_fields=coerced)
 
 

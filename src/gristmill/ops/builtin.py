@@ -13,6 +13,7 @@ from gristmill.ops import (  # noqa: F401
     quality,
     safety,
     semantic,
+    sft,
     templates,
     token_count,
     views,

@@ -64,14 +64,17 @@ class CompiledRecipe:
     def canonical(self) -> dict[str, Any]:
         """What determines the output rows: the steps and the reading/writing options, not the paths."""
         inp = self.spec.input
+        reading: dict[str, Any] = {
+            "format": inp.format,
+            "text_field": inp.text_field,
+            "id_field": inp.id_field,
+            "max_doc_bytes": inp.max_doc_bytes,
+            "csv_delimiter": inp.csv_delimiter,
+        }
+        if inp.chat:  # only when set, so that the hashes of existing recipes do not change
+            reading["chat"] = True
         return {
-            "input": {
-                "format": inp.format,
-                "text_field": inp.text_field,
-                "id_field": inp.id_field,
-                "max_doc_bytes": inp.max_doc_bytes,
-                "csv_delimiter": inp.csv_delimiter,
-            },
+            "input": reading,
             "steps": [s.canonical() for s in self.steps],
             "output": {"format": self.spec.output.format, "keep_signals": self.spec.output.keep_signals},
         }

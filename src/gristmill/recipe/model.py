@@ -18,6 +18,11 @@ class InputSpec(_Strict):
     id_field: str = "id"
     max_doc_bytes: int = Field(16 << 20, ge=1, description="larger documents are rejected, not processed")
     csv_delimiter: str | None = None
+    chat: bool = Field(
+        False,
+        description="records are conversations (OpenAI messages, ShareGPT conversations or Alpaca "
+        "instruction/output): they get a canonical `messages` column and their plain rendering in text_field",
+    )
 
 
 class OutputSpec(_Strict):
