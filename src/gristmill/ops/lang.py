@@ -186,7 +186,7 @@ class LangIDParams(OpParams):
 class LangID(Operator):
     name = "lang_id"
     family = "lang"
-    description = """Identify each document's language. Signals: the top language code, its score (0-1), the
+    description = """Language identification: which language each document is in (language ID). Signals: the top language code, its score (0-1), the
     second language and its share, a `mixed` flag for documents that hold two languages, and a score per
     language you list. Keeps documents in the listed languages whose score reaches `min_score` (FineWeb
     keeps English at fastText score 0.65). Backends: cld2 (fast default), lingua (most accurate,
