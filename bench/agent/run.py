@@ -161,6 +161,54 @@ def truth_exact(m: dict, rows: list[dict]) -> set[str]:
     return keep - copies | (keep & copies)
 
 
+def _text(r: dict) -> str | None:
+    return r["text"] if isinstance(r.get("text"), str) else None
+
+
+def truth_where(pred: Callable[[dict], bool]):
+    """Keep set computed from the input itself: readable rows with text for which ``pred`` holds."""
+    return lambda m, rows: {r["id"] for r in rows if _text(r) is not None and pred(r)}
+
+
+def words_between(lo: int = 0, hi: int = 10**9):
+    return truth_where(lambda r: lo <= len(r["text"].split()) <= hi)
+
+
+def domain_in(*ds: str):
+    return truth_where(lambda r: r.get("domain") in ds)
+
+
+def domain_not(*ds: str):
+    return truth_where(lambda r: r.get("domain") not in ds)
+
+
+def text_lacks(pattern: str, flags: int = re.IGNORECASE):
+    rx = re.compile(pattern, flags)
+    return truth_where(lambda r: not rx.search(r["text"]))
+
+
+def text_has(pattern: str):
+    rx = re.compile(pattern)
+    return truth_where(lambda r: bool(rx.search(r["text"])))
+
+
+def all_of(*truths: Callable[[dict, list[dict]], set[str]]):
+    def f(m: dict, rows: list[dict]) -> set[str]:
+        out = truths[0](m, rows)
+        for t in truths[1:]:
+            out &= t(m, rows)
+        return out
+    return f
+
+
+def truth_minus_pii(kind: str):
+    """All rows with text except those the manifest injected a ``kind`` value into."""
+    def f(m: dict, rows: list[dict]) -> set[str]:
+        drop = {d["id"] for d in m["kinds"]["pii"]["details"] if any(i["type"] == kind for i in d["items"])}
+        return {r["id"] for r in rows if _text(r) is not None} - drop
+    return f
+
+
 def truth_minus(*kinds: str):
     def f(m: dict, rows: list[dict]) -> set[str]:
         drop = {d["id"] for k in kinds for d in m["kinds"][k]["details"]}
@@ -180,16 +228,16 @@ TASKS: list[Task] = [
     Task("single", "get rid of almost identical pages (fuzzy dedup)", expect=[no_near_pairs()]),
     Task("single", "redact e-mail addresses", expect=[no_injected("email"), no_text(EMAIL.pattern, 0)]),
     Task("single", "mask all personal data", expect=[no_injected("*")]),
-    Task("single", "drop any document containing a phone number", expect=[no_injected("phone")]),
+    Task("single", "drop any document containing a phone number", expect=[no_injected("phone")], truth=truth_minus_pii("phone")),
     Task("single", "scrub credit card numbers and IBANs", expect=[no_injected("credit_card"), no_injected("iban")]),
-    Task("single", "at least 50 words", expect=[min_words(50), ids_dropped("short"), ids_dropped("empty")]),
-    Task("single", "no documents shorter than a hundred words", expect=[min_words(100)]),
-    Task("single", "drop documents over 300 words", expect=[max_words(300)]),
-    Task("single", "only code", expect=[domains_in("code")]),
-    Task("single", "keep just the books and the legal texts", expect=[domains_in("books", "legal")]),
-    Task("single", "exclude chat conversations", expect=[domain_absent("chat")]),
-    Task("single", "drop documents mentioning 'lorem ipsum'", expect=[no_text(r"lorem ipsum")]),
-    Task("single", "keep only documents that match /func \\w+\\(/", expect=[all_text(r"func \w+\(")]),
+    Task("single", "at least 50 words", expect=[min_words(50), ids_dropped("short"), ids_dropped("empty")], truth=words_between(50)),
+    Task("single", "no documents shorter than a hundred words", expect=[min_words(100)], truth=words_between(100)),
+    Task("single", "drop documents over 300 words", expect=[max_words(300)], truth=words_between(1, 300)),
+    Task("single", "only code", expect=[domains_in("code")], truth=domain_in("code")),
+    Task("single", "keep just the books and the legal texts", expect=[domains_in("books", "legal")], truth=domain_in("books", "legal")),
+    Task("single", "exclude chat conversations", expect=[domain_absent("chat")], truth=domain_not("chat")),
+    Task("single", "drop documents mentioning 'lorem ipsum'", expect=[no_text(r"lorem ipsum")], truth=text_lacks(r"lorem ipsum")),
+    Task("single", "keep only documents that match /func \\w+\\(/", expect=[all_text(r"func \w+\(")], truth=text_has(r"func \w+\(")),
     Task("single", "remove toxic or profane content", expect=[has_steps("flagged_words")]),
     Task("single", "strip boilerplate like cookie banners and navigation menus", expect=[no_text(r"we use cookies to improve your experience")]),
     Task("single", "strict quality filtering", expect=[ids_dropped("spam", 0.8), ids_dropped("short"), has_steps("c4_quality")]),
@@ -201,9 +249,11 @@ TASKS: list[Task] = [
          expect=[english_only, no_exact_dups, no_near_pairs(), min_words(50), no_injected("email")]),
     Task("multi", "high-quality English prose without PII; dedupe", expect=[english_only, no_injected("*"), no_exact_dups]),
     Task("multi", "only documentation and reference pages, at least 80 words, no exact copies",
-         expect=[domains_in("docs", "reference"), min_words(80), no_exact_dups]),
+         expect=[domains_in("docs", "reference"), min_words(80), no_exact_dups],
+         truth=all_of(domain_in("docs", "reference"), words_between(80), truth_exact)),
     Task("multi", "remove spam and boilerplate, then deduplicate", expect=[ids_dropped("spam", 0.8), no_exact_dups, no_near_pairs()]),
-    Task("multi", "drop code and chat, keep at least 40% of the documents", expect=[domain_absent("code"), domain_absent("chat"), kept_share(0.4)]),
+    Task("multi", "drop code and chat, keep at least 40% of the documents", expect=[domain_absent("code"), domain_absent("chat"), kept_share(0.4)],
+         truth=domain_not("code", "chat")),
     Task("multi", "no German or French; between 20 and 400 words", expect=[no_lang("de"), no_lang("fr"), min_words(20), max_words(400)]),
     Task("multi", "redact secrets and api keys, drop documents mentioning 'cookies', output as jsonl",
          expect=[no_injected("secret"), no_text(r"\bcookies\b"), output_ext(".jsonl")]),
@@ -211,7 +261,8 @@ TASKS: list[Task] = [
     Task("multi", "SFT data: conversations with at least 4 turns, no duplicates", input="chat", expect=[chat_rows(4), no_exact_dups]),
     Task("multi", "English, strict quality, remove PII by dropping documents that contain it",
          expect=[english_only, no_injected("*"), ids_dropped("spam", 0.8)]),
-    Task("multi", "keep only legal texts and drop anything under 100 words", expect=[domains_in("legal"), min_words(100)]),
+    Task("multi", "keep only legal texts and drop anything under 100 words", expect=[domains_in("legal"), min_words(100)],
+         truth=all_of(domain_in("legal"), words_between(100))),
     # ambiguous / underspecified: sensible defaults with a stated assumption
     Task("ambiguous", "clean this up", expect=[assumption_stated, no_exact_dups, ids_dropped("empty")]),
     Task("ambiguous", "make it good for pretraining", expect=[assumption_stated, no_exact_dups, no_near_pairs()]),
@@ -269,6 +320,8 @@ def main() -> int:
     ins = inputs(args.data, work)
     planner = "llm" if args.llm else "built-in"
     results = []
+    src_rows = read_jsonl(ins["dirty"])
+    t_all = time.perf_counter()
     print("| # | level | goal | ok | F1 | rounds | kept | s | why not |\n|---|---|---|---|---|---|---|---|---|")
     for i, t in enumerate(TASKS, 1):
         if args.only and args.only not in t.goal:
@@ -287,8 +340,7 @@ def main() -> int:
                 for e in t.expect:
                     why = why or e(o, manifest)
                 if t.truth and t.input == "dirty":
-                    src = read_jsonl(ins["dirty"])
-                    f1v = f1({r["id"] for r in rows}, t.truth(manifest, src))
+                    f1v = f1({r["id"] for r in rows}, t.truth(manifest, src_rows))
         except (Unsatisfiable, GoalError) as exc:
             if not t.fails:
                 why = f"failed: {str(exc).splitlines()[0][:90]}"
@@ -297,17 +349,22 @@ def main() -> int:
         except Exception as exc:  # noqa: BLE001 - a crash is a failed task, not a crashed benchmark
             why = f"crash: {type(exc).__name__}: {exc}"[:100]
         ok = why is None
-        results.append((t.level, ok, f1v, rounds))
         dt = time.perf_counter() - t0
+        results.append((t.level, ok, f1v, rounds, dt))
         print(f"| {i} | {t.level} | {t.goal[:60]} | {'yes' if ok else 'NO'} | {'' if f1v is None else f'{f1v:.3f}'} | {rounds} | {kept} | {dt:.1f} | {why or ''} |", flush=True)
-    print("\n| planner | level | tasks | success | mean keep-set F1 | mean repair rounds |\n|---|---|---|---|---|---|")
+    print("\n| planner | level | tasks | passed | pass rate | keep-set F1 (tasks with a truth) | mean repair rounds | wall s | s/task |\n"
+          "|---|---|---|---|---|---|---|---|---|")
+    names = {"single": "single intent", "multi": "several intents", "ambiguous": "ambiguous / unmeetable", "all": "all"}
     for level in ("single", "multi", "ambiguous", "all"):
         rs = [r for r in results if level in ("all", r[0])]
         if not rs:
             continue
         f1s = [r[2] for r in rs if r[2] is not None]
-        print(f"| {planner} | {level} | {len(rs)} | {sum(r[1] for r in rs) / len(rs):.0%} | "
-              f"{(sum(f1s) / len(f1s)) if f1s else float('nan'):.3f} | {sum(r[3] for r in rs) / len(rs):.2f} |")
+        f1txt = f"{sum(f1s) / len(f1s):.3f} ({len(f1s)})" if f1s else "- (0)"
+        wall = sum(r[4] for r in rs)
+        print(f"| {planner} | {names[level]} | {len(rs)} | {sum(r[1] for r in rs)} | {sum(r[1] for r in rs) / len(rs):.0%} | "
+              f"{f1txt} | {sum(r[3] for r in rs) / len(rs):.2f} | {wall:.0f} | {wall / len(rs):.1f} |")
+    print(f"\ntotal wall time {time.perf_counter() - t_all:.0f} s (workers=1, sample=5000: the whole input is the sample)")
     print(f"\ncommand: python bench/agent/run.py{' --llm ' + args.llm if args.llm else ''} --data {args.data}")
     return 0
 

@@ -219,7 +219,7 @@ def _pii(goal: str, reqs: list[Requirement], notes: list[str]) -> None:
     if not drop and not redact:
         assumption = "PII is redacted (replaced by typed placeholders), keeping the documents"
     k = kinds or ["email", "phone", "ip", "credit_card", "iban", "us_ssn", "secret"]
-    what = ", ".join(k) if kinds else "any PII (e-mail, phone, IP, card, IBAN, SSN, secrets)"
+    what = ", ".join(k) if kinds else "PII of any kind (e-mail, phone, IP, card, IBAN, SSN, secrets)"
     text = f"no {what} remains in kept text" + (" (documents containing it are dropped)" if mode == "drop" else " (redacted)")
     reqs.append(Requirement("pii", {"mode": mode, "kinds": k}, text, (general or re.search("pii", low) or "pii") and "pii", assumption))
 
@@ -272,7 +272,11 @@ def _length(goal: str, reqs: list[Requirement], notes: list[str]) -> None:
         strict_cmp = phrase in ("more than", "over", "above", "longer than", "exceeding", "greater than", ">")
         strict_cmp_up = phrase in ("fewer than", "less than", "under", "below", "shorter than", "<")
         # "drop docs with fewer than 50 words" == keep >= 50 ; "drop docs over 10k words" == keep <= 10k
-        neg = re.search(rf"\b{_NEG}\b[^,;]*$", ctx) and not re.search(r"\b(?:keep|only|retain|select)\b[^,;]*$", ctx)
+        # the nearer verb decides: "keep only legal texts and drop anything under 100 words" is a drop
+        clause = re.split(r"[,;]", ctx)[-1]
+        negs = [x.end() for x in re.finditer(rf"\b{_NEG}\b", clause)]
+        keeps = [x.end() for x in re.finditer(r"\b(?:keep|only|retain|select)\b", clause)]
+        neg = bool(negs) and (not keeps or negs[-1] > keeps[-1])
         if neg:
             is_lower = not is_lower
             if is_lower:  # drop fewer than N -> keep >= N

@@ -148,10 +148,11 @@ def repair(plan: Plan, checks: list[Check], goal: Goal, profile: Profile) -> tup
         elif c.kind == "pii":
             missed = list(c.measured.get("matches", {}))
             if not any(s.op == "regex_filter" and s.requirement == "pii" for s in new.steps):
-                from gristmill.agent.verify import CARD, EMAIL, IBAN, IPV4, SECRET, SSN
+                from gristmill.agent.verify import CARD, EMAIL, IBAN, IPV4, IPV6, SECRET, SSN
 
-                pats = {"email": EMAIL, "phone": PHONE, "us_ssn": SSN, "credit_card": CARD, "ip": IPV4, "secret": SECRET, "iban": IBAN}
-                pattern = "|".join(f"(?:{pats[k].pattern})" for k in missed if k in pats)
+                pats = {"email": EMAIL.pattern, "phone": PHONE.pattern, "us_ssn": SSN.pattern, "credit_card": CARD.pattern,
+                        "ip": f"{IPV4.pattern}|{IPV6.pattern}", "secret": SECRET.pattern, "iban": IBAN.pattern}
+                pattern = "|".join(f"(?:{pats[k]})" for k in missed if k in pats)
                 if pattern:
                     new.steps.append(PlanStep("regex_filter", {"pattern": pattern, "mode": "exclude"}, None,
                                               f"repair: drop documents where {missed} survived the pii step", "pii", name="pii_leftovers"))
