@@ -354,7 +354,7 @@ def main() -> int:
         print(f"| {i} | {t.level} | {t.goal[:60]} | {'yes' if ok else 'NO'} | {'' if f1v is None else f'{f1v:.3f}'} | {rounds} | {kept} | {dt:.1f} | {why or ''} |", flush=True)
     print("\n| planner | level | tasks | passed | pass rate | keep-set F1 (tasks with a truth) | mean repair rounds | wall s | s/task |\n"
           "|---|---|---|---|---|---|---|---|---|")
-    names = {"single": "single intent", "multi": "several intents", "ambiguous": "ambiguous / unmeetable", "all": "all"}
+    names = {"single": "single intent", "multi": "several intents", "ambiguous": "ambiguous / underspecified", "all": "all"}
     for level in ("single", "multi", "ambiguous", "all"):
         rs = [r for r in results if level in ("all", r[0])]
         if not rs:

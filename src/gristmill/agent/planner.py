@@ -69,6 +69,7 @@ class Plan:
     output_format: str = "parquet"
     notes: list[str] = field(default_factory=list)
     quality_level: dict[str, str] = field(default_factory=dict)  # requested -> current (after repairs)
+    generated: list[str] = field(default_factory=list)  # operators written by the LLM, accepted by the sandbox
 
     def recipe(self, name: str, description: str, input_path: str | None, output: str | None) -> dict[str, Any]:
         return {

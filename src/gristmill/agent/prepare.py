@@ -23,7 +23,7 @@ from gristmill.agent.report import recipe_yaml, write_reports
 from gristmill.agent.sampling import draw_sample, write_sample
 from gristmill.agent.verify import PHONE, Check, DryRun, read_kept, verify
 from gristmill.errors import GristmillError, RecipeError, UsageError
-from gristmill.ops.plugins import load_operator_plugins
+from gristmill.ops.plugins import load_operator_plugins, operators_dir
 
 Log = Callable[[str], None]
 _OWN = {"recipe.yaml", "plan_report.md", "plan_report.html", "plan.json", "operators"}
@@ -222,10 +222,16 @@ def prepare(
     feasibility(g, prof)
     planner_name = "built-in"
     plan: Plan | None = None
+    work = Path(tempfile.mkdtemp(prefix="gristmill-prepare-"))
     if llm:
         from gristmill.agent.llm import llm_plan
 
-        plan, msg = llm_plan(llm, g, prof, log=log)
+        texts = [r.get("text") if isinstance(r.get("text"), str) else "" for r in smp.rows]
+        try:
+            plan, msg = llm_plan(llm, g, prof, log=log, sample_texts=texts, operators_dir=work / "operators")
+        except BaseException:
+            shutil.rmtree(work, ignore_errors=True)
+            raise
         if plan is None:
             log(f"LLM planner failed ({msg}); falling back to the built-in planner")
         else:
@@ -237,6 +243,7 @@ def prepare(
         try:
             plan = build_plan(g, prof)
         except Unsupported as exc:
+            shutil.rmtree(work, ignore_errors=True)
             raise Unsatisfiable(f"cannot plan this goal: {exc}") from None
     for n in plan.notes:
         log(f"note: {n}")
@@ -244,7 +251,6 @@ def prepare(
     if smp.scanned and prof.docs:
         # extrapolate from the sample to the input (exact when the sample is the whole input)
         total_tokens = int(prof.tokens_total * (smp.scanned - smp.unreadable) / prof.docs)
-    work = Path(tempfile.mkdtemp(prefix="gristmill-prepare-"))
     history: list[dict[str, Any]] = []
     try:
         sample_file = write_sample(smp, work / "sample.jsonl")
@@ -323,6 +329,11 @@ def prepare(
         recipe_path = Path(recipe_out) if recipe_out else out / "recipe.yaml"
         recipe_path.parent.mkdir(parents=True, exist_ok=True)
         recipe_path.write_text(text, encoding="utf-8")
+        if plan.generated:
+            from gristmill.agent.sandbox import copy_operators
+
+            copy_operators(work / "operators", operators_dir(recipe_path), plan.generated)
+            log(f"generated operators {plan.generated} saved in {operators_dir(recipe_path)}")
         result.recipe_path = recipe_path
         result.report_paths = write_reports(out, ctx)
         result.summary = summary
