@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from gristmill.agent.prepare import GoalError, Unsatisfiable, prepare
-from gristmill.agent.profile import near_dup_pairs
+from gristmill.agent.profile import est_tokens, near_dup_pairs
 from gristmill.agent.verify import EMAIL, read_kept, stopword_languages
 
 Out = dict[str, Any]  # {"rows": kept rows, "result": PrepareResult, "out": Path}
@@ -56,6 +56,13 @@ def no_injected(kind: str):
         text = "\n".join(r["text"] for r in o["rows"])
         left = [v for v in vals if v in text]
         return None if not left else f"{len(left)} injected {kind} values remain, e.g. {left[0]!r}"
+    return f
+
+
+def max_tokens(cap: int):
+    def f(o: Out, m: dict) -> str | None:
+        n = sum(est_tokens(r["text"]) for r in o["rows"])
+        return None if 0.7 * cap <= n <= cap else f"{n:,} kept tokens for a cap of {cap:,}"
     return f
 
 
@@ -244,6 +251,7 @@ TASKS: list[Task] = [
     Task("single", "basic, light quality filtering", expect=[kept_share(0.5)]),
     Task("single", "write the output as gzipped jsonl", expect=[output_ext(".jsonl.gz")]),
     Task("single", "SFT: normalise the chat format", input="chat", expect=[chat_rows(2), domains_in("chat")]),
+    Task("single", "cap the output at 100k tokens", expect=[max_tokens(100_000)]),
     # several intents
     Task("multi", "English only, remove duplicates and near-duplicates, at least 50 words, redact emails",
          expect=[english_only, no_exact_dups, no_near_pairs(), min_words(50), no_injected("email")]),
@@ -261,6 +269,7 @@ TASKS: list[Task] = [
     Task("multi", "SFT data: conversations with at least 4 turns, no duplicates", input="chat", expect=[chat_rows(4), no_exact_dups]),
     Task("multi", "English, strict quality, remove PII by dropping documents that contain it",
          expect=[english_only, no_injected("*"), ids_dropped("spam", 0.8)]),
+    Task("multi", "English only, no exact duplicates, at most 150k tokens in total", expect=[english_only, no_exact_dups, max_tokens(150_000)]),
     Task("multi", "keep only legal texts and drop anything under 100 words", expect=[domains_in("legal"), min_words(100)],
          truth=all_of(domain_in("legal"), words_between(100))),
     # ambiguous / underspecified: sensible defaults with a stated assumption

@@ -266,7 +266,9 @@ def _length(goal: str, reqs: list[Requirement], notes: list[str]) -> None:
         ctx = low[max(0, m.start() - 40) : m.start()]
         if unit == "tokens" and re.search(r"(?:total|budget|overall|in all|dataset of|corpus of|collect|gather|need|want|produce|output of|get)\s*(?:\w+\s*){0,3}$", ctx):
             continue  # a token budget, handled below
-        if re.search(r"\b(?:tokens?|words?)\s+(?:total|in total|overall|budget)", low[m.end() : m.end() + 15]):
+        after = low[m.end() : m.end() + 15]
+        if re.search(r"\b(?:tokens?|words?)\s+(?:total|in total|overall|budget)", after) or \
+                re.match(r"\s*(?:total|in total|overall|in all|budget)\b", after):
             continue
         is_lower = re.fullmatch(lower_words, phrase) is not None
         strict_cmp = phrase in ("more than", "over", "above", "longer than", "exceeding", "greater than", ">")
@@ -409,10 +411,23 @@ def _retention(goal: str, reqs: list[Requirement], notes: list[str]) -> None:
     for m in re.finditer(rf"\b{_NUM}\s*(?:-\s*)?tokens?\s+(budget|target|cap|limit|in total|total|overall)\b|\b(?:budget|target|cap|limit) of\s+{_NUM}\s*tokens?", low):
         num = m.group(1) or m.group(3)
         v = parse_number(num)
-        kind = "max" if re.search(r"budget|cap|limit", m.group(0)) and not re.search(r"at least|minimum|need", low[max(0, m.start() - 20) : m.start()]) else "min"
+        before = low[max(0, m.start() - 20) : m.start()]
+        if re.search(r"at most|up to|no more than|not more than|maximum|max\.?|under|below|cap(?:ped)? at|limit(?:ed)? to|<=?\s*$", before):
+            kind = "max"
+        elif re.search(r"at least|minimum|min\.?|need|no less than|not less than|more than|over", before):
+            kind = "min"
+        else:
+            kind = "max" if re.search(r"budget|cap|limit", m.group(0)) else "min"
         if v >= 10_000:
             reqs.append(Requirement("token_budget", {kind: int(v)}, f"kept tokens {'≤' if kind == 'max' else '≥'} {int(v):,} (full input, predicted)",
                                     m.group(0), assumption="tokens estimated as characters / 4"))
+    if not any(r.kind == "token_budget" for r in reqs):
+        # "cap the output at 300k tokens", "trim it to 1M tokens"
+        m = re.search(rf"\b(?:cap|limit|trim|truncat|cut|shrink|downsampl|subsampl)\w*\b[^.;,\d]{{0,30}}?\b(?:at|to)\s+{_NUM}\s*tokens?\b", low)
+        if m and parse_number(m.group(1)) >= 10_000:
+            v = int(parse_number(m.group(1)))
+            reqs.append(Requirement("token_budget", {"max": v}, f"kept tokens ≤ {v:,} (full input, predicted)", m.group(0),
+                                    assumption="tokens estimated as characters / 4"))
     if any(r.kind == "token_budget" for r in reqs):
         return
     for m in re.finditer(rf"(budget of|target of|about|around|roughly|at least|minimum of|at most|up to|no more than|cap(?:ped)? at|need|want|~|get)\s+{_NUM}\s+tokens?\b", low):

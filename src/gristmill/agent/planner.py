@@ -26,7 +26,7 @@ from gristmill.ops.registry import all_ops
 # across documents, and the boilerplate step should see them as the repeated lines they then are.
 ORDER = {"normalize": 0, "chat": 1, "domain": 2, "length": 3, "keyword": 4, "regex": 4, "language": 5,
          "pii": 5.5, "boilerplate": 6, "quality": 7, "toxicity": 8, "dedup_exact": 10, "dedup_near": 11,
-         "dedup_semantic": 11, "decontam": 12}
+         "dedup_semantic": 11, "decontam": 12, "token_budget": 14}
 LEVELS = ("lenient", "standard", "strict")
 # per level: quality operators, and the largest share of the sample one rule may drop before it is relaxed
 LEVEL_OPS = {

@@ -128,15 +128,21 @@ def repair(plan: Plan, checks: list[Check], goal: Goal, profile: Profile) -> tup
 
     if kinds & {"retention", "nonempty"} or any(c.kind == "token_budget" and "min" in _params(goal, c) for c in failed):
         relax()
-    if any(c.kind == "token_budget" and "max" in _params(goal, c) for c in failed):
-        if cur_level in LEVELS and cur_level != "strict":
-            up = LEVELS[LEVELS.index(cur_level) + 1]
-            new = set_quality_level(new, up, profile, goal)
-            actions.append(f"quality tightened from {cur_level} to {up} to fit the token budget")
-        elif cur_level is None:
-            new = set_quality_level(new, "standard", profile, goal)
-            new.quality_level["(budget)"] = "standard"
-            actions.append("standard quality filtering added to fit the token budget")
+    for c in failed:
+        # a token cap trims what passes every other step by deterministic content-hash sampling (ops/budget.py);
+        # tightening quality instead would change what the data is, which the goal did not ask for
+        cap = _params(goal, c).get("max") if c.kind == "token_budget" else None
+        pred = c.measured.get("predicted_tokens") if cap else None
+        if cap and pred:
+            step = next((s for s in new.steps if s.op == "budget_sample"), None)
+            frac = round(min(1.0, (step.params["fraction"] if step else 1.0) * cap / pred * 0.98), 6)
+            why = (f"trim to the token budget ({cap:,} tokens): keep a content-hash sample of {frac:.1%} of the documents "
+                   "that pass every other step (2% margin; the budget holds in expectation)")
+            if step:
+                step.params["fraction"], step.why = frac, why
+            else:
+                new.steps.append(PlanStep("budget_sample", {"fraction": frac}, None, why, "token_budget"))
+            actions.append(f"sampling to the token budget: keep {frac:.1%} of documents (predicted {pred:,} > cap {cap:,})")
     for c in failed:
         if c.kind in ("dedup_near", "dedup_semantic"):
             for s in new.steps:
