@@ -348,6 +348,8 @@ def build_plan(goal: Goal, profile: Profile, index: OperatorIndex | None = None)
     index = index or OperatorIndex()
     plan = Plan(steps=[PlanStep("normalize_text", {}, why="normalise Unicode and whitespace first: dedup and filters see stable text",
                                 requirement="normalize")])
+    if index.method != "bm25":
+        plan.notes.append(f"operators retrieved by {index.method}")
     for req in goal.requirements:
         if req.kind == "output_format":
             plan.output_format = req.params["format"]
