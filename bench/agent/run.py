@@ -337,12 +337,13 @@ def main() -> int:
             continue
         out = work / f"t{i}"
         t0 = time.perf_counter()
-        why, f1v, rounds, kept = None, None, 0, "-"
+        why, f1v, rounds, kept, used = None, None, 0, "-", None
         try:
             res = prepare(str(ins[t.input]), t.goal, out, llm=args.llm, log=lambda m: None, workers=1, sample=5000)
             rows = read_kept(out).to_pylist()
             o = {"rows": rows, "result": res, "out": out}
             rounds, kept = len(res.history) - 1, f"{res.summary['kept']}/{res.summary['input']}"
+            used = res.planner
             if t.fails:
                 why = "expected a clear failure, got an output"
             else:
@@ -359,10 +360,10 @@ def main() -> int:
             why = f"crash: {type(exc).__name__}: {exc}"[:100]
         ok = why is None
         dt = time.perf_counter() - t0
-        results.append((t.level, ok, f1v, rounds, dt))
+        results.append((t.level, ok, f1v, rounds, dt, used))
         print(f"| {i} | {t.level} | {t.goal[:60]} | {'yes' if ok else 'NO'} | {'' if f1v is None else f'{f1v:.3f}'} | {rounds} | {kept} | {dt:.1f} | {why or ''} |", flush=True)
-    print("\n| planner | level | tasks | passed | pass rate | keep-set F1 (tasks with a truth) | mean repair rounds | wall s | s/task |\n"
-          "|---|---|---|---|---|---|---|---|---|")
+    print("\n| planner | level | tasks | passed | pass rate | keep-set F1 (tasks with a truth) | mean repair rounds | wall s | s/task | plans by the LLM |\n"
+          "|---|---|---|---|---|---|---|---|---|---|")
     names = {"single": "single intent", "multi": "several intents", "ambiguous": "ambiguous / underspecified", "all": "all"}
     for level in ("single", "multi", "ambiguous", "all"):
         rs = [r for r in results if level in ("all", r[0])]
@@ -372,7 +373,8 @@ def main() -> int:
         f1txt = f"{sum(f1s) / len(f1s):.3f} ({len(f1s)})" if f1s else "- (0)"
         wall = sum(r[4] for r in rs)
         print(f"| {planner} | {names[level]} | {len(rs)} | {sum(r[1] for r in rs)} | {sum(r[1] for r in rs) / len(rs):.0%} | "
-              f"{f1txt} | {sum(r[3] for r in rs) / len(rs):.2f} | {wall:.0f} | {wall / len(rs):.1f} |")
+              f"{f1txt} | {sum(r[3] for r in rs) / len(rs):.2f} | {wall:.0f} | {wall / len(rs):.1f} | "
+              f"{sum(1 for r in rs if (r[5] or '').startswith('llm')) if args.llm else '-'} |")
     print(f"\ntotal wall time {time.perf_counter() - t_all:.0f} s (workers=1, sample=5000: the whole input is the sample)")
     print(f"\ncommand: python bench/agent/run.py{' --llm ' + args.llm if args.llm else ''} --data {args.data}")
     return 0
