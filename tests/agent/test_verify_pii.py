@@ -39,3 +39,9 @@ def test_nearer_verb_decides_length_direction() -> None:
     assert [r.params for r in reqs if r.kind == "length"] == [{"unit": "words", "min": 100}]
     reqs = parse_goal("only keep docs shorter than 200 words, remove the rest").requirements
     assert [r.params for r in reqs if r.kind == "length"] == [{"unit": "words", "max": 199}]
+
+
+def test_per_document_limit_is_a_length_bound_not_a_budget() -> None:
+    reqs = parse_goal("limit each document to 500 tokens").requirements
+    assert [r.params for r in reqs if r.kind == "length"] == [{"unit": "tokens", "max": 500}]
+    assert not [r for r in reqs if r.kind == "token_budget"]

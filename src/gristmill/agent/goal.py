@@ -261,6 +261,9 @@ def _length(goal: str, reqs: list[Requirement], notes: list[str]) -> None:
         put(u, "max", parse_number(m.group(2)))
     lower_words = r"(?:at least|minimum(?: of)?|min(?:imum)?\.?|no fewer than|not fewer than|no less than|not less than|more than|over|above|longer than|exceeding|greater than|upwards of|>=?)"
     upper_words = r"(?:at most|maximum(?: of)?|max(?:imum)?\.?|no more than|not more than|fewer than|less than|under|below|shorter than|up to|within|<=?)"
+    # "limit each document to 500 tokens", "cap every doc at 2k words": a per-document maximum
+    for m in re.finditer(rf"\b(?:limit|cap)\w*\s+(?:each|every|any|all|the|a|single)?\s*(?:docs?|documents?|texts?|samples?|pages?|records?)\s+(?:to|at)\s+{_NUM}\s*{_UNITS}", low):
+        put(_unit(m.group(2)), "max", parse_number(m.group(1)))
     for m in re.finditer(rf"({lower_words}|{upper_words})\s+{_NUM}\s*{_UNITS}", low):
         phrase, num, unit = m.group(1), parse_number(m.group(2)), _unit(m.group(3))
         ctx = low[max(0, m.start() - 40) : m.start()]
