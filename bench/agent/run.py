@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from gristmill.agent.prepare import GoalError, Unsatisfiable, prepare
-from gristmill.agent.profile import near_dup_pairs
+from gristmill.agent.profile import est_tokens, near_dup_pairs
 from gristmill.agent.verify import EMAIL, read_kept, stopword_languages
 
 Out = dict[str, Any]  # {"rows": kept rows, "result": PrepareResult, "out": Path}
@@ -42,28 +42,27 @@ class Task:
 
 # -- expectations -----------------------------------------------------------------------------------------
 
-
 def min_words(n: int):
-    return lambda o, m: (
-        None if all(len(r["text"].split()) >= n for r in o["rows"]) else f"a kept doc has < {n} words"
-    )
+    return lambda o, m: None if all(len(r["text"].split()) >= n for r in o["rows"]) else f"a kept doc has < {n} words"
 
 
 def max_words(n: int):
-    return lambda o, m: (
-        None if all(len(r["text"].split()) <= n for r in o["rows"]) else f"a kept doc has > {n} words"
-    )
+    return lambda o, m: None if all(len(r["text"].split()) <= n for r in o["rows"]) else f"a kept doc has > {n} words"
 
 
 def no_injected(kind: str):
     def f(o: Out, m: dict) -> str | None:
-        vals = [
-            i["value"] for d in m["kinds"]["pii"]["details"] for i in d["items"] if kind in ("*", i["type"])
-        ]
+        vals = [i["value"] for d in m["kinds"]["pii"]["details"] for i in d["items"] if kind in ("*", i["type"])]
         text = "\n".join(r["text"] for r in o["rows"])
         left = [v for v in vals if v in text]
         return None if not left else f"{len(left)} injected {kind} values remain, e.g. {left[0]!r}"
+    return f
 
+
+def max_tokens(cap: int):
+    def f(o: Out, m: dict) -> str | None:
+        n = sum(est_tokens(r["text"]) for r in o["rows"])
+        return None if 0.7 * cap <= n <= cap else f"{n:,} kept tokens for a cap of {cap:,}"
     return f
 
 
@@ -78,25 +77,16 @@ def no_exact_dups(o: Out, m: dict) -> str | None:
 
 
 def no_near_pairs(t: float = 0.8):
-    return lambda o, m: (
-        None
-        if len(near_dup_pairs([r["text"] for r in o["rows"]], t)) <= max(0, len(o["rows"]) // 500)
-        else f"near-dup pairs >= {t} kept"
-    )
+    return lambda o, m: None if len(near_dup_pairs([r["text"] for r in o["rows"]], t)) <= max(0, len(o["rows"]) // 500) else f"near-dup pairs >= {t} kept"
 
 
 def manifest_pairs_not_both(kind: str, min_j: float = 0.8):
     """Injected pairs at or above the goal's Jaccard (0.8 by default; the manifest also lists weaker ones)."""
-
     def f(o: Out, m: dict) -> str | None:
         ids = {r["id"] for r in o["rows"]}
-        both = [
-            d
-            for d in m["kinds"][kind]["details"]
-            if d["id"] in ids and d["original_id"] in ids and d.get("jaccard_5gram", 1.0) >= min_j
-        ]
+        both = [d for d in m["kinds"][kind]["details"] if d["id"] in ids and d["original_id"] in ids
+                and d.get("jaccard_5gram", 1.0) >= min_j]
         return None if not both else f"{len(both)} {kind} pairs kept twice"
-
     return f
 
 
@@ -111,16 +101,11 @@ def no_lang(code: str):
         langs = stopword_languages([r["text"] for r in o["rows"]])
         bad = sum(x == code for x in langs)
         return None if bad <= 0.02 * max(1, len(langs)) else f"{bad} {code} docs kept"
-
     return f
 
 
 def domains_in(*allowed: str):
-    return lambda o, m: (
-        None
-        if {r["domain"] for r in o["rows"]} <= set(allowed) and o["rows"]
-        else f"domains {sorted({r['domain'] for r in o['rows']})}"
-    )
+    return lambda o, m: None if {r["domain"] for r in o["rows"]} <= set(allowed) and o["rows"] else f"domains {sorted({r['domain'] for r in o['rows']})}"
 
 
 def domain_absent(d: str):
@@ -133,24 +118,17 @@ def ids_dropped(kind: str, share: float = 1.0):
         want = [d["id"] for d in m["kinds"][kind]["details"]]
         gone = sum(i not in ids for i in want)
         return None if gone >= share * len(want) else f"{gone}/{len(want)} {kind} dropped (want {share:.0%})"
-
     return f
 
 
 def no_text(pattern: str, flags: int = re.IGNORECASE):
     rx = re.compile(pattern, flags)
-    return lambda o, m: (
-        None if not any(rx.search(r["text"]) for r in o["rows"]) else f"/{pattern}/ found in kept text"
-    )
+    return lambda o, m: None if not any(rx.search(r["text"]) for r in o["rows"]) else f"/{pattern}/ found in kept text"
 
 
 def all_text(pattern: str):
     rx = re.compile(pattern)
-    return lambda o, m: (
-        None
-        if o["rows"] and all(rx.search(r["text"]) for r in o["rows"])
-        else f"a kept doc lacks /{pattern}/"
-    )
+    return lambda o, m: None if o["rows"] and all(rx.search(r["text"]) for r in o["rows"]) else f"a kept doc lacks /{pattern}/"
 
 
 def kept_share(lo: float, hi: float = 1.0):
@@ -158,7 +136,6 @@ def kept_share(lo: float, hi: float = 1.0):
         s = o["result"].summary
         share = s["kept"] / s["input"]
         return None if lo <= share <= hi else f"kept {share:.0%}, expected {lo:.0%}..{hi:.0%}"
-
     return f
 
 
@@ -167,11 +144,7 @@ def output_ext(ext: str):
 
 
 def chat_rows(min_turns: int):
-    return lambda o, m: (
-        None
-        if o["rows"] and all(len(r.get("messages") or []) >= min_turns for r in o["rows"])
-        else "non-chat or short chat kept"
-    )
+    return lambda o, m: None if o["rows"] and all(len(r.get("messages") or []) >= min_turns for r in o["rows"]) else "non-chat or short chat kept"
 
 
 def assumption_stated(o: Out, m: dict) -> str | None:
@@ -179,9 +152,7 @@ def assumption_stated(o: Out, m: dict) -> str | None:
 
 
 def has_steps(*ops: str):
-    return lambda o, m: (
-        None if set(ops) <= {s["op"] for s in o["result"].recipe["steps"]} else f"missing {ops}"
-    )
+    return lambda o, m: None if set(ops) <= {s["op"] for s in o["result"].recipe["steps"]} else f"missing {ops}"
 
 
 # ground truths from the manifest
@@ -197,11 +168,58 @@ def truth_exact(m: dict, rows: list[dict]) -> set[str]:
     return keep - copies | (keep & copies)
 
 
+def _text(r: dict) -> str | None:
+    return r["text"] if isinstance(r.get("text"), str) else None
+
+
+def truth_where(pred: Callable[[dict], bool]):
+    """Keep set computed from the input itself: readable rows with text for which ``pred`` holds."""
+    return lambda m, rows: {r["id"] for r in rows if _text(r) is not None and pred(r)}
+
+
+def words_between(lo: int = 0, hi: int = 10**9):
+    return truth_where(lambda r: lo <= len(r["text"].split()) <= hi)
+
+
+def domain_in(*ds: str):
+    return truth_where(lambda r: r.get("domain") in ds)
+
+
+def domain_not(*ds: str):
+    return truth_where(lambda r: r.get("domain") not in ds)
+
+
+def text_lacks(pattern: str, flags: int = re.IGNORECASE):
+    rx = re.compile(pattern, flags)
+    return truth_where(lambda r: not rx.search(r["text"]))
+
+
+def text_has(pattern: str):
+    rx = re.compile(pattern)
+    return truth_where(lambda r: bool(rx.search(r["text"])))
+
+
+def all_of(*truths: Callable[[dict, list[dict]], set[str]]):
+    def f(m: dict, rows: list[dict]) -> set[str]:
+        out = truths[0](m, rows)
+        for t in truths[1:]:
+            out &= t(m, rows)
+        return out
+    return f
+
+
+def truth_minus_pii(kind: str):
+    """All rows with text except those the manifest injected a ``kind`` value into."""
+    def f(m: dict, rows: list[dict]) -> set[str]:
+        drop = {d["id"] for d in m["kinds"]["pii"]["details"] if any(i["type"] == kind for i in d["items"])}
+        return {r["id"] for r in rows if _text(r) is not None} - drop
+    return f
+
+
 def truth_minus(*kinds: str):
     def f(m: dict, rows: list[dict]) -> set[str]:
         drop = {d["id"] for k in kinds for d in m["kinds"][k]["details"]}
         return {r["id"] for r in rows} - drop
-
     return f
 
 
@@ -211,117 +229,56 @@ TASKS: list[Task] = [
     Task("single", "I only want documents written in English", expect=[english_only]),
     Task("single", "throw away everything that isn't english", expect=[english_only]),
     Task("single", "no Spanish", expect=[no_lang("es")]),
-    Task(
-        "single",
-        "remove exact duplicates",
-        expect=[no_exact_dups, manifest_pairs_not_both("exact_duplicate")],
-        truth=truth_exact,
-    ),
+    Task("single", "remove exact duplicates", expect=[no_exact_dups, manifest_pairs_not_both("exact_duplicate")], truth=truth_exact),
     Task("single", "drop verbatim copies of documents", expect=[no_exact_dups]),
-    Task(
-        "single",
-        "remove near-duplicate documents",
-        expect=[no_near_pairs(), manifest_pairs_not_both("near_duplicate")],
-    ),
+    Task("single", "remove near-duplicate documents", expect=[no_near_pairs(), manifest_pairs_not_both("near_duplicate")]),
     Task("single", "get rid of almost identical pages (fuzzy dedup)", expect=[no_near_pairs()]),
     Task("single", "redact e-mail addresses", expect=[no_injected("email"), no_text(EMAIL.pattern, 0)]),
     Task("single", "mask all personal data", expect=[no_injected("*")]),
-    Task("single", "drop any document containing a phone number", expect=[no_injected("phone")]),
-    Task(
-        "single",
-        "scrub credit card numbers and IBANs",
-        expect=[no_injected("credit_card"), no_injected("iban")],
-    ),
-    Task("single", "at least 50 words", expect=[min_words(50), ids_dropped("short"), ids_dropped("empty")]),
-    Task("single", "no documents shorter than a hundred words", expect=[min_words(100)]),
-    Task("single", "drop documents over 300 words", expect=[max_words(300)]),
-    Task("single", "only code", expect=[domains_in("code")]),
-    Task("single", "keep just the books and the legal texts", expect=[domains_in("books", "legal")]),
-    Task("single", "exclude chat conversations", expect=[domain_absent("chat")]),
-    Task("single", "drop documents mentioning 'lorem ipsum'", expect=[no_text(r"lorem ipsum")]),
-    Task("single", "keep only documents that match /func \\w+\\(/", expect=[all_text(r"func \w+\(")]),
+    Task("single", "drop any document containing a phone number", expect=[no_injected("phone")], truth=truth_minus_pii("phone")),
+    Task("single", "scrub credit card numbers and IBANs", expect=[no_injected("credit_card"), no_injected("iban")]),
+    Task("single", "at least 50 words", expect=[min_words(50), ids_dropped("short"), ids_dropped("empty")], truth=words_between(50)),
+    Task("single", "no documents shorter than a hundred words", expect=[min_words(100)], truth=words_between(100)),
+    Task("single", "drop documents over 300 words", expect=[max_words(300)], truth=words_between(1, 300)),
+    Task("single", "only code", expect=[domains_in("code")], truth=domain_in("code")),
+    Task("single", "keep just the books and the legal texts", expect=[domains_in("books", "legal")], truth=domain_in("books", "legal")),
+    Task("single", "exclude chat conversations", expect=[domain_absent("chat")], truth=domain_not("chat")),
+    Task("single", "drop documents mentioning 'lorem ipsum'", expect=[no_text(r"lorem ipsum")], truth=text_lacks(r"lorem ipsum")),
+    Task("single", "keep only documents that match /func \\w+\\(/", expect=[all_text(r"func \w+\(")], truth=text_has(r"func \w+\(")),
     Task("single", "remove toxic or profane content", expect=[has_steps("flagged_words")]),
-    Task(
-        "single",
-        "strip boilerplate like cookie banners and navigation menus",
-        expect=[no_text(r"we use cookies to improve your experience")],
-    ),
-    Task(
-        "single",
-        "strict quality filtering",
-        expect=[ids_dropped("spam", 0.8), ids_dropped("short"), has_steps("c4_quality")],
-    ),
+    Task("single", "strip boilerplate like cookie banners and navigation menus", expect=[no_text(r"we use cookies to improve your experience")]),
+    Task("single", "strict quality filtering", expect=[ids_dropped("spam", 0.8), ids_dropped("short"), has_steps("c4_quality")]),
     Task("single", "basic, light quality filtering", expect=[kept_share(0.5)]),
     Task("single", "write the output as gzipped jsonl", expect=[output_ext(".jsonl.gz")]),
     Task("single", "SFT: normalise the chat format", input="chat", expect=[chat_rows(2), domains_in("chat")]),
+    Task("single", "cap the output at 100k tokens", expect=[max_tokens(100_000)]),
     # several intents
-    Task(
-        "multi",
-        "English only, remove duplicates and near-duplicates, at least 50 words, redact emails",
-        expect=[english_only, no_exact_dups, no_near_pairs(), min_words(50), no_injected("email")],
-    ),
-    Task(
-        "multi",
-        "high-quality English prose without PII; dedupe",
-        expect=[english_only, no_injected("*"), no_exact_dups],
-    ),
-    Task(
-        "multi",
-        "only documentation and reference pages, at least 80 words, no exact copies",
-        expect=[domains_in("docs", "reference"), min_words(80), no_exact_dups],
-    ),
-    Task(
-        "multi",
-        "remove spam and boilerplate, then deduplicate",
-        expect=[ids_dropped("spam", 0.8), no_exact_dups, no_near_pairs()],
-    ),
-    Task(
-        "multi",
-        "drop code and chat, keep at least 40% of the documents",
-        expect=[domain_absent("code"), domain_absent("chat"), kept_share(0.4)],
-    ),
-    Task(
-        "multi",
-        "no German or French; between 20 and 400 words",
-        expect=[no_lang("de"), no_lang("fr"), min_words(20), max_words(400)],
-    ),
-    Task(
-        "multi",
-        "redact secrets and api keys, drop documents mentioning 'cookies', output as jsonl",
-        expect=[no_injected("secret"), no_text(r"\bcookies\b"), output_ext(".jsonl")],
-    ),
+    Task("multi", "English only, remove duplicates and near-duplicates, at least 50 words, redact emails",
+         expect=[english_only, no_exact_dups, no_near_pairs(), min_words(50), no_injected("email")]),
+    Task("multi", "high-quality English prose without PII; dedupe", expect=[english_only, no_injected("*"), no_exact_dups]),
+    Task("multi", "only documentation and reference pages, at least 80 words, no exact copies",
+         expect=[domains_in("docs", "reference"), min_words(80), no_exact_dups],
+         truth=all_of(domain_in("docs", "reference"), words_between(80), truth_exact)),
+    Task("multi", "remove spam and boilerplate, then deduplicate", expect=[ids_dropped("spam", 0.8), no_exact_dups, no_near_pairs()]),
+    Task("multi", "drop code and chat, keep at least 40% of the documents", expect=[domain_absent("code"), domain_absent("chat"), kept_share(0.4)],
+         truth=domain_not("code", "chat")),
+    Task("multi", "no German or French; between 20 and 400 words", expect=[no_lang("de"), no_lang("fr"), min_words(20), max_words(400)]),
+    Task("multi", "redact secrets and api keys, drop documents mentioning 'cookies', output as jsonl",
+         expect=[no_injected("secret"), no_text(r"\bcookies\b"), output_ext(".jsonl")]),
     Task("multi", "standard quality but keep at least 70% of tokens", expect=[kept_share(0.5)]),
-    Task(
-        "multi",
-        "SFT data: conversations with at least 4 turns, no duplicates",
-        input="chat",
-        expect=[chat_rows(4), no_exact_dups],
-    ),
-    Task(
-        "multi",
-        "English, strict quality, remove PII by dropping documents that contain it",
-        expect=[english_only, no_injected("*"), ids_dropped("spam", 0.8)],
-    ),
-    Task(
-        "multi",
-        "keep only legal texts and drop anything under 100 words",
-        expect=[domains_in("legal"), min_words(100)],
-    ),
+    Task("multi", "SFT data: conversations with at least 4 turns, no duplicates", input="chat", expect=[chat_rows(4), no_exact_dups]),
+    Task("multi", "English, strict quality, remove PII by dropping documents that contain it",
+         expect=[english_only, no_injected("*"), ids_dropped("spam", 0.8)]),
+    Task("multi", "English only, no exact duplicates, at most 150k tokens in total", expect=[english_only, no_exact_dups, max_tokens(150_000)]),
+    Task("multi", "keep only legal texts and drop anything under 100 words", expect=[domains_in("legal"), min_words(100)],
+         truth=all_of(domain_in("legal"), words_between(100))),
     # ambiguous / underspecified: sensible defaults with a stated assumption
     Task("ambiguous", "clean this up", expect=[assumption_stated, no_exact_dups, ids_dropped("empty")]),
-    Task(
-        "ambiguous",
-        "make it good for pretraining",
-        expect=[assumption_stated, no_exact_dups, no_near_pairs()],
-    ),
+    Task("ambiguous", "make it good for pretraining", expect=[assumption_stated, no_exact_dups, no_near_pairs()]),
     Task("ambiguous", "remove PII", expect=[assumption_stated, no_injected("email")]),
     Task("ambiguous", "get rid of the junk", expect=[ids_dropped("spam", 0.7), ids_dropped("short")]),
     Task("ambiguous", "deduplicate please", expect=[assumption_stated, no_exact_dups, no_near_pairs()]),
-    Task(
-        "ambiguous",
-        "drop short documents",
-        expect=[assumption_stated, ids_dropped("short"), ids_dropped("empty")],
-    ),
+    Task("ambiguous", "drop short documents", expect=[assumption_stated, ids_dropped("short"), ids_dropped("empty")]),
     Task("ambiguous", "prepare this corpus", expect=[assumption_stated, no_exact_dups]),
     # goals that cannot be met: success is a clear failure
     Task("ambiguous", "keep only French", input="english", fails=True),
@@ -348,11 +305,8 @@ def inputs(data: Path, work: Path) -> dict[str, Path]:
         return p
 
     chat = [r for r in clean if r["domain"] == "chat"] + [r for r in clean if r["domain"] == "books"][:40]
-    return {
-        "dirty": data / "dirty.jsonl.gz",
-        "english": write("english", [r for r in clean if r["domain"] == "docs"][:300]),
-        "chat": write("chat", chat),
-    }
+    return {"dirty": data / "dirty.jsonl.gz", "english": write("english", [r for r in clean if r["domain"] == "docs"][:300]),
+            "chat": write("chat", chat)}
 
 
 def f1(kept: set[str], truth: set[str]) -> float:
@@ -375,30 +329,28 @@ def main() -> int:
     ins = inputs(args.data, work)
     planner = "llm" if args.llm else "built-in"
     results = []
-    print(
-        "| # | level | goal | ok | F1 | rounds | kept | s | why not |\n|---|---|---|---|---|---|---|---|---|"
-    )
+    src_rows = read_jsonl(ins["dirty"])
+    t_all = time.perf_counter()
+    print("| # | level | goal | ok | F1 | rounds | kept | s | why not |\n|---|---|---|---|---|---|---|---|---|")
     for i, t in enumerate(TASKS, 1):
         if args.only and args.only not in t.goal:
             continue
         out = work / f"t{i}"
         t0 = time.perf_counter()
-        why, f1v, rounds, kept = None, None, 0, "-"
+        why, f1v, rounds, kept, used = None, None, 0, "-", None
         try:
-            res = prepare(
-                str(ins[t.input]), t.goal, out, llm=args.llm, log=lambda m: None, workers=1, sample=5000
-            )
+            res = prepare(str(ins[t.input]), t.goal, out, llm=args.llm, log=lambda m: None, workers=1, sample=5000)
             rows = read_kept(out).to_pylist()
             o = {"rows": rows, "result": res, "out": out}
             rounds, kept = len(res.history) - 1, f"{res.summary['kept']}/{res.summary['input']}"
+            used = res.planner
             if t.fails:
                 why = "expected a clear failure, got an output"
             else:
                 for e in t.expect:
                     why = why or e(o, manifest)
                 if t.truth and t.input == "dirty":
-                    src = read_jsonl(ins["dirty"])
-                    f1v = f1({r["id"] for r in rows}, t.truth(manifest, src))
+                    f1v = f1({r["id"] for r in rows}, t.truth(manifest, src_rows))
         except (Unsatisfiable, GoalError) as exc:
             if not t.fails:
                 why = f"failed: {str(exc).splitlines()[0][:90]}"
@@ -407,27 +359,24 @@ def main() -> int:
         except Exception as exc:  # noqa: BLE001 - a crash is a failed task, not a crashed benchmark
             why = f"crash: {type(exc).__name__}: {exc}"[:100]
         ok = why is None
-        results.append((t.level, ok, f1v, rounds))
         dt = time.perf_counter() - t0
-        print(
-            f"| {i} | {t.level} | {t.goal[:60]} | {'yes' if ok else 'NO'} | {'' if f1v is None else f'{f1v:.3f}'} | {rounds} | {kept} | {dt:.1f} | {why or ''} |",
-            flush=True,
-        )
-    print(
-        "\n| planner | level | tasks | success | mean keep-set F1 | mean repair rounds |\n|---|---|---|---|---|---|"
-    )
+        results.append((t.level, ok, f1v, rounds, dt, used))
+        print(f"| {i} | {t.level} | {t.goal[:60]} | {'yes' if ok else 'NO'} | {'' if f1v is None else f'{f1v:.3f}'} | {rounds} | {kept} | {dt:.1f} | {why or ''} |", flush=True)
+    print("\n| planner | level | tasks | passed | pass rate | keep-set F1 (tasks with a truth) | mean repair rounds | wall s | s/task | plans by the LLM |\n"
+          "|---|---|---|---|---|---|---|---|---|---|")
+    names = {"single": "single intent", "multi": "several intents", "ambiguous": "ambiguous / underspecified", "all": "all"}
     for level in ("single", "multi", "ambiguous", "all"):
         rs = [r for r in results if level in ("all", r[0])]
         if not rs:
             continue
         f1s = [r[2] for r in rs if r[2] is not None]
-        print(
-            f"| {planner} | {level} | {len(rs)} | {sum(r[1] for r in rs) / len(rs):.0%} | "
-            f"{(sum(f1s) / len(f1s)) if f1s else float('nan'):.3f} | {sum(r[3] for r in rs) / len(rs):.2f} |"
-        )
-    print(
-        f"\ncommand: python bench/agent/run.py{' --llm ' + args.llm if args.llm else ''} --data {args.data}"
-    )
+        f1txt = f"{sum(f1s) / len(f1s):.3f} ({len(f1s)})" if f1s else "- (0)"
+        wall = sum(r[4] for r in rs)
+        print(f"| {planner} | {names[level]} | {len(rs)} | {sum(r[1] for r in rs)} | {sum(r[1] for r in rs) / len(rs):.0%} | "
+              f"{f1txt} | {sum(r[3] for r in rs) / len(rs):.2f} | {wall:.0f} | {wall / len(rs):.1f} | "
+              f"{sum(1 for r in rs if (r[5] or '').startswith('llm')) if args.llm else '-'} |")
+    print(f"\ntotal wall time {time.perf_counter() - t_all:.0f} s (workers=1, sample=5000: the whole input is the sample)")
+    print(f"\ncommand: python bench/agent/run.py{' --llm ' + args.llm if args.llm else ''} --data {args.data}")
     return 0
 
 

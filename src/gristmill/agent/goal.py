@@ -219,7 +219,7 @@ def _pii(goal: str, reqs: list[Requirement], notes: list[str]) -> None:
     if not drop and not redact:
         assumption = "PII is redacted (replaced by typed placeholders), keeping the documents"
     k = kinds or ["email", "phone", "ip", "credit_card", "iban", "us_ssn", "secret"]
-    what = ", ".join(k) if kinds else "any PII (e-mail, phone, IP, card, IBAN, SSN, secrets)"
+    what = ", ".join(k) if kinds else "PII of any kind (e-mail, phone, IP, card, IBAN, SSN, secrets)"
     text = f"no {what} remains in kept text" + (" (documents containing it are dropped)" if mode == "drop" else " (redacted)")
     reqs.append(Requirement("pii", {"mode": mode, "kinds": k}, text, (general or re.search("pii", low) or "pii") and "pii", assumption))
 
@@ -261,18 +261,27 @@ def _length(goal: str, reqs: list[Requirement], notes: list[str]) -> None:
         put(u, "max", parse_number(m.group(2)))
     lower_words = r"(?:at least|minimum(?: of)?|min(?:imum)?\.?|no fewer than|not fewer than|no less than|not less than|more than|over|above|longer than|exceeding|greater than|upwards of|>=?)"
     upper_words = r"(?:at most|maximum(?: of)?|max(?:imum)?\.?|no more than|not more than|fewer than|less than|under|below|shorter than|up to|within|<=?)"
+    # "limit each document to 500 tokens", "cap every doc at 2k words": a per-document maximum
+    for m in re.finditer(rf"\b(?:limit|cap)\w*\s+(?:each|every|any|all|the|a|single)?\s*(?:docs?|documents?|texts?|samples?|pages?|records?)\s+(?:to|at)\s+{_NUM}\s*{_UNITS}", low):
+        put(_unit(m.group(2)), "max", parse_number(m.group(1)))
     for m in re.finditer(rf"({lower_words}|{upper_words})\s+{_NUM}\s*{_UNITS}", low):
         phrase, num, unit = m.group(1), parse_number(m.group(2)), _unit(m.group(3))
         ctx = low[max(0, m.start() - 40) : m.start()]
         if unit == "tokens" and re.search(r"(?:total|budget|overall|in all|dataset of|corpus of|collect|gather|need|want|produce|output of|get)\s*(?:\w+\s*){0,3}$", ctx):
             continue  # a token budget, handled below
-        if re.search(r"\b(?:tokens?|words?)\s+(?:total|in total|overall|budget)", low[m.end() : m.end() + 15]):
+        after = low[m.end() : m.end() + 15]
+        if re.search(r"\b(?:tokens?|words?)\s+(?:total|in total|overall|budget)", after) or \
+                re.match(r"\s*(?:total|in total|overall|in all|budget)\b", after):
             continue
         is_lower = re.fullmatch(lower_words, phrase) is not None
         strict_cmp = phrase in ("more than", "over", "above", "longer than", "exceeding", "greater than", ">")
         strict_cmp_up = phrase in ("fewer than", "less than", "under", "below", "shorter than", "<")
         # "drop docs with fewer than 50 words" == keep >= 50 ; "drop docs over 10k words" == keep <= 10k
-        neg = re.search(rf"\b{_NEG}\b[^,;]*$", ctx) and not re.search(r"\b(?:keep|only|retain|select)\b[^,;]*$", ctx)
+        # the nearer verb decides: "keep only legal texts and drop anything under 100 words" is a drop
+        clause = re.split(r"[,;]", ctx)[-1]
+        negs = [x.end() for x in re.finditer(rf"\b{_NEG}\b", clause)]
+        keeps = [x.end() for x in re.finditer(r"\b(?:keep|only|retain|select)\b", clause)]
+        neg = bool(negs) and (not keeps or negs[-1] > keeps[-1])
         if neg:
             is_lower = not is_lower
             if is_lower:  # drop fewer than N -> keep >= N
@@ -405,10 +414,23 @@ def _retention(goal: str, reqs: list[Requirement], notes: list[str]) -> None:
     for m in re.finditer(rf"\b{_NUM}\s*(?:-\s*)?tokens?\s+(budget|target|cap|limit|in total|total|overall)\b|\b(?:budget|target|cap|limit) of\s+{_NUM}\s*tokens?", low):
         num = m.group(1) or m.group(3)
         v = parse_number(num)
-        kind = "max" if re.search(r"budget|cap|limit", m.group(0)) and not re.search(r"at least|minimum|need", low[max(0, m.start() - 20) : m.start()]) else "min"
+        before = low[max(0, m.start() - 20) : m.start()]
+        if re.search(r"at most|up to|no more than|not more than|maximum|max\.?|under|below|cap(?:ped)? at|limit(?:ed)? to|<=?\s*$", before):
+            kind = "max"
+        elif re.search(r"at least|minimum|min\.?|need|no less than|not less than|more than|over", before):
+            kind = "min"
+        else:
+            kind = "max" if re.search(r"budget|cap|limit", m.group(0)) else "min"
         if v >= 10_000:
             reqs.append(Requirement("token_budget", {kind: int(v)}, f"kept tokens {'≤' if kind == 'max' else '≥'} {int(v):,} (full input, predicted)",
                                     m.group(0), assumption="tokens estimated as characters / 4"))
+    if not any(r.kind == "token_budget" for r in reqs):
+        # "cap the output at 300k tokens", "trim it to 1M tokens"
+        m = re.search(rf"\b(?:cap|limit|trim|truncat|cut|shrink|downsampl|subsampl)\w*\b[^.;,\d]{{0,30}}?\b(?:at|to)\s+{_NUM}\s*tokens?\b", low)
+        if m and parse_number(m.group(1)) >= 10_000:
+            v = int(parse_number(m.group(1)))
+            reqs.append(Requirement("token_budget", {"max": v}, f"kept tokens ≤ {v:,} (full input, predicted)", m.group(0),
+                                    assumption="tokens estimated as characters / 4"))
     if any(r.kind == "token_budget" for r in reqs):
         return
     for m in re.finditer(rf"(budget of|target of|about|around|roughly|at least|minimum of|at most|up to|no more than|cap(?:ped)? at|need|want|~|get)\s+{_NUM}\s+tokens?\b", low):

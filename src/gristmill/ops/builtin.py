@@ -1,6 +1,7 @@
 """Import every built-in operator module so that each registers itself."""
 
 from gristmill.ops import (  # noqa: F401
+    budget,
     clean,
     decontam,
     dedup,

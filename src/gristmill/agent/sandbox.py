@@ -1,0 +1,179 @@
+"""Run LLM-written operator code in a sandboxed subprocess and accept it only if it behaves on the sample.
+
+Layers, each with its own refusal reason:
+
+1. **Static check** (in this process, nothing runs): the code must parse, define ``score(text)``, import only
+   :data:`gristmill.ops.generated.ALLOWED_IMPORTS` and use no private or dunder names (``x._sys``,
+   ``__class__``, ``__import__``), nor ``open``, ``exec``, ``eval``, ``compile``, ``getattr``, ``globals``.
+2. **Subprocess** (``python -I``, empty environment, a fresh temporary working folder) that, before the code
+   runs, sets CPU-time (``RLIMIT_CPU``), address-space (``RLIMIT_AS``) and file-size limits, cuts the
+   network (socket constructors raise) and installs an audit hook refusing writes outside the folder,
+   process creation, sockets, ctypes and imports outside the allow-list; a wall-clock timeout kills it.
+3. **Behaviour on the sample**: ``score`` must return a bool or a finite number for every sampled document,
+   without an exception, within the limits.
+
+Accepted code is saved beside the recipe by :func:`save_operator` (``operators/NAME.py`` plus the SHA-256
+manifest that :mod:`gristmill.ops.plugins` checks before loading).
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from gristmill.ops.generated import ALLOWED_IMPORTS, FUNCTION, NAME, check_keep, is_generated, module_text
+
+CHILD = Path(__file__).with_name("sandbox_child.py")
+_FORBIDDEN_NAMES = {"open", "exec", "eval", "compile", "getattr", "setattr", "delattr", "globals", "locals", "vars",
+                    "__import__", "breakpoint", "input", "memoryview", "help"}
+
+
+@dataclass
+class Limits:
+    cpu_s: int = 10
+    wall_s: float = 30.0
+    memory_mb: int = 1024
+    file_mb: int = 16
+    max_docs: int = 500  # sampled documents the code is tested on
+
+
+@dataclass
+class Verdict:
+    accepted: bool
+    reason: str
+    values: list[float] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def __str__(self) -> str:
+        return ("accepted: " if self.accepted else "refused: ") + self.reason
+
+
+def static_check(source: str) -> str | None:
+    """Why the code is refused before running it, or None."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError as exc:
+        return f"syntax error on line {exc.lineno}: {exc.msg}"
+    defines = False
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for a in node.names:
+                if a.name.split(".")[0] not in ALLOWED_IMPORTS:
+                    return f"imports {a.name!r}; allowed imports: {', '.join(sorted(ALLOWED_IMPORTS))}"
+        elif isinstance(node, ast.ImportFrom):
+            if node.level or (node.module or "").split(".")[0] not in ALLOWED_IMPORTS:
+                return f"imports from {node.module or '.'!r}; allowed imports: {', '.join(sorted(ALLOWED_IMPORTS))}"
+        elif isinstance(node, ast.Attribute) and node.attr.startswith("_"):
+            return f"uses the private attribute {node.attr!r} (line {node.lineno})"
+        elif isinstance(node, ast.Name) and (node.id in _FORBIDDEN_NAMES or node.id.startswith("__")):
+            return f"uses {node.id!r} (line {node.lineno}); generated operators may not touch files, code or the interpreter"
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == FUNCTION and node.col_offset == 0:
+            defines = True
+    if not defines:
+        return f"the code does not define a top-level function {FUNCTION}(text)"
+    return None
+
+
+def run_sandboxed(source: str, texts: list[str], limits: Limits | None = None, static: bool = True) -> Verdict:
+    """Test ``source`` on ``texts`` in the sandbox. ``static=False`` skips layer 1 (tests of the runtime layer)."""
+    lim = limits or Limits()
+    t0 = time.perf_counter()
+    if static:
+        why = static_check(source)
+        if why:
+            return Verdict(False, f"static check: {why}", seconds=time.perf_counter() - t0)
+    texts = [t if isinstance(t, str) else "" for t in texts[: lim.max_docs]]
+    payload = json.dumps({"source": source, "texts": texts, "allowed": sorted(ALLOWED_IMPORTS), "cpu_s": lim.cpu_s,
+                          "mem_bytes": lim.memory_mb * 2**20, "fsize_bytes": lim.file_mb * 2**20})
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8", "PYTHONIOENCODING": "utf-8",
+           "PYTHONDONTWRITEBYTECODE": "1", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    with tempfile.TemporaryDirectory(prefix="gristmill-sandbox-") as tmp:
+        env.update(HOME=tmp, TMPDIR=tmp)
+        try:
+            proc = subprocess.run([sys.executable, "-I", str(CHILD)], input=payload.encode(), capture_output=True,
+                                  cwd=tmp, env=env, timeout=lim.wall_s, check=False)
+        except subprocess.TimeoutExpired:
+            return Verdict(False, f"did not finish within the wall-clock limit of {lim.wall_s:g} s on {len(texts)} sample documents",
+                           seconds=time.perf_counter() - t0)
+    dt = time.perf_counter() - t0
+    rc = proc.returncode
+    if rc in (-signal.SIGXCPU, -signal.SIGKILL, 128 + signal.SIGXCPU):
+        return Verdict(False, f"exceeded the CPU-time limit of {lim.cpu_s} s on {len(texts)} sample documents", seconds=dt)
+    line = proc.stdout.decode("utf-8", "replace").strip().splitlines()[-1:] or [""]
+    try:
+        out = json.loads(line[0])
+    except json.JSONDecodeError:
+        err = proc.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or [f"exit status {rc}"]
+        if "MemoryError" in err[0]:
+            return Verdict(False, f"memory limit ({lim.memory_mb} MB) exceeded", seconds=dt)
+        return Verdict(False, f"the sandboxed process failed without a result ({err[0][:200]})", seconds=dt)
+    if "error" in out:
+        return Verdict(False, out["error"], seconds=dt)
+    values = out.get("values")
+    if not isinstance(values, list) or len(values) != len(texts):
+        return Verdict(False, "the sandboxed process returned no value per document", seconds=dt)
+    return Verdict(True, f"returned a number for each of {len(texts)} sample documents in {dt:.1f} s "
+                         f"(limits: {lim.cpu_s} s CPU, {lim.wall_s:g} s wall, {lim.memory_mb} MB)", values, dt)
+
+
+@dataclass
+class Proposal:
+    """A new operator as the LLM proposes it."""
+
+    name: str
+    description: str
+    code: str
+    keep: str = "score > 0"
+
+    @classmethod
+    def parse(cls, obj: object) -> Proposal:
+        if not isinstance(obj, dict):
+            raise ValueError("each new_operators entry must be an object {name, description, code, keep}")
+        name, code = obj.get("name"), obj.get("code")
+        if not isinstance(name, str) or not NAME.match(name):
+            raise ValueError(f"new operator name {name!r} must match {NAME.pattern}")
+        from gristmill.ops.registry import all_ops
+
+        if name in all_ops() and not is_generated(name):
+            raise ValueError(f"new operator name {name!r} is taken by a built-in operator; choose another")
+        if not isinstance(code, str) or not code.strip():
+            raise ValueError(f"new operator {name!r} has no code")
+        keep = obj.get("keep")
+        return cls(name, str(obj.get("description") or "")[:500], code, check_keep(keep if isinstance(keep, str) else None))
+
+
+def save_operator(folder: Path, p: Proposal, note: str) -> Path:
+    """Write ``folder/NAME.py`` and add its SHA-256 to ``folder/manifest.json``."""
+    from gristmill.ops.plugins import MANIFEST
+
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{p.name}.py"
+    path.write_text(module_text(p.name, p.description, p.code, p.keep, note), encoding="utf-8")
+    man = folder / MANIFEST
+    entries = json.loads(man.read_text()) if man.is_file() else {}
+    entries[p.name] = {"file": path.name, "sha256": hashlib.sha256(path.read_bytes()).hexdigest(), "note": note}
+    man.write_text(json.dumps(entries, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    return path
+
+
+def copy_operators(src: Path, dst: Path, names: list[str]) -> None:
+    """Copy accepted operators (files and manifest entries) from the work folder to beside the recipe."""
+    from gristmill.ops.plugins import MANIFEST
+
+    entries = json.loads((src / MANIFEST).read_text())
+    dst.mkdir(parents=True, exist_ok=True)
+    man = dst / MANIFEST
+    out = json.loads(man.read_text()) if man.is_file() else {}
+    for n in names:
+        (dst / entries[n]["file"]).write_bytes((src / entries[n]["file"]).read_bytes())
+        out[n] = entries[n]
+    man.write_text(json.dumps(out, indent=2, sort_keys=True) + "\n", encoding="utf-8")

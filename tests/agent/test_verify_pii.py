@@ -1,0 +1,47 @@
+"""The verifier's independent PII scan: forms the pii operator misses, and look-alikes it must not flag."""
+
+from __future__ import annotations
+
+import pytest
+
+from gristmill.agent.goal import parse_goal
+from gristmill.agent.verify import scan_pii
+
+KINDS = ["email", "phone", "ip", "credit_card", "iban", "us_ssn", "secret"]
+
+
+@pytest.mark.parametrize("text,kind", [
+    ("call (+1) 555-0124 ext. 57 today", "phone"),
+    ("office: +44 20 7946 0539", "phone"),
+    ("mobile +61 491 570 159.", "phone"),
+    ("+1 415-555-0100", "phone"),
+    ("(415) 555-0100", "phone"),
+    ("host fe80::fc11:f315 answered", "ip"),
+    ("addr 2001:0db8:8a6a:0000:0000:d45f:ab24:0001", "ip"),
+    ("token eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1c2VyIn0.abcdefghijk", "secret"),
+    ("aws_secret=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "secret"),
+])
+def test_found(text: str, kind: str) -> None:
+    assert kind in scan_pii(text, KINDS), text
+
+
+@pytest.mark.parametrize("text", [
+    "released on 2023-01-15 at noon", "version 1.2.3.4", "at 12:34:56 sharp", "MAC 12:34:56:78:90:ab",
+    "commit 3f786850e387550fdab836ed7e6dc881de23001b", "pages 10-12 of 2019", "clause 252.227-7013",
+    "order 00001230", "std::vector<int>",
+])
+def test_not_flagged(text: str) -> None:
+    assert scan_pii(text, KINDS) == {}, text
+
+
+def test_nearer_verb_decides_length_direction() -> None:
+    reqs = parse_goal("keep only legal texts and drop anything under 100 words").requirements
+    assert [r.params for r in reqs if r.kind == "length"] == [{"unit": "words", "min": 100}]
+    reqs = parse_goal("only keep docs shorter than 200 words, remove the rest").requirements
+    assert [r.params for r in reqs if r.kind == "length"] == [{"unit": "words", "max": 199}]
+
+
+def test_per_document_limit_is_a_length_bound_not_a_budget() -> None:
+    reqs = parse_goal("limit each document to 500 tokens").requirements
+    assert [r.params for r in reqs if r.kind == "length"] == [{"unit": "tokens", "max": 500}]
+    assert not [r for r in reqs if r.kind == "token_budget"]
