@@ -65,3 +65,16 @@ def summary(out: Path) -> dict:
 @pytest.fixture
 def identity_recipe(tmp_path: Path) -> Path:
     return write_recipe(tmp_path / "identity.yaml", steps=[])
+
+
+@pytest.fixture(autouse=True)
+def _isolated_operator_registry(monkeypatch):
+    """Operators a test registers (generated ones, saved plugins) and the plugin path it exports stay in it."""
+    from gristmill.ops import registry
+
+    registry.all_ops()  # built-ins in first, so they are part of the snapshot
+    saved = dict(registry._REGISTRY)
+    monkeypatch.delenv("GRISTMILL_PLUGINS", raising=False)
+    yield
+    registry._REGISTRY.clear()
+    registry._REGISTRY.update(saved)
