@@ -224,6 +224,56 @@ def tokenize(inputs: tuple[str, ...], output: str, tokenizer: str | None, vocab_
     make_console(stderr=False).print(t)
 
 
+@main.group()
+def model() -> None:
+    """Train the small local models that model-based operators apply (no downloads)."""
+
+
+def _texts(paths: tuple[str, ...], text_field: str, where: str | None) -> list[str]:
+    from gristmill.shards import iter_records
+
+    fields = [text_field] + ([where.split("=", 1)[0]] if where else [])
+    want = where.split("=", 1) if where else None
+    return [r[text_field] for r in iter_records(list(paths), fields)
+            if isinstance(r.get(text_field), str) and (want is None or str(r.get(want[0])) == want[1])]
+
+
+@model.command("fit-classifier")
+@click.option("--positive", multiple=True, required=True, help="JSONL/Parquet files or globs of good examples.")
+@click.option("--negative", multiple=True, required=True, help="JSONL/Parquet files or globs of bad examples.")
+@click.option("--positive-where", default=None, help="Only rows with FIELD=VALUE (e.g. domain=docs).")
+@click.option("--negative-where", default=None, help="Only rows with FIELD=VALUE.")
+@click.option("--text-field", default="text", show_default=True)
+@click.option("--epochs", type=click.IntRange(1, 100), default=8, show_default=True)
+@click.option("--output", required=True, type=click.Path(dir_okay=False), help="Model file (.npz).")
+def fit_classifier(positive: tuple[str, ...], negative: tuple[str, ...], positive_where: str | None,
+                   negative_where: str | None, text_field: str, epochs: int, output: str) -> None:
+    """Train the hashed n-gram quality classifier used by the quality_classifier operator."""
+    from gristmill.ops.model_signals import HashedClassifier
+
+    pos, neg = _texts(positive, text_field, positive_where), _texts(negative, text_field, negative_where)
+    if not pos or not neg:
+        _fail(UsageError(f"need both positive ({len(pos)}) and negative ({len(neg)}) examples"))
+    HashedClassifier.fit(pos, neg, epochs=epochs).save(output)
+    click.echo(f"trained on {len(pos):,} positive and {len(neg):,} negative documents: {output}", err=True)
+
+
+@model.command("fit-lm")
+@click.argument("inputs", nargs=-1, required=True)
+@click.option("--where", default=None, help="Only rows with FIELD=VALUE (e.g. domain=books).")
+@click.option("--text-field", default="text", show_default=True)
+@click.option("--output", required=True, type=click.Path(dir_okay=False), help="Model file (.npz).")
+def fit_lm(inputs: tuple[str, ...], where: str | None, text_field: str, output: str) -> None:
+    """Train the word trigram language model used by the ngram_perplexity operator."""
+    from gristmill.ops.model_signals import NgramLM
+
+    texts = _texts(inputs, text_field, where)
+    if not texts:
+        _fail(UsageError("no reference text found"))
+    NgramLM.fit(texts).save(output)
+    click.echo(f"trained on {len(texts):,} documents: {output}", err=True)
+
+
 def _register_optional_commands() -> None:
     """`prepare` and `train` live with their halves; each imports its heavy parts only when run."""
     from gristmill.agent.cli import prepare_command

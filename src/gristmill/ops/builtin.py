@@ -10,6 +10,7 @@ from gristmill.ops import (  # noqa: F401
     lexicon,
     lines_dedup,
     minhash,
+    model_signals,
     pii,
     quality,
     safety,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import socket
 import sys
+from pathlib import Path
 
 import pyarrow as pa
 
@@ -29,8 +30,27 @@ REQUIRED = {
 }
 
 
+def _local_models(folder: str) -> None:
+    """Model-based operators apply models trained here, from the sample itself: nothing to download."""
+    import gzip
+    import os
+
+    from gristmill.ops.model_signals import HashedClassifier, NgramLM
+
+    with gzip.open(sys.argv[1], "rt", encoding="utf-8") as f:
+        rows = [json.loads(line) for _, line in zip(range(400), f)]
+    texts = [r["text"] for r in rows]
+    HashedClassifier.fit(texts[:200], texts[200:], epochs=1).save(os.path.join(folder, "clf.npz"))
+    NgramLM.fit(texts).save(os.path.join(folder, "lm.npz"))
+    REQUIRED["quality_classifier"] = {"params": {"model": os.path.join(folder, "clf.npz")}, "keep": "1 == 1"}
+    REQUIRED["ngram_perplexity"] = {"params": {"model": os.path.join(folder, "lm.npz")}, "keep": "1 == 1"}
+
+
 def main() -> None:
     sample, out = sys.argv[1], sys.argv[2]
+    models = out.rstrip("/") + "-models"
+    Path(models).mkdir(parents=True, exist_ok=True)
+    _local_models(models)
     report: dict = {"blocked": False, "missing_extra": {}, "ran": []}
     try:
         socket.create_connection(("127.0.0.1", 9), timeout=1)
