@@ -17,6 +17,7 @@ import pyarrow as pa
 from pydantic import Field, field_validator
 
 from gristmill.batch import Batch
+from gristmill.io.chat import render as render_chat
 from gristmill.ops.base import Operator, OpParams, Signal
 from gristmill.ops.registry import register
 
@@ -87,7 +88,7 @@ class ChatFormatParams(OpParams):
     require_alternating: bool = Field(True, description="roles must alternate, starting with the user")
     drop_empty_turns: bool = Field(True, description="drop conversations with an empty turn")
     drop_non_chat: bool = Field(True, description="drop documents that are not conversations")
-    normalize: bool = Field(True, description="rewrite text as 'User: ...\\nAssistant: ...' and write a `messages` column")
+    normalize: bool = Field(True, description="rewrite text as 'User: ...\\n\\nAssistant: ...' (the chat input rendering) and write a `messages` column")
 
 
 @register
@@ -134,7 +135,7 @@ class ChatFormat(Operator):
             is_chat[i], turns[i], alt[i], empty[i] = int(conv is not None), t, int(a), e
             messages.append(conv or [])
             if conv and p.normalize:
-                new_texts[i] = "\n".join(f"{m['role'].capitalize()}: {m['content']}" for m in conv)
+                new_texts[i] = render_chat(conv)  # the same rendering as chat input (input.chat: true)
         if p.normalize:
             batch.set_texts(new_texts)
             typ = pa.list_(pa.struct([("role", pa.string()), ("content", pa.string())]))
