@@ -18,10 +18,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import random
 import shlex
+import shutil
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 import numpy as np
@@ -71,6 +74,13 @@ def tokens_to_reach(rows: list[dict], target: float) -> float | None:
     return None
 
 
+def run_one(sets: list[str]) -> float:
+    """One training run in a worker process; returns its wall time (the metrics are on disk)."""
+    t0 = time.time()
+    train(load_config(None, sets))
+    return time.time() - t0
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", default="data/sample.jsonl.gz")
@@ -92,13 +102,10 @@ def main() -> None:
     ap.add_argument("--scarce-docs", type=int, default=20)
     ap.add_argument("--noisy-share", type=float, default=0.1)
     ap.add_argument("--device", default="auto")
-    ap.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default); 1 is "
-                    "much faster than 2 on a shared, busy machine")
+    ap.add_argument("--threads", type=int, default=0, help="torch CPU threads per run (0: torch's default); 1 "
+                    "is much faster than 2 on a shared, busy machine")
+    ap.add_argument("--jobs", type=int, default=1, help="runs in parallel (use --threads 1 and one job per core)")
     args = ap.parse_args()
-    if args.threads:
-        import torch
-
-        torch.set_num_threads(args.threads)
     command = "python bench/mixing/run.py " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     work = Path(args.out)
     work.mkdir(parents=True, exist_ok=True)
@@ -113,39 +120,51 @@ def main() -> None:
     steps = args.max_tokens // (args.seq_len * args.batch_size)
     results: dict[str, list[dict]] = {p: [] for p in policies}
     t_start = time.time()
-    for seed in range(args.seeds):
-        for pol in policies:
-            out = work / "runs" / f"{pol}-s{seed}"
-            sets = [
-                f"data.train={work / 'shards' / 'train'}", f"data.heldout={work / 'shards' / 'heldout'}",
-                f"output={out}", f"seed={seed}",
-                f"model.config={{model_type: gpt2, n_layer: {args.n_layer}, n_head: {args.n_head}, n_embd: {args.n_embd}}}",
-                f"train.seq_len={args.seq_len}", f"train.batch_size={args.batch_size}",
-                f"train.max_tokens={args.max_tokens}", f"train.lr={args.lr}", f"train.device={args.device}",
-                f"train.warmup_steps={max(1, steps // 20)}", f"train.eval_every={max(1, steps // args.evals)}",
-                f"train.eval_tokens={args.eval_tokens}", f"policy.name={pol}",
-                "log.step_log=false",
-            ]
-            if args.update_every:
-                sets.append(f"policy.update_every={args.update_every}")
-            if pol in ("doremi", "rho"):
-                sets.append(f"policy.reference={work / 'runs' / f'uniform-s{seed}'}")
-            if out.exists():
-                import shutil
 
-                shutil.rmtree(out)
-            t0 = time.time()
-            train(load_config(None, sets))
-            rows = [json.loads(x) for x in (out / "metrics.jsonl").read_text().splitlines()]
-            overhead = [r["policy_overhead"] for r in rows if r["policy_overhead"] is not None]
-            results[pol].append({
-                "seed": seed, "rows": rows, "avg": rows[-1]["avg"], "worst": rows[-1]["worst"],
-                "worst_domain": rows[-1]["worst_domain"], "overhead": float(np.mean(overhead)) if overhead else 0.0,
-                "tokens_per_s": float(np.mean([r["tokens_per_s"] for r in rows if r["tokens_per_s"]])),
-                "weights": rows[-1]["weights"], "wall_s": time.time() - t0,
-            })
-            print(f"  seed {seed} {pol:12s} avg {rows[-1]['avg']:.4f} worst {rows[-1]['worst']:.4f} "
-                  f"({time.time() - t0:.0f}s)", flush=True)
+    def job(pol: str, seed: int) -> tuple[str, int, list[str]]:
+        out = work / "runs" / f"{pol}-s{seed}"
+        sets = [
+            f"data.train={work / 'shards' / 'train'}", f"data.heldout={work / 'shards' / 'heldout'}",
+            f"output={out}", f"seed={seed}",
+            f"model.config={{model_type: gpt2, n_layer: {args.n_layer}, n_head: {args.n_head}, n_embd: {args.n_embd}}}",
+            f"train.seq_len={args.seq_len}", f"train.batch_size={args.batch_size}",
+            f"train.max_tokens={args.max_tokens}", f"train.lr={args.lr}", f"train.device={args.device}",
+            f"train.warmup_steps={max(1, steps // 20)}", f"train.eval_every={max(1, steps // args.evals)}",
+            f"train.eval_tokens={args.eval_tokens}", f"policy.name={pol}", f"train.threads={args.threads}",
+            "log.step_log=false",
+        ]
+        if args.update_every:
+            sets.append(f"policy.update_every={args.update_every}")
+        if pol in ("doremi", "rho"):
+            sets.append(f"policy.reference={work / 'runs' / f'uniform-s{seed}'}")
+        if out.exists():
+            shutil.rmtree(out)
+        return pol, seed, sets
+
+    def collect(pol: str, seed: int, wall: float) -> None:
+        out = work / "runs" / f"{pol}-s{seed}"
+        rows = [json.loads(x) for x in (out / "metrics.jsonl").read_text().splitlines()]
+        overhead = [r["policy_overhead"] for r in rows if r["policy_overhead"] is not None]
+        results[pol].append({
+            "seed": seed, "rows": rows, "avg": rows[-1]["avg"], "worst": rows[-1]["worst"],
+            "worst_domain": rows[-1]["worst_domain"], "overhead": float(np.mean(overhead)) if overhead else 0.0,
+            "tokens_per_s": float(np.mean([r["tokens_per_s"] for r in rows if r["tokens_per_s"]])),
+            "weights": rows[-1]["weights"], "wall_s": wall,
+        })
+        print(f"  seed {seed} {pol:12s} avg {rows[-1]['avg']:.4f} worst {rows[-1]['worst']:.4f} ({wall:.0f}s)", flush=True)
+
+    # uniform first: it is every other run's yardstick and the reference of doremi/rho
+    phases = [[("uniform", s) for s in range(args.seeds)],
+              [(p, s) for s in range(args.seeds) for p in policies if p != "uniform"]]
+    ctx = multiprocessing.get_context("spawn")  # torch and fork do not mix
+    with ProcessPoolExecutor(max_workers=args.jobs, mp_context=ctx) as pool:
+        for phase in phases:
+            futures = {pool.submit(run_one, job(p, s)[2]): (p, s) for p, s in phase}
+            for fut in as_completed(futures):
+                pol, seed = futures[fut]
+                collect(pol, seed, fut.result())
+    for pol in policies:
+        results[pol].sort(key=lambda r: r["seed"])
     # tokens to reach uniform's final average (same seed)
     for pol in policies:
         for run in results[pol]:
@@ -155,7 +174,8 @@ def main() -> None:
     lines = [
         f"command: {command}",
         f"budget {args.max_tokens} tokens, {args.seeds} seeds, model gpt2 {args.n_layer}x{args.n_embd}, "
-        f"seq {args.seq_len} x batch {args.batch_size}, total wall {time.time() - t_start:.0f}s",
+        f"seq {args.seq_len} x batch {args.batch_size}, {args.jobs} job(s) x {args.threads or 'default'} "
+        f"thread(s), total wall {time.time() - t_start:.0f}s",
         "",
         "| policy | avg held-out loss | worst-domain loss | tokens to reach uniform's final avg (× uniform's tokens) | policy overhead | tokens/s |",
         "|---|---|---|---|---|---|",

@@ -70,6 +70,7 @@ class TrainConfig(_Section):
     threads: int = Field(0, ge=0)  # torch CPU threads; 0 keeps torch's default
     peak_tflops: float = Field(989.0, gt=0)  # per device, for MFU on CUDA (H100 SXM dense bf16)
     compile: bool = False
+    feedback_delay: int = Field(1, ge=0, le=1)  # 1: the policy reads step t's stats after step t+1 is queued
 
 
 class PolicyConfig(BaseModel):

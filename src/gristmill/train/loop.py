@@ -4,7 +4,7 @@
     loss_ps = per_sample_loss(model, x)                   # computed once, reduction='none'
     w = policy.sample_weights(loss_ps.detach(), dom, ref) # selection / reweighting (None: plain mean)
     ...backward, clip, step...
-    policy.on_step(Feedback(all_reduce(stats)))           # identical numbers on every rank
+    policy.on_step(Feedback(all_reduce(stats)))           # identical numbers on every rank, one step late
 
 Everything else (eval per domain, metrics.jsonl, checkpoints, resume) is written where it happens.
 """
@@ -160,6 +160,9 @@ def train(cfg: Config) -> dict[str, Any]:
     k = len(data.domains)
     tokens_drawn = np.zeros(k)  # all ranks together, kept identical by the per-step all-reduce
     step = 0
+    # Step t's all-reduced stats reach the policy after step t+1's work is queued (train.feedback_delay):
+    # reading them at once would make the host wait for the device every step and drain the GPU's queue.
+    pending: list[tuple[int, torch.Tensor, Any, list[float] | None]] = []  # (step, stats, copy done, counts)
 
     # --- resume ---------------------------------------------------------------------------------------
     ckpt_dir = None
@@ -174,16 +177,18 @@ def train(cfg: Config) -> dict[str, Any]:
         scheduler.load_state_dict(state["scheduler"])
         policy.load_state_dict(state["policy"])
         step, tokens_drawn = int(state["step"]), np.asarray(state["tokens_drawn"])
+        pending = [(int(t), torch.tensor(v, dtype=torch.float64), None, c) for t, v, c in state.get("pending", [])]
         local = torch.load(ckpt_dir / f"rank{rank}.pt", weights_only=False)
         sampler.load_state_dict(local["sampler"])
         torch.set_rng_state(local["torch_rng"])
         np.random.set_state(local["numpy_rng"])
         random.setstate(local["python_rng"])
+        logged = step - len(pending)  # rows up to here were written before the save; the pending ones after
         if rank == 0:
             _truncate_jsonl(output / "metrics.jsonl", step)  # the eval at `step` runs again
-            _truncate_jsonl(output / "steps.jsonl", step + 1)  # rows 1..step were logged before the save
+            _truncate_jsonl(output / "steps.jsonl", logged + 1)
         if cfg.log.per_rank_weights:
-            _truncate_jsonl(output / f"weights.rank{rank}.jsonl", step + 1)
+            _truncate_jsonl(output / f"weights.rank{rank}.jsonl", logged + 1)
         print(f"[gristmill] resumed from {ckpt_dir} at step {step}", flush=True)
     elif rank == 0:  # a fresh run: nothing of an earlier run in this folder may mix with its logs
         for old in [output / "metrics.jsonl", output / "steps.jsonl", *output.glob("weights.rank*.jsonl")]:
@@ -230,7 +235,8 @@ def train(cfg: Config) -> dict[str, Any]:
             torch.save(
                 {"model": raw_model.state_dict(), "optimizer": optimizer.state_dict(),
                  "scheduler": scheduler.state_dict(), "policy": policy.state_dict(), "step": step,
-                 "tokens_drawn": tokens_drawn.tolist(), "config": cfg.model_dump(mode="json")},
+                 "tokens_drawn": tokens_drawn.tolist(), "config": cfg.model_dump(mode="json"),
+                 "pending": [(t, wait_for(v, ev).tolist(), c) for t, v, ev, c in pending]},
                 tmp / "state.pt",
             )
             if path.exists():
@@ -245,8 +251,34 @@ def train(cfg: Config) -> dict[str, Any]:
     window_t0, window_policy, window_tokens, train_losses = time.perf_counter(), 0.0, 0, []
     last: dict[str, Any] = {}
 
+    def wait_for(stats: torch.Tensor, copied: Any) -> np.ndarray:
+        if copied is not None:
+            copied.synchronize()
+        return stats.numpy()
+
+    def feed_policy(upto: int) -> None:
+        """Hand the policy every pending step's stats up to step ``upto`` (inclusive), in order."""
+        nonlocal tokens_drawn, window_policy
+        while pending and pending[0][0] <= upto:
+            at, stats, copied, local_count = pending.pop(0)
+            vec = wait_for(stats, copied)  # waiting for the device is not policy time
+            t0 = time.perf_counter()
+            reduced = DomainStats.from_vector(vec)
+            tokens_drawn += reduced.count * tc.seq_len
+            changed = policy.on_step(Feedback(step=at, stats=reduced, tokens_per_domain=tokens_drawn.copy()))
+            window_policy += time.perf_counter() - t0
+            step_loss = float(reduced.loss_sum.sum() / max(reduced.count.sum(), 1.0))  # mean over all ranks
+            train_losses.append(step_loss)
+            if steps_log is not None:
+                steps_log.write(json.dumps({"step": at, "loss": step_loss, "lr": lr_at(at, total_steps, tc.warmup_steps, tc.lr, tc.min_lr_ratio)}) + "\n")
+                steps_log.flush()
+            if weights_log is not None and changed:
+                with open(weights_log, "a") as f:
+                    f.write(json.dumps({"step": at, "weights": policy.weights.tolist(), "local_count": local_count}) + "\n")
+
     def log_eval() -> None:
         nonlocal window_t0, window_policy, window_tokens, train_losses, last
+        feed_policy(step)  # the row shows every step up to this one
         elapsed = time.perf_counter() - window_t0
         if rank == 0:
             held = evaluate(raw_model, windows, device, autocast)
@@ -324,21 +356,18 @@ def train(cfg: Config) -> dict[str, Any]:
 
         t0 = time.perf_counter()
         local_count = acc[2].tolist() if weights_log is not None else None
-        reduced = DomainStats.from_vector(dist.all_reduce_tensor(acc.flatten()).cpu().numpy())  # one sync per step
-        tokens_drawn += reduced.count * tc.seq_len
-        changed = policy.on_step(Feedback(step=step, stats=reduced, tokens_per_domain=tokens_drawn.copy()))
-        policy_time += time.perf_counter() - t0
-        step_loss = float(reduced.loss_sum.sum() / max(reduced.count.sum(), 1.0))  # mean over all ranks
-        if weights_log is not None and changed:
-            with open(weights_log, "a") as f:
-                f.write(json.dumps({"step": step, "weights": policy.weights.tolist(), "local_count": local_count}) + "\n")
-
-        window_policy += policy_time
+        reduced_dev = dist.all_reduce_tensor(acc.flatten())  # queued on the device, no host sync here
+        if device.type == "cuda":
+            host = torch.empty(reduced_dev.shape, dtype=torch.float64, pin_memory=True)
+            host.copy_(reduced_dev, non_blocking=True)
+            copied = torch.cuda.Event()
+            copied.record()
+        else:
+            host, copied = reduced_dev.cpu(), None
+        pending.append((step, host, copied, local_count))
+        window_policy += policy_time + time.perf_counter() - t0
         window_tokens += tokens_per_step
-        train_losses.append(step_loss)
-        if steps_log is not None:
-            steps_log.write(json.dumps({"step": step, "loss": step_loss, "lr": scheduler.get_last_lr()[0]}) + "\n")
-            steps_log.flush()
+        feed_policy(step - tc.feedback_delay)
         stopping = tc.stop_at_step is not None and step >= tc.stop_at_step
         if (tc.ckpt_every and step % tc.ckpt_every == 0) or step == total_steps or stopping:
             save_checkpoint()
@@ -346,9 +375,9 @@ def train(cfg: Config) -> dict[str, Any]:
             if steps_log is not None:
                 steps_log.close()
             return last
+    log_eval()
     if steps_log is not None:
         steps_log.close()
-    log_eval()
     if rank == 0:
         raw_model.save_pretrained(str(output / "model"))
         if data.tokenizer_path is not None:

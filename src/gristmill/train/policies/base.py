@@ -152,6 +152,36 @@ def normalize(w: np.ndarray) -> np.ndarray:
     return w / s if s > 0 else np.full_like(w, 1.0 / len(w))
 
 
+def floor_weights(w: np.ndarray, floor: float) -> np.ndarray:
+    """The mixture nearest ``w`` (scaling the rest down) in which every weight is at least ``floor``."""
+    w = normalize(w)
+    low = np.zeros(len(w), dtype=bool)
+    for _ in range(len(w)):
+        low |= w < floor
+        rest = w[~low].sum()
+        w = np.where(low, floor, w * (1 - floor * low.sum()) / rest if rest > 0 else 0.0)
+        if not (w < floor - 1e-15).any():
+            break
+    return w
+
+
+def project_to_band(target: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """The mixture clip(λ·target, lo, hi) that sums to 1 (λ by bisection: the sum grows with λ)."""
+    if lo.sum() >= 1:
+        return lo / lo.sum()
+    if hi.sum() <= 1:
+        return hi / hi.sum()
+    target = np.maximum(target, 1e-12)
+    a, b = 0.0, 1.0
+    while np.clip(b * target, lo, hi).sum() < 1:
+        b *= 2
+    for _ in range(60):
+        m = (a + b) / 2
+        a, b = (m, b) if np.clip(m * target, lo, hi).sum() < 1 else (a, m)
+    w = np.clip(b * target, lo, hi)
+    return w / w.sum()
+
+
 class Policy:
     """Base class: fixed initial weights, a warmup-then-every-N cadence, and the state round-trip."""
 
@@ -168,9 +198,19 @@ class Policy:
         update_every: int = 10,
         init: str = "uniform",
         reference: str | None = None,
+        min_weight: float | None = None,
+        max_change: float | None = None,
     ) -> None:
         if init not in ("uniform", "natural"):
             raise ValueError(f"init must be 'uniform' or 'natural', got {init!r}")
+        k = len(domains)
+        min_weight = self.default_min_weight(k) if min_weight is None else float(min_weight)
+        max_change = self.default_max_change if max_change is None else float(max_change)
+        if not 0 <= min_weight * k < 1:
+            raise ValueError(f"min_weight × domains must be in [0, 1), got {min_weight} × {k}")
+        if max_change != 0 and max_change <= 1:
+            raise ValueError(f"max_change must be > 1 (a factor per update) or 0 (no limit), got {max_change}")
+        self.min_weight, self.max_change = min_weight, max_change
         self.domains = list(domains)
         self.k = len(domains)
         self.natural = normalize(natural)
@@ -184,6 +224,11 @@ class Policy:
         self.updates = 0
 
     # --- what subclasses override -------------------------------------------------------------------
+    default_max_change: ClassVar[float] = 0.0  # 0: no limit on how fast weights move
+
+    def default_min_weight(self, k: int) -> float:
+        return 0.0
+
     def initial_weights(self) -> np.ndarray:
         return self.natural.copy() if self.init == "natural" else np.full(self.k, 1.0 / self.k)
 
@@ -217,9 +262,21 @@ class Policy:
         self.window = DomainStats.zeros(self.k)
         if new is None:
             return False
-        self.weights = normalize(new)
+        self.weights = self.guard(normalize(new))
         self.updates += 1
         return True
+
+    def guard(self, new: np.ndarray) -> np.ndarray:
+        """The same guard rails for every mixer: no domain below ``min_weight`` (lifted, the others scaled
+        down in proportion), and no weight moved by more than ``max_change``× in one update. A starved
+        domain is forgotten and its loss climbs back, which costs more than the few tokens a floor spends;
+        a mixture that jumps chases the noise of one window."""
+        target = floor_weights(new, self.min_weight) if self.min_weight else new
+        if not self.max_change:
+            return target
+        lo = np.maximum(self.weights / self.max_change, self.min_weight)
+        hi = np.maximum(self.weights * self.max_change, lo)
+        return project_to_band(target, lo, hi)
 
     def weights_dict(self) -> dict[str, float]:
         return {d: float(w) for d, w in zip(self.domains, self.weights, strict=True)}
