@@ -106,6 +106,15 @@ class Operator(ABC):
         }
 
 
+def cut_per_chunk(chunks: list[tuple[int, int]], rows: np.ndarray) -> dict[int, np.ndarray]:
+    """Cut a row-order array over the whole dataset back into per-chunk pieces (chunks: (id, rows), in order)."""
+    out, start = {}, 0
+    for cid, n in chunks:
+        out[cid] = rows[start : start + n]
+        start += n
+    return out
+
+
 class SignatureSource:
     """Re-iterable access to the signatures a global operator computed, in input order, chunk by chunk."""
 

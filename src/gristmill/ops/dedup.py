@@ -10,7 +10,7 @@ import pyarrow as pa
 import xxhash
 
 from gristmill.batch import Batch
-from gristmill.ops.base import GlobalOperator, OpParams, SignatureSource
+from gristmill.ops.base import GlobalOperator, OpParams, SignatureSource, cut_per_chunk
 from gristmill.ops.registry import register
 
 _PUNCT = re.compile(r"[^\w\s]", re.UNICODE)
@@ -76,9 +76,4 @@ class ExactDedup(GlobalOperator):
         if not parts:
             return {}
         keys = np.concatenate(parts).reshape(-1, 2)
-        keep = first_occurrences(keys)
-        out, start = {}, 0
-        for cid, n in ids:
-            out[cid] = keep[start : start + n]
-            start += n
-        return out
+        return cut_per_chunk(ids, first_occurrences(keys))

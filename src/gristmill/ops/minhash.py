@@ -24,7 +24,7 @@ from pydantic import Field, model_validator
 
 from gristmill.batch import Batch
 from gristmill.errors import UsageError
-from gristmill.ops.base import GlobalOperator, Operator, OpParams, Signal, SignatureSource
+from gristmill.ops.base import GlobalOperator, Operator, OpParams, Signal, SignatureSource, cut_per_chunk
 from gristmill.ops.registry import register
 from gristmill.ops.shingles import Normalization, mix64, shingle_hashes
 
@@ -219,13 +219,7 @@ class ClusterDecision:
     @classmethod
     def from_rows(cls, chunks: list[tuple[int, int]], keep: np.ndarray, sizes: np.ndarray, stats: dict[str, Any]) -> ClusterDecision:
         """Cut row-order arrays over the whole dataset back into per-chunk pieces (chunks: (id, rows))."""
-        out = cls(stats=stats)
-        start = 0
-        for cid, m in chunks:
-            out.keep[cid] = keep[start : start + m]
-            out.cluster_size[cid] = sizes[start : start + m]
-            start += m
-        return out
+        return cls(keep=cut_per_chunk(chunks, keep), cluster_size=cut_per_chunk(chunks, sizes), stats=stats)
 
     def apply(self, op: Operator, batch: Batch, chunk_id: int) -> np.ndarray | None:
         """Write the cluster-size signal of ``op`` and return the chunk's keep mask."""
