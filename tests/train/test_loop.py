@@ -65,6 +65,22 @@ def test_reference_policy_uses_an_earlier_run(make_cfg, tmp_path):
     assert abs(sum(json.loads((out / "average_weights.json").read_text()).values()) - 1) < 1e-9
 
 
+def test_reference_forward_runs_every_n_steps(make_cfg, tmp_path, monkeypatch):
+    """DoReMi needs only the frozen reference's mean loss per domain: one forward every reference_every steps."""
+    import gristmill.train.loop as loop
+
+    train(make_cfg("train.max_tokens=2560", output=str(tmp_path / "ref")))
+    refs, calls = [], []
+    real_load, real_loss = loop.load_reference, loop.per_sample_loss
+    monkeypatch.setattr(loop, "load_reference", lambda *a: refs.append(real_load(*a)) or refs[-1])
+    monkeypatch.setattr(loop, "per_sample_loss", lambda model, x: calls.append(model) or real_loss(model, x))
+    last = train(make_cfg("policy.name=doremi", f"policy.reference={tmp_path / 'ref'}", "policy.update_every=2",
+                          "policy.reference_every=4", "train.max_tokens=4096", output=str(tmp_path / "dm")))
+    steps = 4096 // (8 * 32)  # make_cfg: batch 8, seq_len 32
+    assert sum(1 for m in calls if m is refs[-1]) == steps // 4
+    assert len(set(last["weights"].values())) > 1  # the run-averaged reference still moved the mixture
+
+
 def test_cli_sets_keys_and_trains(make_cfg, tmp_path):
     cfg_file = tmp_path / "c.yaml"
     cfg_file.write_text(make_cfg().model_dump_json())  # JSON is YAML

@@ -191,3 +191,14 @@ def test_loss_curve_mixer_does_not_collapse_onto_a_memorised_domain():
         feed(p, [memorised, *others], counts=counts, step=t)
     assert p.weights.max() < 0.5, p.weights
     assert p.weights.min() >= 0.25 / 6 - 1e-9, p.weights
+
+
+def test_doremi_averages_the_frozen_reference_over_the_run():
+    """With the reference forward only on some steps, windows without it still see the run's reference mean."""
+    every = make_policy("doremi", DOMS, NATURAL, {"update_every": 1, "reference": "x", "min_weight": 0.0})
+    sparse = make_policy("doremi", DOMS, NATURAL, {"update_every": 1, "reference": "x", "min_weight": 0.0})
+    for t in range(12):
+        feed(every, [2.0, 5.0], ref=[1.0, 5.0], step=t + 1)
+        feed(sparse, [2.0, 5.0], ref=[1.0, 5.0] if t % 4 == 0 else None, step=t + 1)
+    assert np.allclose(every.weights, sparse.weights)
+    assert sparse.reference_every == 8  # DoReMi's default: the reference costs an eighth of a forward per step

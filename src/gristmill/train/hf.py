@@ -93,6 +93,7 @@ class PolicyData:
         self.dataset = _PolicyDataset(self)
         self.callback = _Callback(self)
         self.history: list[dict[str, Any]] = []
+        self.steps_done = 0
 
     def loss(self, model: Any, inputs: dict[str, Any], reference: Any = None) -> tuple[torch.Tensor, Any]:
         """Per-sample loss once, policy sample weights, stats; returns (scalar loss, model outputs)."""
@@ -105,7 +106,7 @@ class PolicyData:
             logits.flatten(0, 1).float(), targets.flatten(), reduction="none"
         ).view(targets.shape).mean(1)
         ref = None
-        if reference is not None:
+        if reference is not None and self.steps_done % self.policy.reference_every == 0:
             with torch.no_grad():
                 ref = F.cross_entropy(
                     reference(input_ids=inputs["input_ids"]).logits.flatten(0, 1).float(), targets.flatten(),
@@ -126,6 +127,7 @@ class PolicyData:
         """After an optimizer step: all-reduce the step's stats and feed the policy."""
         reduced = DomainStats.from_vector(dist.all_reduce_sum(self.stats.to_vector()))
         self.stats = DomainStats.zeros(len(self.domains))
+        self.steps_done = step
         self.tokens += reduced.count * self.seq_len
         if self.policy.on_step(Feedback(step=step, stats=reduced, tokens_per_domain=self.tokens.copy())):
             self.history.append({"step": step, "weights": self.policy.weights_dict()})
@@ -161,12 +163,14 @@ class PolicyData:
         return GristmillTrainer
 
     def state_dict(self) -> dict[str, Any]:
-        return {"policy": self.policy.state_dict(), "sampler": self.sampler.state_dict(), "tokens": self.tokens.tolist()}
+        return {"policy": self.policy.state_dict(), "sampler": self.sampler.state_dict(), "tokens": self.tokens.tolist(),
+                "steps_done": self.steps_done}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.policy.load_state_dict(state["policy"])
         self.sampler.load_state_dict(state["sampler"])
         self.tokens = np.asarray(state["tokens"], dtype=np.float64)
+        self.steps_done = int(state.get("steps_done", 0))
 
     def load_state(self, checkpoint_dir: str | os.PathLike) -> None:
         """Restore policy and sampler from a Trainer checkpoint folder written with :attr:`callback`."""

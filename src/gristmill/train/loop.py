@@ -331,7 +331,7 @@ def train(cfg: Config) -> dict[str, Any]:
                     loss_ps = per_sample_loss(model, x)
                 t0 = time.perf_counter()
                 ref_ps = None
-                if reference is not None:
+                if reference is not None and step % policy.reference_every == 0:
                     with torch.no_grad(), autocast():
                         ref_ps = per_sample_loss(reference, x)
                 w = policy.sample_weights(loss_ps.detach(), dom, ref_ps)

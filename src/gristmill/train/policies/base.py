@@ -200,6 +200,7 @@ class Policy:
         reference: str | None = None,
         min_weight: float | None = None,
         max_change: float | None = None,
+        reference_every: int | None = None,
     ) -> None:
         if init not in ("uniform", "natural"):
             raise ValueError(f"init must be 'uniform' or 'natural', got {init!r}")
@@ -211,6 +212,9 @@ class Policy:
         if max_change != 0 and max_change <= 1:
             raise ValueError(f"max_change must be > 1 (a factor per update) or 0 (no limit), got {max_change}")
         self.min_weight, self.max_change = min_weight, max_change
+        self.reference_every = self.default_reference_every if reference_every is None else int(reference_every)
+        if self.reference_every < 1:
+            raise ValueError(f"reference_every must be at least 1 (steps), got {reference_every}")
         self.domains = list(domains)
         self.k = len(domains)
         self.natural = normalize(natural)
@@ -225,6 +229,7 @@ class Policy:
 
     # --- what subclasses override -------------------------------------------------------------------
     default_max_change: ClassVar[float] = 0.0  # 0: no limit on how fast weights move
+    default_reference_every: ClassVar[int] = 1  # steps between reference forwards (needs_reference only)
 
     def default_min_weight(self, k: int) -> float:
         return 0.0
