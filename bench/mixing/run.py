@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from gristmill.shards import build_shards, iter_records
-from gristmill.train.config import load_config
+from gristmill.train.config import dump_config, load_config
 from gristmill.train.loop import train
 from gristmill.train.synthetic import make_corpus, noisy_text, write_jsonl_gz
 
@@ -105,6 +105,7 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=0, help="torch CPU threads per run (0: torch's default); 1 "
                     "is much faster than 2 on a shared, busy machine")
     ap.add_argument("--jobs", type=int, default=1, help="runs in parallel (use --threads 1 and one job per core)")
+    ap.add_argument("--reuse", action="store_true", help="keep finished runs whose resolved config is unchanged")
     args = ap.parse_args()
     command = "python bench/mixing/run.py " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     work = Path(args.out)
@@ -121,7 +122,8 @@ def main() -> None:
     results: dict[str, list[dict]] = {p: [] for p in policies}
     t_start = time.time()
 
-    def job(pol: str, seed: int) -> tuple[str, int, list[str]]:
+    def job(pol: str, seed: int) -> list[str] | None:
+        """The run's --set list, or None when --reuse finds it finished with the identical config."""
         out = work / "runs" / f"{pol}-s{seed}"
         sets = [
             f"data.train={work / 'shards' / 'train'}", f"data.heldout={work / 'shards' / 'heldout'}",
@@ -137,9 +139,12 @@ def main() -> None:
             sets.append(f"policy.update_every={args.update_every}")
         if pol in ("doremi", "rho"):
             sets.append(f"policy.reference={work / 'runs' / f'uniform-s{seed}'}")
+        done = out / "model"
+        if args.reuse and done.exists() and (out / "config.yaml").read_text() == dump_config(load_config(None, sets)):
+            return None
         if out.exists():
             shutil.rmtree(out)
-        return pol, seed, sets
+        return sets
 
     def collect(pol: str, seed: int, wall: float) -> None:
         out = work / "runs" / f"{pol}-s{seed}"
@@ -159,7 +164,13 @@ def main() -> None:
     ctx = multiprocessing.get_context("spawn")  # torch and fork do not mix
     with ProcessPoolExecutor(max_workers=args.jobs, mp_context=ctx) as pool:
         for phase in phases:
-            futures = {pool.submit(run_one, job(p, s)[2]): (p, s) for p, s in phase}
+            futures = {}
+            for p, s in phase:
+                sets = job(p, s)
+                if sets is None:
+                    collect(p, s, float("nan"))  # reused (--reuse): finished earlier with the same config
+                else:
+                    futures[pool.submit(run_one, sets)] = (p, s)
             for fut in as_completed(futures):
                 pol, seed = futures[fut]
                 collect(pol, seed, fut.result())
