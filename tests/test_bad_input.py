@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.dataset as pads
 import pyarrow.parquet as pq
 import pytest
 
@@ -109,8 +110,29 @@ def test_parquet_files_with_differing_schemas(tmp_path, identity_recipe):
     kept = read_kept(tmp_path / "out", columns=["id", "text"])
     assert sorted(kept.column("id").to_pylist()) == ["a1", "a2", "b.parquet#R0"]
     assert s["schema_conflicts"] == {"domain": ["int64", "string"]}
+    assert s["schema_unified"] == {"domain": "string"}
     rejects = {(r["source"], r["location"]) for r in read_rejects(tmp_path / "out")}
     assert rejects == {("c.parquet", 0), ("c.parquet", 1), ("d.parquet", 0)}
+    # the output reads as one table: every part carries the unified schema, the integer became its text
+    parts = [str(p) for p in sorted((tmp_path / "out").glob("part-*.parquet"))]
+    assert len(parts) > 1 and len({pq.read_schema(p).remove_metadata().to_string() for p in parts}) == 1
+    whole = pads.dataset(parts, format="parquet").to_table(columns=["id", "domain", "extra"]).to_pylist()
+    assert sorted((r["id"], r["domain"], r["extra"]) for r in whole) == [
+        ("a1", "x", None), ("a2", "y", None), ("b.parquet#R0", "7", 1.5)]
+
+
+def test_unify_parts_promotes_widens_and_falls_back_to_text(tmp_path):
+    from gristmill.engine.unify import unify_parts
+
+    pq.write_table(pa.table({"n": pa.array([1], pa.int32()), "v": [1], "m": [[1, 2]]}), tmp_path / "part-000000.parquet")
+    pq.write_table(pa.table({"n": pa.array([2**40], pa.int64()), "v": [2.5], "m": ["plain"]}), tmp_path / "part-000001.parquet")
+    pq.write_table(pa.table({"n": pa.array([None], pa.null())}), tmp_path / "part-000002.parquet")
+    report = unify_parts(tmp_path)
+    assert {k: r["unified"] for k, r in report.items()} == {"n": "int64", "v": "double", "m": "string"}
+    rows = pads.dataset(str(tmp_path), format="parquet").to_table().to_pylist()
+    assert rows == [{"n": 1, "v": 1.0, "m": "[1, 2]"}, {"n": 2**40, "v": 2.5, "m": "plain"},
+                    {"n": None, "v": None, "m": None}]
+    assert unify_parts(tmp_path) == {}  # idempotent: a resumed run finds nothing left to do
 
 
 @pytest.mark.parametrize(

@@ -28,6 +28,7 @@ from gristmill import __version__
 from gristmill.engine.layout import SIG_COLUMN, Layout
 from gristmill.engine.stages import Stage, plan_stages
 from gristmill.engine.summary import build_summary
+from gristmill.engine.unify import unify_parts
 from gristmill.engine.worker import ChunkTask, WorkerConfig, init_worker, process_chunk
 from gristmill.errors import GristmillError, UsageError
 from gristmill.io.inputs import InputFile, resolve_inputs
@@ -259,6 +260,8 @@ class LocalExecutor:
             for s in self.stages
             for c in chunk_ids
         }
+        out_spec = self.recipe.spec.output
+        schema_report = unify_parts(self.layout.out, out_spec.compression) if self.layout.fmt == "parquet" else {}
         summary = build_summary(
             recipe=self.recipe,
             stages=self.stages,
@@ -271,6 +274,7 @@ class LocalExecutor:
             layout=self.layout,
             run_key=self.run_key,
             resumed=resumed,
+            schema_report=schema_report,
         )
         samples = summary.pop("_samples")
         if samples:

@@ -5,8 +5,6 @@ from __future__ import annotations
 import time
 from typing import Any
 
-import pyarrow.parquet as pq
-
 from gristmill import __version__
 from gristmill.engine.layout import Layout
 from gristmill.engine.stages import Stage
@@ -19,17 +17,6 @@ def _add(into: dict[str, Any], other: dict[str, Any]) -> None:
             _add(into.setdefault(k, {}), v)
         elif isinstance(v, (int, float)) and not isinstance(v, bool):
             into[k] = into.get(k, 0) + v
-
-
-def schema_conflicts(layout: Layout) -> dict[str, list[str]]:
-    """Fields whose type differs between output files (inputs disagreed); read from Parquet footers only."""
-    if layout.fmt != "parquet":
-        return {}
-    seen: dict[str, set[str]] = {}
-    for path in sorted(layout.out.glob("part-*.parquet")):
-        for f in pq.read_schema(path):
-            seen.setdefault(f.name, set()).add(str(f.type))
-    return {name: sorted(types) for name, types in sorted(seen.items()) if len(types) > 1}
 
 
 def build_summary(
@@ -45,6 +32,7 @@ def build_summary(
     layout: Layout,
     run_key: str,
     resumed: bool,
+    schema_report: dict[str, dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     steps: dict[str, dict[str, Any]] = {
         s.name: {"op": s.op.name, "in": 0, "out": 0, "dropped": {}, "seconds": 0.0} for s in recipe.steps
@@ -119,8 +107,8 @@ def build_summary(
     }
     if coerced:
         summary["coerced_fields"] = sorted(coerced)
-    conflicts = schema_conflicts(layout)
-    if conflicts:
-        summary["schema_conflicts"] = conflicts
+    if schema_report:  # inputs disagreed on a field's type; the output parts were given one schema
+        summary["schema_conflicts"] = {name: r["types"] for name, r in schema_report.items()}
+        summary["schema_unified"] = {name: r["unified"] for name, r in schema_report.items()}
     summary["_samples"] = [s for bucket in samples.values() for s in bucket]
     return summary
