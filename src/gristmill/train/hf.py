@@ -87,7 +87,7 @@ class PolicyData:
         self.policy = policy if isinstance(policy, Policy) else make_policy(policy, self.domains, natural, policy_params)
         rank = dist.rank() if dist.is_dist() else int(os.environ.get("RANK", "0"))  # before accelerate's init
         self.sampler = MixtureSampler(list(self.shards.values()), seq_len, seed, rank)
-        self.stats = DomainStats.zeros(len(self.domains))
+        self.acc: torch.Tensor | None = None  # per-domain sums of this step, kept on the model's device
         self.tokens = np.zeros(len(self.domains))
         self.seq_len = seq_len
         self.dataset = _PolicyDataset(self)
@@ -114,19 +114,24 @@ class PolicyData:
                 ).view(targets.shape).mean(1)
         w = self.policy.sample_weights(loss_ps.detach(), dom, ref)
         loss = loss_ps.mean() if w is None else (w * loss_ps).sum() / w.sum().clamp_min(1e-12)
-        lp, dm = loss_ps.detach().double().cpu().numpy(), dom.cpu().numpy()
-        np.add.at(self.stats.loss_sum, dm, lp)
-        np.add.at(self.stats.loss_sq, dm, lp**2)
-        np.add.at(self.stats.count, dm, 1.0)
+        if self.acc is None:  # no host sync per micro-batch: the sums stay on the device until the step ends
+            self.acc = torch.zeros(5, len(self.domains), dtype=torch.float64, device=loss_ps.device)
+        lp, dom = loss_ps.detach().double(), dom.to(loss_ps.device)
+        self.acc[0].index_add_(0, dom, lp)
+        self.acc[1].index_add_(0, dom, lp * lp)
+        self.acc[2].index_add_(0, dom, torch.ones_like(lp))
         if ref is not None:
-            np.add.at(self.stats.ref_sum, dm, ref.double().cpu().numpy())
-            np.add.at(self.stats.ref_count, dm, 1.0)
+            self.acc[3].index_add_(0, dom, ref.double())
+            self.acc[4].index_add_(0, dom, torch.ones_like(lp))
         return loss, outputs
 
     def end_step(self, step: int) -> None:
         """After an optimizer step: all-reduce the step's stats and feed the policy."""
-        reduced = DomainStats.from_vector(dist.all_reduce_sum(self.stats.to_vector()))
-        self.stats = DomainStats.zeros(len(self.domains))
+        if self.acc is None:
+            reduced = DomainStats.from_vector(dist.all_reduce_sum(np.zeros(5 * len(self.domains))))
+        else:
+            reduced = DomainStats.from_vector(dist.all_reduce_tensor(self.acc.flatten()).cpu().numpy())
+            self.acc = None
         self.steps_done = step
         self.tokens += reduced.count * self.seq_len
         if self.policy.on_step(Feedback(step=step, stats=reduced, tokens_per_domain=self.tokens.copy())):
