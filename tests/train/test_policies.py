@@ -202,3 +202,21 @@ def test_doremi_averages_the_frozen_reference_over_the_run():
         feed(sparse, [2.0, 5.0], ref=[1.0, 5.0] if t % 4 == 0 else None, step=t + 1)
     assert np.allclose(every.weights, sparse.weights)
     assert sparse.reference_every == 8  # DoReMi's default: the reference costs an eighth of a forward per step
+
+
+def test_loss_curve_mixer_discounts_a_domain_it_has_repeated_many_times():
+    """Same learning curve, but one domain is 1000x smaller: after dozens of epochs its falling training loss
+    is memorisation, and each more token of it is worth less (repeat_value), so it gets the smaller share."""
+    p = make_policy("ado", ["big", "tiny"], np.array([1e7, 1e4]), {"update_every": 1})
+    off = make_policy("ado", ["big", "tiny"], np.array([1e7, 1e4]), {"update_every": 1, "repeat_scale": 0})
+    drawn = np.zeros(2)
+    for t in range(1, 80):
+        drawn += 4096
+        loss = 2.0 + 8.0 * (16.0 * t) ** -0.3
+        for pol in (p, off):
+            s = DomainStats.zeros(2)
+            s.count[:] = 8
+            s.loss_sum[:] = loss * 8
+            pol.on_step(Feedback(step=t, stats=s, tokens_per_domain=drawn.copy()))
+    assert p.epochs[1] > 30 and p.repeat_value()[1] < 0.2
+    assert p.weights[1] < 0.3 < off.weights[1], (p.weights, off.weights)

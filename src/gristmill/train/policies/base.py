@@ -217,6 +217,7 @@ class Policy:
             raise ValueError(f"reference_every must be at least 1 (steps), got {reference_every}")
         self.domains = list(domains)
         self.k = len(domains)
+        self.domain_tokens = np.asarray(natural, dtype=np.float64)  # the domains' sizes (train tokens)
         self.natural = normalize(natural)
         self.warmup_steps = int(warmup_steps)
         self.update_every = max(1, int(update_every))

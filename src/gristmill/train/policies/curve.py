@@ -18,7 +18,11 @@ Where it differs:
 - An exponential moving average (``smoothing``) instead of ADO's running mean of all past mixtures, and
   the shared guard rails instead of ADO's 0.01 floor: at least 1/(4K) per domain, at most ×1.5 per update.
 - The prior is uniform by default (ADO: natural proportions), because a natural prior starves a scarce
-  domain.
+  domain; instead, each score is multiplied by what a repeated token is worth next to a fresh one,
+  exp(-repetitions / ``repeat_scale``) with R* = 15.4 from Muennighoff et al. 2023, "Scaling
+  Data-Constrained Language Models". Training loss cannot tell learning from memorisation: at 3M tokens
+  the version without it gave the 8.7k-token chat domain 0.17 of the mixture (60 epochs) and its
+  held-out loss ended 0.12 worse than uniform's.
 A noisy domain has a flat curve once its character statistics are learnt (ε ≈ its loss), so its weight
 falls to the floor: the property ODM lacks.
 """
@@ -68,11 +72,15 @@ class LossCurveMixer(Policy):
         history_decay: float = 0.9,
         prior: str = "uniform",
         counts: str = "domain",
+        repeat_scale: float = 15.4,
         **base,
     ) -> None:
         if counts not in ("domain", "total"):
             raise ValueError(f"counts must be 'domain' or 'total', got {counts!r}")
         self.counts = counts
+        if repeat_scale < 0:
+            raise ValueError(f"repeat_scale must be >= 0 (0: off), got {repeat_scale}")
+        self.repeat_scale = float(repeat_scale)
         if prior not in ("uniform", "natural"):
             raise ValueError(f"prior must be 'uniform' or 'natural', got {prior!r}")
         if not 0 < fit_window <= 1:
@@ -85,9 +93,12 @@ class LossCurveMixer(Policy):
         self.hist_n: list[list[float]] = []
         self.hist_loss: list[list[float]] = []
         self.recent = self.weights.copy()
+        self.epochs = np.zeros(self.k)
 
     def on_step(self, feedback: Feedback) -> bool:
         s = feedback.stats
+        with np.errstate(divide="ignore", invalid="ignore"):
+            self.epochs = np.where(self.domain_tokens > 0, feedback.tokens_per_domain / self.domain_tokens, 0.0)
         if s.count.sum() > 0:
             self.samples_seen = self.samples_seen + (s.count if self.counts == "domain" else s.count.sum())
             self.recent = self.history_decay * self.recent + (1 - self.history_decay) * s.count / s.count.sum()
@@ -113,19 +124,30 @@ class LossCurveMixer(Policy):
         if np.isnan(slope).all():
             return None
         slope = np.where(np.isnan(slope), np.nanmean(slope), slope)  # not enough points yet: the average
-        score = self.prior * slope * np.sqrt(self.recent * (1 - self.recent))
+        score = self.prior * slope * np.sqrt(self.recent * (1 - self.recent)) * self.repeat_value()
         if score.sum() <= 0:
             return None
         return self.smoothing * self.weights + (1 - self.smoothing) * score / score.sum()
 
+    def repeat_value(self) -> np.ndarray:
+        """What one more token of each domain is worth next to a fresh one, given how often the domain has
+        been repeated (Muennighoff et al. 2023: repeated data decays as exp(-repetitions / R*), R* ≈ 15.4).
+        A scarce domain's training loss keeps falling as it is memorised; this keeps that from reading
+        as progress."""
+        if not self.repeat_scale:
+            return np.ones(self.k)
+        return np.exp(-np.maximum(self.epochs - 1.0, 0.0) / self.repeat_scale)
+
     def extra_state(self) -> dict:
         return {
+            "epochs": self.epochs.tolist(),
             "samples_seen": self.samples_seen.tolist(), "hist_n": list(self.hist_n), "hist_loss": list(self.hist_loss),
             "recent": self.recent.tolist(),
         }
 
     def load_extra_state(self, state: dict) -> None:
         self.samples_seen = np.asarray(state["samples_seen"], dtype=np.float64)
+        self.epochs = np.asarray(state["epochs"], dtype=np.float64)
         self.hist_n = [list(x) for x in state["hist_n"]]
         self.hist_loss = [list(x) for x in state["hist_loss"]]
         self.recent = np.asarray(state["recent"], dtype=np.float64)
