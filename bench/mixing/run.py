@@ -106,6 +106,9 @@ def main() -> None:
                     "is much faster than 2 on a shared, busy machine")
     ap.add_argument("--jobs", type=int, default=1, help="runs in parallel (use --threads 1 and one job per core)")
     ap.add_argument("--reuse", action="store_true", help="keep finished runs whose resolved config is unchanged")
+    ap.add_argument("--short-budget", type=float, default=0.0, help="also train --short-policies on this share of "
+                    "the budget (own full schedule) and compare their final loss with uniform's at the full budget")
+    ap.add_argument("--short-policies", default="ado", help="policies for --short-budget (comma-separated)")
     args = ap.parse_args()
     command = "python bench/mixing/run.py " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     work = Path(args.out)
@@ -118,19 +121,23 @@ def main() -> None:
     policies = args.policies.split(",")
     if "uniform" not in policies:
         policies = ["uniform", *policies]
-    steps = args.max_tokens // (args.seq_len * args.batch_size)
     results: dict[str, list[dict]] = {p: [] for p in policies}
     t_start = time.time()
 
-    def job(pol: str, seed: int) -> list[str] | None:
+    def run_dir(pol: str, seed: int, frac: float = 1.0) -> Path:
+        return work / "runs" / (f"{pol}-s{seed}" if frac == 1.0 else f"{pol}-b{frac:g}-s{seed}")
+
+    def job(pol: str, seed: int, frac: float = 1.0) -> list[str] | None:
         """The run's --set list, or None when --reuse finds it finished with the identical config."""
-        out = work / "runs" / f"{pol}-s{seed}"
+        out = run_dir(pol, seed, frac)
+        budget = int(args.max_tokens * frac)
+        steps = budget // (args.seq_len * args.batch_size)  # a shorter run has its own full schedule
         sets = [
             f"data.train={work / 'shards' / 'train'}", f"data.heldout={work / 'shards' / 'heldout'}",
             f"output={out}", f"seed={seed}",
             f"model.config={{model_type: gpt2, n_layer: {args.n_layer}, n_head: {args.n_head}, n_embd: {args.n_embd}}}",
             f"train.seq_len={args.seq_len}", f"train.batch_size={args.batch_size}",
-            f"train.max_tokens={args.max_tokens}", f"train.lr={args.lr}", f"train.device={args.device}",
+            f"train.max_tokens={budget}", f"train.lr={args.lr}", f"train.device={args.device}",
             f"train.warmup_steps={max(1, steps // 20)}", f"train.eval_every={max(1, steps // args.evals)}",
             f"train.eval_tokens={args.eval_tokens}", f"policy.name={pol}", f"train.threads={args.threads}",
             "log.step_log=false",
@@ -146,36 +153,39 @@ def main() -> None:
             shutil.rmtree(out)
         return sets
 
-    def collect(pol: str, seed: int, wall: float) -> None:
-        out = work / "runs" / f"{pol}-s{seed}"
+    def collect(pol: str, seed: int, wall: float, frac: float = 1.0) -> None:
+        out = run_dir(pol, seed, frac)
         rows = [json.loads(x) for x in (out / "metrics.jsonl").read_text().splitlines()]
         overhead = [r["policy_overhead"] for r in rows if r["policy_overhead"] is not None]
-        results[pol].append({
+        label = pol if frac == 1.0 else f"{pol}@{frac:g}"
+        results.setdefault(label, []).append({
             "seed": seed, "rows": rows, "avg": rows[-1]["avg"], "worst": rows[-1]["worst"],
             "worst_domain": rows[-1]["worst_domain"], "overhead": float(np.mean(overhead)) if overhead else 0.0,
             "tokens_per_s": float(np.mean([r["tokens_per_s"] for r in rows if r["tokens_per_s"]])),
             "weights": rows[-1]["weights"], "wall_s": wall,
         })
-        print(f"  seed {seed} {pol:12s} avg {rows[-1]['avg']:.4f} worst {rows[-1]['worst']:.4f} ({wall:.0f}s)", flush=True)
+        print(f"  seed {seed} {label:12s} avg {rows[-1]['avg']:.4f} worst {rows[-1]['worst']:.4f} ({wall:.0f}s)", flush=True)
 
     # uniform first: it is every other run's yardstick and the reference of doremi/rho
-    phases = [[("uniform", s) for s in range(args.seeds)],
-              [(p, s) for s in range(args.seeds) for p in policies if p != "uniform"]]
+    short = [p for p in args.short_policies.split(",") if p] if args.short_budget else []
+    phases = [[("uniform", s, 1.0) for s in range(args.seeds)],
+              [(p, s, 1.0) for s in range(args.seeds) for p in policies if p != "uniform"]
+              + [(p, s, args.short_budget) for s in range(args.seeds) for p in short]]
     ctx = multiprocessing.get_context("spawn")  # torch and fork do not mix
     with ProcessPoolExecutor(max_workers=args.jobs, mp_context=ctx) as pool:
         for phase in phases:
             futures = {}
-            for p, s in phase:
-                sets = job(p, s)
+            for p, s, frac in phase:
+                sets = job(p, s, frac)
                 if sets is None:
-                    collect(p, s, float("nan"))  # reused (--reuse): finished earlier with the same config
+                    collect(p, s, float("nan"), frac)  # reused (--reuse): finished earlier, same config
                 else:
-                    futures[pool.submit(run_one, sets)] = (p, s)
+                    futures[pool.submit(run_one, sets)] = (p, s, frac)
             for fut in as_completed(futures):
-                pol, seed = futures[fut]
-                collect(pol, seed, fut.result())
-    for pol in policies:
-        results[pol].sort(key=lambda r: r["seed"])
+                pol, seed, frac = futures[fut]
+                collect(pol, seed, fut.result(), frac)
+    for runs in results.values():
+        runs.sort(key=lambda r: r["seed"])
     # tokens to reach uniform's final average (same seed)
     for pol in policies:
         for run in results[pol]:
@@ -206,6 +216,25 @@ def main() -> None:
     for pol in policies:
         w = results[pol][0]["weights"]
         lines.append(f"  {pol:12s} " + " ".join(f"{d}={v:.3f}" for d, v in w.items()))
+    if short:
+        base_avg = np.array([r["avg"] for r in results["uniform"]])
+        base_worst = np.array([r["worst"] for r in results["uniform"]])
+        lines += [
+            "",
+            f"At {args.short_budget:g}x the budget ({int(args.max_tokens * args.short_budget)} tokens, its own full "
+            "schedule) against uniform at 1x (same seed):",
+            "",
+            "| policy | avg held-out loss | worst-domain loss | avg - uniform@1x | worst - uniform@1x | seeds at or below uniform's avg |",
+            "|---|---|---|---|---|---|",
+        ]
+        for pol in short:
+            runs = results[f"{pol}@{args.short_budget:g}"]
+            avg, worst = np.array([r["avg"] for r in runs]), np.array([r["worst"] for r in runs])
+            da, dw = avg - base_avg, worst - base_worst
+            lines.append(
+                f"| {pol} | {avg.mean():.4f} ± {avg.std():.4f} | {worst.mean():.4f} ± {worst.std():.4f} | "
+                f"{da.mean():+.4f} ± {da.std():.4f} | {dw.mean():+.4f} ± {dw.std():.4f} | {int((da <= 0).sum())}/{len(da)} |"
+            )
     table = "\n".join(lines)
     print("\n" + table)
     (work / "results.md").write_text(table + "\n")
