@@ -3,6 +3,9 @@
     python bench/mixing/run.py                         # full scale (a later session; see docs/train.md)
     python bench/mixing/run.py --max-tokens 300000 --seeds 3 --n-layer 2 --n-embd 96   # reduced
 
+Runs go to a pool of ``--jobs`` processes (``--threads 1`` each); stop it with Ctrl-C or by killing the
+process group, or its workers finish the runs they hold.
+
 Data: ``data/sample.jsonl.gz`` when present (else the built-in synthetic corpus), plus a derived ``noisy``
 domain (random characters: high irreducible loss) and a ``--scarce`` domain capped to a few documents.
 Reference-model policies (doremi, rho) use the uniform run of the same seed as their reference (DoReMi's
@@ -105,7 +108,8 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=0, help="torch CPU threads per run (0: torch's default); 1 "
                     "is much faster than 2 on a shared, busy machine")
     ap.add_argument("--jobs", type=int, default=1, help="runs in parallel (use --threads 1 and one job per core)")
-    ap.add_argument("--reuse", action="store_true", help="keep finished runs whose resolved config is unchanged")
+    ap.add_argument("--reuse", action="store_true", help="keep finished runs whose resolved config is unchanged (the config holds no policy code or defaults: "
+                    "after changing a policy, delete its runs/<policy>-s* folders)")
     ap.add_argument("--short-budget", type=float, default=0.0, help="also train --short-policies on this share of "
                     "the budget (own full schedule) and compare their final loss with uniform's at the full budget")
     ap.add_argument("--short-policies", default="ado", help="policies for --short-budget (comma-separated)")

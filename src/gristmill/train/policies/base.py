@@ -18,6 +18,8 @@ A custom policy is::
         def update(self, stats):          # stats: DomainStats over the last window, same on every rank
             return self.weights * np.exp(self.strength * stats.mean_loss())   # normalized by the caller
 
+New weights pass through :meth:`Policy.guard` (a floor per domain, ``min_weight``, and a limit on how far a
+weight moves in one update, ``max_change``), the same for every mixer; a policy sets its own defaults.
 Everything a policy needs to resume lives in :meth:`state_dict` (numbers and numpy arrays only).
 """
 
