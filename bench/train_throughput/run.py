@@ -30,6 +30,7 @@ from gristmill.shards import ShardWriter, open_shards
 from gristmill.train.config import load_config
 from gristmill.train.data import MixtureSampler
 from gristmill.train.loop import train
+from gristmill.train.policies import get_policy_class
 
 PRESETS = {
     "tiny": {"n_layer": 2, "n_embd": 128, "n_head": 4, "vocab": 8192, "seq": 128, "batch": 16},
@@ -104,6 +105,8 @@ def gristmill_loop(args, shards_root: Path, preset: dict, policy: str, out: Path
     ]
     if args.threads:
         sets.append(f"train.threads={args.threads}")
+    if get_policy_class(policy).needs_reference:  # the uniform row's model stands in as the reference
+        sets.append(f"policy.reference={out.parent / 'run-uniform'}")
     train(load_config(None, sets))
     rows = [json.loads(x) for x in (out / "metrics.jsonl").read_text().splitlines()]
     timed = [r for r in rows if r["tokens_per_s"]][1:-1]  # not the first window (warm-up) nor the last (checkpoint)
@@ -138,8 +141,11 @@ def main() -> None:
     work = Path(args.out) if args.out else Path(tempfile.mkdtemp(prefix="gm-throughput-"))
     tokens = preset["batch"] * preset["seq"] * args.window * (args.windows + 2)
     write_random_shards(work / "shards", preset["vocab"], max(tokens // 4, 200_000))
+    policies = args.policies.split(",")
+    if any(get_policy_class(p).needs_reference for p in policies) and "uniform" not in policies[:1]:
+        ap.error("reference policies (doremi, rho) use the uniform row's model: list uniform first")
     results = [plain_hf(args, work / "shards", preset, device)]
-    for pol in args.policies.split(","):
+    for pol in policies:
         results.append(gristmill_loop(args, work / "shards", preset, pol, work / f"run-{pol}"))
     base = results[0]["tokens_per_s"]
     name = torch.cuda.get_device_name() if device.type == "cuda" else f"CPU, {torch.get_num_threads()} threads"
