@@ -1,7 +1,9 @@
 """Mixing benchmark: uniform vs natural vs every dynamic policy, same data, same model, several seeds.
 
-    python bench/mixing/run.py                         # full scale (a later session; see docs/train.md)
-    python bench/mixing/run.py --max-tokens 300000 --seeds 3 --n-layer 2 --n-embd 96   # reduced
+    # the headline in docs/train.md (about 25 minutes on 2 cores):
+    python bench/mixing/run.py --max-tokens 3000000 --seq-len 64 --n-layer 2 --n-embd 96 --vocab-size 2048 \
+        --evals 15 --eval-tokens 2048 --threads 1 --jobs 2 --short-budget 0.7 --short-policies ado
+    python bench/mixing/run.py                 # defaults: a 4x256 model, 128-token windows (GPU-sized)
 
 Runs go to a pool of ``--jobs`` processes (``--threads 1`` each); stop it with Ctrl-C or by killing the
 process group, or its workers finish the runs they hold.
