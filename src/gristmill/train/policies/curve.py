@@ -147,7 +147,7 @@ class LossCurveMixer(Policy):
 
     def load_extra_state(self, state: dict) -> None:
         self.samples_seen = np.asarray(state["samples_seen"], dtype=np.float64)
-        self.epochs = np.asarray(state["epochs"], dtype=np.float64)
+        self.epochs = np.asarray(state.get("epochs", np.zeros(self.k)), dtype=np.float64)
         self.hist_n = [list(x) for x in state["hist_n"]]
         self.hist_loss = [list(x) for x in state["hist_loss"]]
         self.recent = np.asarray(state["recent"], dtype=np.float64)
