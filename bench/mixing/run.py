@@ -5,8 +5,8 @@
         --evals 15 --eval-tokens 2048 --threads 1 --jobs 2 --short-budget 0.7 --short-policies ado
     python bench/mixing/run.py                 # defaults: a 4x256 model, 128-token windows (GPU-sized)
 
-Runs go to a pool of ``--jobs`` processes (``--threads 1`` each); stop it with Ctrl-C or by killing the
-process group, or its workers finish the runs they hold.
+Runs go to a pool of ``--jobs`` processes (``--threads 1`` each); the workers exit when the bench process
+is gone.
 
 Data: ``data/sample.jsonl.gz`` when present (else the built-in synthetic corpus), plus a derived ``noisy``
 domain (random characters: high irreducible loss) and a ``--scarce`` domain capped to a few documents.
@@ -24,10 +24,12 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing
+import os
 import random
 import shlex
 import shutil
 import sys
+import threading
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
@@ -77,6 +79,17 @@ def tokens_to_reach(rows: list[dict], target: float) -> float | None:
             f = (a["avg"] - target) / (a["avg"] - b["avg"])
             return a["tokens"] + max(0.0, min(1.0, f)) * (b["tokens"] - a["tokens"])
     return None
+
+
+def watch_parent(parent: int) -> None:
+    """In each pool worker: exit when the bench process is gone, rather than finish runs nobody will read."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(2)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True).start()
 
 
 def run_one(sets: list[str]) -> float:
@@ -178,7 +191,8 @@ def main() -> None:
               [(p, s, 1.0) for s in range(args.seeds) for p in policies if p != "uniform"]
               + [(p, s, args.short_budget) for s in range(args.seeds) for p in short]]
     ctx = multiprocessing.get_context("spawn")  # torch and fork do not mix
-    with ProcessPoolExecutor(max_workers=args.jobs, mp_context=ctx) as pool:
+    with ProcessPoolExecutor(max_workers=args.jobs, mp_context=ctx, initializer=watch_parent,
+                             initargs=(os.getpid(),)) as pool:
         for phase in phases:
             futures = {}
             for p, s, frac in phase:
