@@ -30,6 +30,7 @@ from gristmill.shards import ShardWriter, open_shards
 from gristmill.train.config import load_config
 from gristmill.train.data import MixtureSampler
 from gristmill.train.loop import train
+from gristmill.train.model import flops_per_token
 from gristmill.train.policies import get_policy_class
 
 PRESETS = {
@@ -48,11 +49,6 @@ def write_random_shards(root: Path, vocab: int, tokens_per_domain: int, domains:
             for _ in range(max(1, n // 8192)):
                 w.add(rng.integers(1, vocab, size=8192).tolist())
             w.close()
-
-
-def flops_per_token(model, seq: int) -> float:
-    n = sum(p.numel() for p in model.parameters())
-    return 6 * n + 12 * model.config.n_layer * model.config.n_embd * seq
 
 
 def plain_hf(args, shards_root: Path, preset: dict, device: torch.device) -> dict:

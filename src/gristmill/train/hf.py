@@ -30,14 +30,14 @@ from typing import Any
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch.utils.data import IterableDataset
 from transformers import TrainerCallback
 
 from gristmill.shards import DomainShard, open_shards
 from gristmill.train import dist
 from gristmill.train.data import MixtureSampler
-from gristmill.train.policies import DomainStats, Feedback, Policy, make_policy
+from gristmill.train.model import sequence_loss
+from gristmill.train.policies import DomainStats, Feedback, Policy, make_policy, weighted_loss
 
 STATE_FILE = "gristmill_state.pt"
 
@@ -101,29 +101,16 @@ class PolicyData:
         targets = inputs.pop("gm_targets")
         inputs.pop("labels", None)
         outputs = model(**inputs, use_cache=False)
-        logits = outputs.logits
-        loss_ps = F.cross_entropy(
-            logits.flatten(0, 1).float(), targets.flatten(), reduction="none"
-        ).view(targets.shape).mean(1)
+        loss_ps = sequence_loss(outputs.logits, targets)
         ref = None
         if reference is not None and self.steps_done % self.policy.reference_every == 0:
             with torch.no_grad():
-                ref = F.cross_entropy(
-                    reference(input_ids=inputs["input_ids"]).logits.flatten(0, 1).float(), targets.flatten(),
-                    reduction="none",
-                ).view(targets.shape).mean(1)
+                ref = sequence_loss(reference(input_ids=inputs["input_ids"]).logits, targets)
         w = self.policy.sample_weights(loss_ps.detach(), dom, ref)
-        loss = loss_ps.mean() if w is None else (w * loss_ps).sum() / w.sum().clamp_min(1e-12)
         if self.acc is None:  # no host sync per micro-batch: the sums stay on the device until the step ends
-            self.acc = torch.zeros(5, len(self.domains), dtype=torch.float64, device=loss_ps.device)
-        lp, dom = loss_ps.detach().double(), dom.to(loss_ps.device)
-        self.acc[0].index_add_(0, dom, lp)
-        self.acc[1].index_add_(0, dom, lp * lp)
-        self.acc[2].index_add_(0, dom, torch.ones_like(lp))
-        if ref is not None:
-            self.acc[3].index_add_(0, dom, ref.double())
-            self.acc[4].index_add_(0, dom, torch.ones_like(lp))
-        return loss, outputs
+            self.acc = DomainStats.device_sums(len(self.domains), loss_ps.device)
+        DomainStats.add_batch(self.acc, loss_ps, dom.to(loss_ps.device), ref)
+        return weighted_loss(loss_ps, w), outputs
 
     def end_step(self, step: int) -> None:
         """After an optimizer step: all-reduce the step's stats and feed the policy."""

@@ -28,8 +28,14 @@ from gristmill.errors import UsageError
 from gristmill.train import dist
 from gristmill.train.config import Config, dump_config
 from gristmill.train.data import MixtureSampler, TrainData, eval_windows, load_data
-from gristmill.train.model import build_model, check_model_fits, count_params, per_sample_loss
-from gristmill.train.policies import DomainStats, Feedback, Policy, make_policy
+from gristmill.train.model import (
+    build_model,
+    check_model_fits,
+    count_params,
+    flops_per_token,
+    per_sample_loss,
+)
+from gristmill.train.policies import DomainStats, Feedback, Policy, make_policy, weighted_loss
 
 
 def lr_at(step: int, total: int, warmup: int, lr: float, min_ratio: float) -> float:
@@ -207,11 +213,7 @@ def train(cfg: Config) -> dict[str, Any]:
         except ImportError:
             print("[gristmill] log.tensorboard: tensorboard is not installed; skipping", flush=True)
     weights_log = output / f"weights.rank{rank}.jsonl" if cfg.log.per_rank_weights else None
-    # model FLOPs per trained token (PaLM appendix B): 6N for the weights + 12·L·d·T for attention
-    hf_cfg = raw_model.config
-    n_layer = getattr(hf_cfg, "num_hidden_layers", None) or getattr(hf_cfg, "n_layer", 0)
-    d_model = getattr(hf_cfg, "hidden_size", None) or getattr(hf_cfg, "n_embd", 0)
-    flops_per_token = 6 * count_params(raw_model) + 12 * n_layer * d_model * tc.seq_len
+    model_flops = flops_per_token(raw_model, tc.seq_len)
     if rank == 0:
         print(
             f"[gristmill] {count_params(raw_model) / 1e6:.2f}M params, {k} domains, {total_steps} steps of "
@@ -296,7 +298,7 @@ def train(cfg: Config) -> dict[str, Any]:
                 "lr": scheduler.get_last_lr()[0],
                 "tokens_per_s": window_tokens / elapsed if window_tokens else None,
                 "policy_overhead": window_policy / elapsed if window_tokens else None,
-                "mfu": (window_tokens / elapsed * flops_per_token / (world * tc.peak_tflops * 1e12))
+                "mfu": (window_tokens / elapsed * model_flops / (world * tc.peak_tflops * 1e12))
                 if window_tokens and device.type == "cuda" else None,
                 "policy": policy.name,
             }
@@ -320,7 +322,7 @@ def train(cfg: Config) -> dict[str, Any]:
     while step < total_steps:
         if step % tc.eval_every == 0:
             log_eval()
-        acc = torch.zeros(5, k, dtype=torch.float64, device=device)  # per-domain sums, stay on device
+        acc = DomainStats.device_sums(k, device)  # per-domain sums, stay on the device
         policy_time = 0.0
         for micro in range(tc.grad_accum):
             x, dom = sampler.sample(tc.batch_size, policy.weights)
@@ -336,16 +338,9 @@ def train(cfg: Config) -> dict[str, Any]:
                         ref_ps = per_sample_loss(reference, x)
                 w = policy.sample_weights(loss_ps.detach(), dom, ref_ps)
                 policy_time += time.perf_counter() - t0
-                loss = loss_ps.mean() if w is None else (w * loss_ps).sum() / w.sum().clamp_min(1e-12)
-                (loss / tc.grad_accum).backward()
+                (weighted_loss(loss_ps, w) / tc.grad_accum).backward()
             t0 = time.perf_counter()
-            lp = loss_ps.detach().double()
-            acc[0].index_add_(0, dom, lp)
-            acc[1].index_add_(0, dom, lp * lp)
-            acc[2].index_add_(0, dom, torch.ones_like(lp))
-            if ref_ps is not None:
-                acc[3].index_add_(0, dom, ref_ps.double())
-                acc[4].index_add_(0, dom, torch.ones_like(lp))
+            DomainStats.add_batch(acc, loss_ps, dom, ref_ps)
             policy_time += time.perf_counter() - t0
         if tc.grad_clip > 0:
             torch.nn.utils.clip_grad_norm_(raw_model.parameters(), tc.grad_clip)

@@ -65,10 +65,22 @@ def check_model_fits(model: Any, vocab_size: int, seq_len: int, where: str = "mo
 def per_sample_loss(model: Any, batch: torch.Tensor) -> torch.Tensor:
     """Mean next-token loss of each row of ``batch`` [B, T+1]: shape [B], float32, differentiable."""
     inputs, targets = batch[:, :-1], batch[:, 1:]
-    logits = model(input_ids=inputs, use_cache=False).logits
+    return sequence_loss(model(input_ids=inputs, use_cache=False).logits, targets)
+
+
+def sequence_loss(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """Mean next-token cross-entropy of each row: logits [B, T, V], targets [B, T] -> [B], in float32."""
     loss = F.cross_entropy(logits.flatten(0, 1).float(), targets.flatten(), reduction="none")
     return loss.view(targets.shape).mean(dim=1)
 
 
 def count_params(model: Any) -> int:
     return sum(p.numel() for p in model.parameters())
+
+
+def flops_per_token(model: Any, seq_len: int) -> float:
+    """Model FLOPs per trained token (PaLM, appendix B): 6N for the weights plus 12·L·d·T for attention."""
+    cfg = model.config
+    n_layer = getattr(cfg, "num_hidden_layers", None) or getattr(cfg, "n_layer", 0)
+    d_model = getattr(cfg, "hidden_size", None) or getattr(cfg, "n_embd", 0)
+    return 6 * count_params(model) + 12 * n_layer * d_model * seq_len

@@ -10,6 +10,7 @@ from gristmill.train.policies.base import (
     make_policy,
     normalize,
     register_policy,
+    weighted_loss,
 )
 
 __all__ = [
@@ -21,4 +22,5 @@ __all__ = [
     "make_policy",
     "normalize",
     "register_policy",
+    "weighted_loss",
 ]

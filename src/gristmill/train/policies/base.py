@@ -109,6 +109,22 @@ class DomainStats:
     def zeros(cls, k: int) -> DomainStats:
         return cls(*(np.zeros(k) for _ in range(5)))
 
+    @staticmethod
+    def device_sums(k: int, device: torch.device | str) -> torch.Tensor:
+        """A [5, k] float64 tensor in this class's vector layout, for sums kept on the model's device."""
+        return torch.zeros(5, k, dtype=torch.float64, device=device)
+
+    @staticmethod
+    def add_batch(sums: torch.Tensor, loss: torch.Tensor, domain: torch.Tensor, ref: torch.Tensor | None) -> None:
+        """Add a micro-batch's per-sample losses (and reference losses) to ``sums``, on the device: no host sync."""
+        lp = loss.detach().double()
+        sums[0].index_add_(0, domain, lp)
+        sums[1].index_add_(0, domain, lp * lp)
+        sums[2].index_add_(0, domain, torch.ones_like(lp))
+        if ref is not None:
+            sums[3].index_add_(0, domain, ref.double())
+            sums[4].index_add_(0, domain, torch.ones_like(lp))
+
     def to_vector(self) -> np.ndarray:
         return np.concatenate([self.loss_sum, self.loss_sq, self.count, self.ref_sum, self.ref_count])
 
@@ -146,6 +162,11 @@ class Feedback:
     step: int
     stats: DomainStats
     tokens_per_domain: np.ndarray
+
+
+def weighted_loss(loss: torch.Tensor, weights: torch.Tensor | None) -> torch.Tensor:
+    """The loss to optimise: the plain mean, or the policy's per-sample weights (a 0/1 mask selects)."""
+    return loss.mean() if weights is None else (weights * loss).sum() / weights.sum().clamp_min(1e-12)
 
 
 def normalize(w: np.ndarray) -> np.ndarray:

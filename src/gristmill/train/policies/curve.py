@@ -139,15 +139,13 @@ class LossCurveMixer(Policy):
         return np.exp(-np.maximum(self.epochs - 1.0, 0.0) / self.repeat_scale)
 
     def extra_state(self) -> dict:
-        return {
-            "epochs": self.epochs.tolist(),
+        return {  # epochs are not state: on_step sets them from the feedback before every update
             "samples_seen": self.samples_seen.tolist(), "hist_n": list(self.hist_n), "hist_loss": list(self.hist_loss),
             "recent": self.recent.tolist(),
         }
 
     def load_extra_state(self, state: dict) -> None:
         self.samples_seen = np.asarray(state["samples_seen"], dtype=np.float64)
-        self.epochs = np.asarray(state.get("epochs", np.zeros(self.k)), dtype=np.float64)
         self.hist_n = [list(x) for x in state["hist_n"]]
         self.hist_loss = [list(x) for x in state["hist_loss"]]
         self.recent = np.asarray(state["recent"], dtype=np.float64)

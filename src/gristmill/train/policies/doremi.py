@@ -39,15 +39,11 @@ class DoReMi(Policy):
         self.log_alpha = np.log(self.weights)
         self.sum_weights = np.zeros(self.k)
         self.n_avg = 0
-        self.ref_sum, self.ref_count = np.zeros(self.k), np.zeros(self.k)
+        self.run_stats = DomainStats.zeros(self.k)  # every window so far: the frozen reference's mean per domain
 
     def update(self, stats: DomainStats) -> np.ndarray:
-        # The reference is frozen, so its mean loss per domain is one number: average it over the whole run.
-        self.ref_sum += stats.ref_sum
-        self.ref_count += stats.ref_count
-        with np.errstate(invalid="ignore", divide="ignore"):
-            ref = np.where(self.ref_count > 0, self.ref_sum / np.maximum(self.ref_count, 1), np.nan)
-        excess = np.nan_to_num(np.maximum(stats.mean_loss() - ref, 0.0))
+        self.run_stats += stats
+        excess = np.nan_to_num(np.maximum(stats.mean_loss() - self.run_stats.mean_ref(), 0.0))
         self.log_alpha = self.log_alpha + self.eta * excess
         a = np.exp(self.log_alpha - self.log_alpha.max())
         w = (1 - self.smoothing) * a / a.sum() + self.smoothing / self.k
@@ -62,11 +58,10 @@ class DoReMi(Policy):
 
     def extra_state(self) -> dict:
         return {"log_alpha": self.log_alpha.tolist(), "sum": self.sum_weights.tolist(), "n": self.n_avg,
-                "ref_sum": self.ref_sum.tolist(), "ref_count": self.ref_count.tolist()}
+                "run_stats": self.run_stats.to_vector().tolist()}
 
     def load_extra_state(self, state: dict) -> None:
         self.log_alpha = np.asarray(state["log_alpha"], dtype=np.float64)
         self.sum_weights = np.asarray(state["sum"], dtype=np.float64)
         self.n_avg = int(state["n"])
-        self.ref_sum = np.asarray(state["ref_sum"], dtype=np.float64)
-        self.ref_count = np.asarray(state["ref_count"], dtype=np.float64)
+        self.run_stats = DomainStats.from_vector(np.asarray(state["run_stats"]))
