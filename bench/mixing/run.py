@@ -41,7 +41,7 @@ from gristmill.train.config import dump_config, load_config
 from gristmill.train.loop import train
 from gristmill.train.synthetic import make_corpus, noisy_text, write_jsonl_gz
 
-ALL = ["uniform", "natural", "temperature", "odm", "ado", "doremi", "hard", "rho", "reweight"]
+ALL = ["uniform", "natural", "temperature", "odm", "ado", "doge", "doremi", "hard", "rho", "reweight"]
 
 
 def build_corpus(args: argparse.Namespace, work: Path) -> Path:
@@ -79,6 +79,20 @@ def tokens_to_reach(rows: list[dict], target: float) -> float | None:
             f = (a["avg"] - target) / (a["avg"] - b["avg"])
             return a["tokens"] + max(0.0, min(1.0, f)) * (b["tokens"] - a["tokens"])
     return None
+
+
+def parse_statics(specs: list[str]) -> dict[str, dict[str, float]]:
+    """``NAME=books:0.5,code:0.5`` → {NAME: {books: 0.5, code: 0.5}} (the static policy checks the weights)."""
+    out: dict[str, dict[str, float]] = {}
+    for spec in specs:
+        name, sep, body = spec.partition("=")
+        if not sep or not name or name in ALL:
+            raise SystemExit(f"--static {spec!r}: expected NAME=DOMAIN:W,... with a NAME that is not a policy")
+        try:
+            out[name] = {d.strip(): float(w) for d, w in (item.split(":") for item in body.split(","))}
+        except ValueError:
+            raise SystemExit(f"--static {spec!r}: weights are DOMAIN:FLOAT, comma-separated") from None
+    return out
 
 
 def watch_parent(parent: int) -> None:
@@ -128,7 +142,11 @@ def main() -> None:
     ap.add_argument("--short-budget", type=float, default=0.0, help="also train --short-policies on this share of "
                     "the budget (own full schedule) and compare their final loss with uniform's at the full budget")
     ap.add_argument("--short-policies", default="ado", help="policies for --short-budget (comma-separated)")
+    ap.add_argument("--static", action="append", default=[], metavar="NAME=DOMAIN:W,...",
+                    help="also run a fixed mixture under NAME (repeatable), e.g. tilt=books:0.5,code:0.5; every "
+                    "domain needs a weight and they sum to 1. A bound on what mixing can reach: found offline")
     args = ap.parse_args()
+    statics = parse_statics(args.static)
     command = "python bench/mixing/run.py " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     work = Path(args.out)
     work.mkdir(parents=True, exist_ok=True)
@@ -137,7 +155,7 @@ def main() -> None:
         str(corpus), work / "shards", vocab_size=args.vocab_size, min_heldout_tokens=args.eval_tokens // 2
     )
     print("train tokens per domain: " + ", ".join(f"{d}={v['train']['tokens']}" for d, v in summary["domains"].items()))
-    policies = args.policies.split(",")
+    policies = args.policies.split(",") + [n for n in statics if n not in args.policies.split(",")]
     if "uniform" not in policies:
         policies = ["uniform", *policies]
     results: dict[str, list[dict]] = {p: [] for p in policies}
@@ -158,12 +176,16 @@ def main() -> None:
             f"train.seq_len={args.seq_len}", f"train.batch_size={args.batch_size}",
             f"train.max_tokens={budget}", f"train.lr={args.lr}", f"train.device={args.device}",
             f"train.warmup_steps={max(1, steps // 20)}", f"train.eval_every={max(1, steps // args.evals)}",
-            f"train.eval_tokens={args.eval_tokens}", f"policy.name={pol}", f"train.threads={args.threads}",
-            "log.step_log=false",
+            f"train.eval_tokens={args.eval_tokens}", f"train.threads={args.threads}", "log.step_log=false",
         ]
+        if pol in statics:
+            weights = ", ".join(f"{d}: {w}" for d, w in statics[pol].items())
+            sets += ["policy.name=static", f"policy.weights={{{weights}}}"]
+        else:
+            sets.append(f"policy.name={pol}")
         if args.update_every:
             sets.append(f"policy.update_every={args.update_every}")
-        if pol in ("doremi", "rho"):
+        if pol in ("doremi", "rho"):  # the same seed's uniform run is the reference
             sets.append(f"policy.reference={work / 'runs' / f'uniform-s{seed}'}")
         done = out / "model"
         if args.reuse and done.exists() and (out / "config.yaml").read_text() == dump_config(load_config(None, sets)):
@@ -185,11 +207,15 @@ def main() -> None:
         })
         print(f"  seed {seed} {label:12s} avg {rows[-1]['avg']:.4f} worst {rows[-1]['worst']:.4f} ({wall:.0f}s)", flush=True)
 
-    # uniform first: it is every other run's yardstick and the reference of doremi/rho
+    # uniform first: it is every other run's yardstick and the reference of doremi/rho, which wait for it;
+    # the other policies queue behind uniform in the same phase so that no core idles
     short = [p for p in args.short_policies.split(",") if p] if args.short_budget else []
-    phases = [[("uniform", s, 1.0) for s in range(args.seeds)],
-              [(p, s, 1.0) for s in range(args.seeds) for p in policies if p != "uniform"]
-              + [(p, s, args.short_budget) for s in range(args.seeds) for p in short]]
+    needs_ref = {"doremi", "rho"}
+    phases = [[("uniform", s, 1.0) for s in range(args.seeds)]
+              + [(p, s, 1.0) for s in range(args.seeds) for p in policies if p not in needs_ref | {"uniform"}]
+              + [(p, s, args.short_budget) for s in range(args.seeds) for p in short if p not in needs_ref],
+              [(p, s, 1.0) for s in range(args.seeds) for p in policies if p in needs_ref]
+              + [(p, s, args.short_budget) for s in range(args.seeds) for p in short if p in needs_ref]]
     ctx = multiprocessing.get_context("spawn")  # torch and fork do not mix
     with ProcessPoolExecutor(max_workers=args.jobs, mp_context=ctx, initializer=watch_parent,
                              initargs=(os.getpid(),)) as pool:

@@ -24,7 +24,7 @@ def test_weights_identical_on_both_ranks(shards, tmp_path):
            str(tmp_path), str(shards)]
     res = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
-    for policy in ("odm", "ado", "reweight"):
+    for policy in ("odm", "ado", "reweight", "doge"):
         logs = [
             [json.loads(x) for x in (tmp_path / policy / f"weights.rank{r}.jsonl").read_text().splitlines()]
             if (tmp_path / policy / f"weights.rank{r}.jsonl").exists() else []

@@ -50,3 +50,11 @@ def test_selection_policy_masks_the_trainer_loss(shards):
         out.logits.flatten(0, 1), batch["gm_targets"].flatten(), reduction="none"
     ).view(8, 32).mean(1)
     assert torch.isclose(loss, per.topk(2).values.mean(), atol=1e-5)
+
+
+def test_a_gradient_probe_policy_is_refused_with_a_reason(shards):
+    from gristmill.errors import UsageError
+    from gristmill.train.hf import PolicyData
+
+    with pytest.raises(UsageError, match="gradient probes"):
+        PolicyData(shards / "train", policy="doge", seq_len=32)

@@ -2,7 +2,9 @@
 
 import json
 
+import numpy as np
 import pytest
+import torch
 from click.testing import CliRunner
 
 from gristmill.train.cli import train_command
@@ -35,10 +37,12 @@ def test_tiny_run_learns_and_writes_metrics_and_plot(make_cfg, tmp_path):
     assert last["step"] == 40
 
 
-@pytest.mark.parametrize(("policy", "accum", "delay"), [("odm", 1, 1), ("reweight", 2, 1), ("ado", 1, 0)])
+@pytest.mark.parametrize(("policy", "accum", "delay"),
+                         [("odm", 1, 1), ("reweight", 2, 1), ("ado", 1, 0), ("doge", 2, 1)])
 def test_resume_gives_the_same_data_and_losses(make_cfg, tmp_path, policy, accum, delay):
     common = ("train.max_tokens=6144", "train.ckpt_every=6", f"policy.name={policy}", "policy.update_every=2",
-              f"train.grad_accum={accum}", f"train.batch_size={8 // accum}", f"train.feedback_delay={delay}")
+              f"train.grad_accum={accum}", f"train.batch_size={8 // accum}", f"train.feedback_delay={delay}",
+              *(["policy.gradient_every=1"] if policy == "doge" else []))
     train(make_cfg(*common, output=str(tmp_path / "full")))
     train(make_cfg(*common, "train.stop_at_step=12", output=str(tmp_path / "cut")))
     # with train.feedback_delay = 1, step 12's stats wait in the checkpoint for the policy, unlogged
@@ -131,3 +135,17 @@ def test_a_fresh_run_in_a_used_folder_starts_clean_logs(make_cfg, tmp_path):
     train(cfg)
     assert [r["step"] for r in rows(tmp_path / "out" / "metrics.jsonl")] == [0, 10]
     assert len(rows(tmp_path / "out" / "steps.jsonl")) == 10
+
+
+def test_gradient_alignment_policy_gets_its_matrix_and_moves(make_cfg, tmp_path):
+    """doge: the loop measures per-domain gradients on probe steps; the policy's matrix fills in and the
+    mixture moves away from uniform."""
+    cfg = make_cfg("policy.name=doge", "policy.gradient_every=2", "policy.update_every=2", "train.batch_size=16",
+                   "train.max_tokens=16384")
+    last = train(cfg)
+    assert last["policy"] == "doge" and last["policy_overhead"] > 0
+    weights = np.array(list(last["weights"].values()))
+    assert not np.allclose(weights, 1 / len(weights))
+    ckpt = torch.load(next((tmp_path / "out" / "checkpoints").glob("step_*")) / "state.pt", weights_only=False)
+    align = np.array(ckpt["policy"]["extra"]["align"])
+    assert np.isfinite(align).all() and (np.diag(align) != 0).all()

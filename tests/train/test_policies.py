@@ -6,6 +6,7 @@ import torch
 
 from gristmill.errors import UsageError
 from gristmill.train.policies import DomainStats, Feedback, available_policies, make_policy
+from gristmill.train.policies.base import repeat_value
 from gristmill.train.policies.curve import fit_power_law
 
 pytestmark = pytest.mark.train
@@ -218,5 +219,68 @@ def test_loss_curve_mixer_discounts_a_domain_it_has_repeated_many_times():
             s.count[:] = 8
             s.loss_sum[:] = loss * 8
             pol.on_step(Feedback(step=t, stats=s, tokens_per_domain=drawn.copy()))
-    assert p.epochs[1] > 30 and p.repeat_value()[1] < 0.2
+    assert p.epochs[1] > 30 and repeat_value(p.epochs, p.repeat_scale)[1] < 0.2
     assert p.weights[1] < 0.3 < off.weights[1], (p.weights, off.weights)
+
+
+def feed_alignment(policy, align, step, tokens=None):
+    k = len(align)
+    s = DomainStats.zeros(k)
+    s.count[:] = 4
+    s.loss_sum[:] = 12.0
+    s.loss_sq[:] = 36.0
+    t = np.zeros(k) if tokens is None else np.asarray(tokens, dtype=np.float64)
+    return policy.on_step(Feedback(step=step, stats=s, tokens_per_domain=t, alignment=np.asarray(align)))
+
+
+def test_gradient_alignment_mixer_follows_transfer_not_own_loss():
+    """Domain 'a' helps every domain (its gradient is aligned with all of them), 'c' is orthogonal to the
+    rest and its own gradient is noise (split-half self term 0): a gets the most weight, c falls to its
+    floor, whatever the raw losses say."""
+    doms = ["a", "b", "c"]
+    p = make_policy("doge", doms, np.ones(3), {"update_every": 1, "memory": 0.5})
+    align = np.array([[1.0, 0.6, 0.0], [0.6, 0.5, 0.0], [0.0, 0.0, 0.0]])
+    for t in range(1, 40):
+        feed_alignment(p, align, step=t)
+    assert p.weights[0] > p.weights[1] > p.weights[2]
+    assert np.isclose(p.weights[2], p.min_weight)
+
+
+def test_gradient_alignment_mixer_waits_for_every_pair_and_keeps_old_pairs():
+    p = make_policy("doge", ["a", "b"], np.ones(2), {"update_every": 1})
+    partial = np.array([[1.0, 0.2], [0.2, np.nan]])  # b had a single sample: no self term yet
+    assert not feed_alignment(p, partial, step=1)
+    assert p.weights.tolist() == [0.5, 0.5]
+    assert feed_alignment(p, np.array([[np.nan, np.nan], [np.nan, 0.1]]), step=2)  # a absent this probe
+    assert p.align[0, 0] == 1.0 and p.align[1, 1] == 0.1
+    assert p.weights[0] > 0.5
+
+
+def test_gradient_alignment_mixer_discounts_a_repeated_domain():
+    """Same gradients, but 'b' has been seen 40 times: its training gradient says less about held-out text."""
+    align = np.array([[1.0, 0.5], [0.5, 1.0]])
+    fresh = make_policy("doge", ["a", "b"], np.array([1000.0, 1000.0]), {"update_every": 1})
+    seen = make_policy("doge", ["a", "b"], np.array([1000.0, 1000.0]), {"update_every": 1})
+    for t in range(1, 10):
+        feed_alignment(fresh, align, step=t, tokens=[500.0 * t, 500.0 * t])
+        feed_alignment(seen, align, step=t, tokens=[500.0 * t, 40_000.0])
+    assert np.isclose(fresh.weights[0], fresh.weights[1])
+    assert seen.weights[1] < 0.3
+
+
+def test_gradient_alignment_mixer_state_round_trip():
+    rng = np.random.default_rng(0)
+    mats = [rng.normal(size=(3, 3)) + 2 for _ in range(20)]
+    for m in mats:
+        m[rng.integers(3), rng.integers(3)] = np.nan
+    a = make_policy("doge", ["x", "y", "z"], np.ones(3), {"update_every": 2})
+    for t, m in enumerate(mats[:10]):
+        feed_alignment(a, m, step=t + 1)
+    b = make_policy("doge", ["x", "y", "z"], np.ones(3), {"update_every": 2})
+    b.load_state_dict(a.state_dict())
+    for t, m in enumerate(mats[10:]):
+        feed_alignment(a, m, step=t + 11)
+        feed_alignment(b, m, step=t + 11)
+        assert a.weights.tolist() == b.weights.tolist()
+    with pytest.raises(UsageError, match="gradient_every"):
+        make_policy("doge", ["x", "y"], np.ones(2), {"gradient_every": 0})

@@ -33,6 +33,7 @@ import torch
 from torch.utils.data import IterableDataset
 from transformers import TrainerCallback
 
+from gristmill.errors import UsageError
 from gristmill.shards import DomainShard, open_shards
 from gristmill.train import dist
 from gristmill.train.data import MixtureSampler
@@ -85,6 +86,11 @@ class PolicyData:
         self.domains = list(self.shards)
         natural = np.array([s.n_tokens for s in self.shards.values()], dtype=np.float64)
         self.policy = policy if isinstance(policy, Policy) else make_policy(policy, self.domains, natural, policy_params)
+        if self.policy.needs_domain_gradients:  # the hook sees losses only: the policy would never move
+            raise UsageError(
+                f"policy {self.policy.name!r} needs per-domain gradient probes, which only `gristmill train` "
+                "runs; with a Trainer use a loss-driven policy (odm, ado, doremi, ...)"
+            )
         rank = dist.rank() if dist.is_dist() else int(os.environ.get("RANK", "0"))  # before accelerate's init
         self.sampler = MixtureSampler(list(self.shards.values()), seq_len, seed, rank)
         self.acc: torch.Tensor | None = None  # per-domain sums of this step, kept on the model's device

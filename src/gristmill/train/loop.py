@@ -28,6 +28,13 @@ from gristmill.errors import UsageError
 from gristmill.train import dist
 from gristmill.train.config import Config, dump_config
 from gristmill.train.data import MixtureSampler, TrainData, eval_windows, load_data
+from gristmill.train.gradients import (
+    GradientSketch,
+    adam_preconditioner,
+    alignment,
+    average_gradients,
+    probe_backward,
+)
 from gristmill.train.model import (
     build_model,
     check_model_fits,
@@ -113,6 +120,8 @@ def prepare(cfg: Config) -> tuple[TrainData, Any, Policy]:
         {k: v for k, v in (("warmup_steps", cfg.policy.warmup_steps), ("update_every", cfg.policy.update_every),
                            ("reference", cfg.policy.reference)) if v is not None} | cfg.policy.params(),
     )
+    if policy.needs_domain_gradients and policy.kind != "mix":
+        raise UsageError(f"policy {policy.name!r}: per-domain gradients are measured for mixing policies only")
     if policy.needs_reference and not cfg.policy.reference:
         load_reference(cfg, data, torch.device("cpu"))  # raises the explanatory error
     return data, model, policy
@@ -156,6 +165,9 @@ def train(cfg: Config) -> dict[str, Any]:
         [{"params": decay, "weight_decay": tc.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
         lr=tc.lr, betas=(tc.beta1, tc.beta2), fused=device.type == "cuda",
     )
+    # policies that read per-domain gradients get them on a fixed coordinate sketch, every gradient_every steps
+    sketch = (GradientSketch(list(raw_model.parameters()), policy.sketch_size, cfg.seed)
+              if policy.needs_domain_gradients else None)
     tokens_per_step = tc.batch_size * tc.grad_accum * tc.seq_len * world
     total_steps = max(1, tc.max_tokens // tokens_per_step)
     scheduler = torch.optim.lr_scheduler.LambdaLR(
@@ -265,9 +277,12 @@ def train(cfg: Config) -> dict[str, Any]:
             at, stats, copied, local_count = pending.pop(0)
             vec = wait_for(stats, copied)  # waiting for the device is not policy time
             t0 = time.perf_counter()
-            reduced = DomainStats.from_vector(vec)
+            reduced = DomainStats.from_vector(vec[: 5 * k])
+            align = vec[5 * k :].reshape(k, k) if len(vec) > 5 * k else None
             tokens_drawn += reduced.count * tc.seq_len
-            changed = policy.on_step(Feedback(step=at, stats=reduced, tokens_per_domain=tokens_drawn.copy()))
+            changed = policy.on_step(
+                Feedback(step=at, stats=reduced, tokens_per_domain=tokens_drawn.copy(), alignment=align)
+            )
             window_policy += time.perf_counter() - t0
             step_loss = float(reduced.loss_sum.sum() / max(reduced.count.sum(), 1.0))  # mean over all ranks
             train_losses.append(step_loss)
@@ -324,9 +339,20 @@ def train(cfg: Config) -> dict[str, Any]:
             log_eval()
         acc = DomainStats.device_sums(k, device)  # per-domain sums, stay on the device
         policy_time = 0.0
+        probing = sketch is not None and step % policy.gradient_every == 0
         for micro in range(tc.grad_accum):
             x, dom = sampler.sample(tc.batch_size, policy.weights)
             x, dom = x.to(device, non_blocking=True), dom.to(device, non_blocking=True)
+            if probing and micro == tc.grad_accum - 1:  # the same gradient, one (domain, half) at a time
+                t0 = time.perf_counter()
+                loss_ps, grad_sums, grad_sizes = probe_backward(
+                    model, x, dom, k, sketch, 1.0 / (tc.batch_size * tc.grad_accum), autocast,
+                    model.no_sync if world > 1 else None, offset=rank,
+                )
+                average_gradients(sketch.params)  # every micro-batch ran without DDP's reduction
+                DomainStats.add_batch(acc, loss_ps, dom, None)
+                policy_time += time.perf_counter() - t0
+                continue
             sync = contextlib.nullcontext() if world == 1 or micro == tc.grad_accum - 1 else model.no_sync()
             with sync:
                 with autocast():
@@ -342,6 +368,12 @@ def train(cfg: Config) -> dict[str, Any]:
             t0 = time.perf_counter()
             DomainStats.add_batch(acc, loss_ps, dom, ref_ps)
             policy_time += time.perf_counter() - t0
+        align = None
+        if probing:
+            t0 = time.perf_counter()
+            align = alignment(dist.all_reduce_tensor(grad_sums), dist.all_reduce_tensor(grad_sizes),
+                              adam_preconditioner(optimizer, sketch))
+            policy_time += time.perf_counter() - t0
         if tc.grad_clip > 0:
             torch.nn.utils.clip_grad_norm_(raw_model.parameters(), tc.grad_clip)
         optimizer.step()
@@ -352,6 +384,8 @@ def train(cfg: Config) -> dict[str, Any]:
         t0 = time.perf_counter()
         local_count = acc[2].tolist() if weights_log is not None else None
         reduced_dev = dist.all_reduce_tensor(acc.flatten())  # queued on the device, no host sync here
+        if align is not None:  # [5k stats | k*k alignment]: one copy to the host, one pending entry
+            reduced_dev = torch.cat([reduced_dev, align.flatten()])
         if device.type == "cuda":
             host = torch.empty(reduced_dev.shape, dtype=torch.float64, pin_memory=True)
             host.copy_(reduced_dev, non_blocking=True)

@@ -1,6 +1,6 @@
 """Data policies: registered by name, chosen with ``policy.name``. Importing this package registers them all."""
 
-from gristmill.train.policies import curve, doremi, odm, select, static  # noqa: F401  (registration)
+from gristmill.train.policies import alignment, curve, doremi, odm, select, static  # noqa: F401  (registration)
 from gristmill.train.policies.base import (
     DomainStats,
     Feedback,

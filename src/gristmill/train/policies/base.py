@@ -162,11 +162,22 @@ class Feedback:
     step: int
     stats: DomainStats
     tokens_per_domain: np.ndarray
+    alignment: np.ndarray | None = None  # K×K <g_i, P g_j> on probe steps (needs_domain_gradients only)
 
 
 def weighted_loss(loss: torch.Tensor, weights: torch.Tensor | None) -> torch.Tensor:
     """The loss to optimise: the plain mean, or the policy's per-sample weights (a 0/1 mask selects)."""
     return loss.mean() if weights is None else (weights * loss).sum() / weights.sum().clamp_min(1e-12)
+
+
+def repeat_value(epochs: np.ndarray, scale: float) -> np.ndarray:
+    """What one more token of each domain is worth next to a fresh one, given how many times the domain has
+    been seen (Muennighoff et al. 2023, "Scaling Data-Constrained Language Models": repeated data decays
+    as exp(-repetitions / R*), R* ≈ 15.4). A scarce domain's training signal keeps improving as it is
+    memorised; this keeps that from reading as progress. ``scale`` 0: off."""
+    if not scale:
+        return np.ones(len(epochs))
+    return np.exp(-np.maximum(np.asarray(epochs, dtype=np.float64) - 1.0, 0.0) / scale)
 
 
 def normalize(w: np.ndarray) -> np.ndarray:
@@ -211,6 +222,10 @@ class Policy:
     name: ClassVar[str] = "base"
     kind: ClassVar[str] = "mix"  # mix | select | reweight (what the policy changes)
     needs_reference: ClassVar[bool] = False
+    needs_domain_gradients: ClassVar[bool] = False  # the loop then sets Feedback.alignment every
+    # ``gradient_every`` steps (see gristmill.train.gradients), on a sketch of ``sketch_size`` coordinates
+    gradient_every: int = 0
+    sketch_size: int = 0
 
     def __init__(
         self,

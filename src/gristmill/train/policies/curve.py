@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from gristmill.train.policies.base import DomainStats, Feedback, Policy, register_policy
+from gristmill.train.policies.base import DomainStats, Feedback, Policy, register_policy, repeat_value
 
 
 def fit_power_law(n: np.ndarray, loss: np.ndarray, grid: int = 24) -> tuple[float, float, float]:
@@ -124,19 +124,11 @@ class LossCurveMixer(Policy):
         if np.isnan(slope).all():
             return None
         slope = np.where(np.isnan(slope), np.nanmean(slope), slope)  # not enough points yet: the average
-        score = self.prior * slope * np.sqrt(self.recent * (1 - self.recent)) * self.repeat_value()
+        credit = np.sqrt(self.recent * (1 - self.recent))
+        score = self.prior * slope * credit * repeat_value(self.epochs, self.repeat_scale)
         if score.sum() <= 0:
             return None
         return self.smoothing * self.weights + (1 - self.smoothing) * score / score.sum()
-
-    def repeat_value(self) -> np.ndarray:
-        """What one more token of each domain is worth next to a fresh one, given how often the domain has
-        been repeated (Muennighoff et al. 2023: repeated data decays as exp(-repetitions / R*), R* ≈ 15.4).
-        A scarce domain's training loss keeps falling as it is memorised; this keeps that from reading
-        as progress."""
-        if not self.repeat_scale:
-            return np.ones(self.k)
-        return np.exp(-np.maximum(self.epochs - 1.0, 0.0) / self.repeat_scale)
 
     def extra_state(self) -> dict:
         return {  # epochs are not state: on_step sets them from the feedback before every update
