@@ -34,7 +34,9 @@ class GradientSketch:
         self.params = [p for p in params if p.requires_grad]
         total = sum(p.numel() for p in self.params)
         gen = torch.Generator().manual_seed(seed)
-        keep = None if total <= size else torch.randperm(total, generator=gen)[:size].sort().values
+        # without replacement would need a permutation of every coordinate (GBs for a 7B model): sample
+        # with replacement and drop repeats, which leaves slightly fewer than ``size`` distinct coordinates
+        keep = None if total <= size else torch.randint(total, (size,), generator=gen).unique(sorted=True)
         self.index: list[torch.Tensor | None] = []
         start = 0
         for p in self.params:
@@ -44,7 +46,7 @@ class GradientSketch:
                 lo, hi = torch.searchsorted(keep, torch.tensor([start, start + p.numel()]))
                 self.index.append((keep[lo:hi] - start).to(p.device))
             start += p.numel()
-        self.size = total if keep is None else size
+        self.size = total if keep is None else len(keep)
 
     def read(self, tensors: list[torch.Tensor | None]) -> torch.Tensor:
         """The sketch of one tensor per parameter (``p.grad``, an optimizer moment; None reads as zeros)."""
