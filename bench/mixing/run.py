@@ -232,28 +232,42 @@ def main() -> None:
                 collect(pol, seed, fut.result(), frac)
     for runs in results.values():
         runs.sort(key=lambda r: r["seed"])
-    # tokens to reach uniform's final average (same seed)
+    # tokens to reach uniform's final average (same seed): the yardstick; and natural's, when it ran:
+    # a dynamic policy should also beat the better of the two static baselines
+    yardsticks = ["uniform"] + (["natural"] if "natural" in results else [])
     for pol in policies:
         for run in results[pol]:
-            base = results["uniform"][run["seed"]]["rows"][-1]
-            reached = tokens_to_reach(run["rows"], base["avg"])
-            run["ratio"] = None if reached is None else reached / base["tokens"]
+            for yard in yardsticks:
+                base = results[yard][run["seed"]]["rows"][-1]
+                reached = tokens_to_reach(run["rows"], base["avg"])
+                run["ratio" if yard == "uniform" else f"ratio_{yard}"] = (
+                    None if reached is None else reached / base["tokens"]
+                )
+
+    def ratio_cell(ratios: list[float | None]) -> str:
+        if all(x is not None for x in ratios):
+            return f"{np.mean(ratios):.2f} ± {np.std(ratios):.2f}"
+        done = [x for x in ratios if x is not None]
+        return f">1 in {len(ratios) - len(done)}/{len(ratios)} seeds" + (f" (others {np.mean(done):.2f})" if done else "")
+
+    natural_col = "natural" in results
     lines = [
         f"command: {command}",
         f"budget {args.max_tokens} tokens, {args.seeds} seeds, model gpt2 {args.n_layer}x{args.n_embd}, "
         f"seq {args.seq_len} x batch {args.batch_size}, {args.jobs} job(s) x {args.threads or 'default'} "
         f"thread(s), total wall {time.time() - t_start:.0f}s",
         "",
-        "| policy | avg held-out loss | worst-domain loss | tokens to reach uniform's final avg (× uniform's tokens) | policy overhead | tokens/s |",
-        "|---|---|---|---|---|---|",
+        "| policy | avg held-out loss | worst-domain loss | tokens to reach uniform's final avg (× uniform's tokens) | "
+        + ("tokens to reach natural's final avg (× natural's) | " if natural_col else "")
+        + "policy overhead | tokens/s |",
+        "|---|---|---|---|" + ("---|" if natural_col else "") + "---|---|",
     ]
     for pol in policies:
         runs = results[pol]
         avg, worst = np.array([r["avg"] for r in runs]), np.array([r["worst"] for r in runs])
-        ratios = [r["ratio"] for r in runs]
-        ratio_s = (f"{np.mean(ratios):.2f} ± {np.std(ratios):.2f}" if all(x is not None for x in ratios)
-                   else f">1 in {sum(x is None for x in ratios)}/{len(ratios)} seeds"
-                   + (f" (others {np.mean([x for x in ratios if x is not None]):.2f})" if any(x is not None for x in ratios) else ""))
+        ratio_s = ratio_cell([r["ratio"] for r in runs])
+        if natural_col:
+            ratio_s += " | " + ratio_cell([r["ratio_natural"] for r in runs])
         lines.append(
             f"| {pol} | {avg.mean():.4f} ± {avg.std():.4f} | {worst.mean():.4f} ± {worst.std():.4f} | {ratio_s} | "
             f"{100 * np.mean([r['overhead'] for r in runs]):.2f}% | {np.mean([r['tokens_per_s'] for r in runs]):.0f} |"

@@ -19,14 +19,15 @@ TILT = "books:0.2,chat:0.05,code:0.15,docs:0.1,legal:0.15,multilingual:0.2,noisy
 
 def test_mixing_bench_runs_policies_and_a_static_mixture(tmp_path):
     proc = subprocess.run(
-        [*BENCH, "--out", str(tmp_path), "--policies", "uniform,ado", "--static", f"tilt={TILT}", *TINY],
+        [*BENCH, "--out", str(tmp_path), "--policies", "uniform,natural,ado", "--static", f"tilt={TILT}", *TINY],
         capture_output=True, text=True, timeout=600, cwd=ROOT,
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     rows = {m.group(1) for m in re.finditer(r"^\| (\w+) \| [\d.]+ ± ", proc.stdout, re.M)}
-    assert rows == {"uniform", "ado", "tilt"}, proc.stdout
+    assert rows == {"uniform", "natural", "ado", "tilt"}, proc.stdout
+    assert "tokens to reach natural's final avg" in proc.stdout  # the better static yardstick, beside uniform
     results = json.loads((tmp_path / "results.json").read_text())["results"]
-    assert results["uniform"][0]["ratio"] == 1.0
+    assert results["uniform"][0]["ratio"] == 1.0 and results["natural"][0]["ratio_natural"] == 1.0
     want = dict(item.split(":") for item in TILT.split(","))
     got = results["tilt"][0]["weights"]
     assert {d: round(w, 6) for d, w in got.items()} == {d: float(w) for d, w in want.items()}
