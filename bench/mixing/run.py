@@ -1,8 +1,11 @@
 """Mixing benchmark: uniform vs natural vs every dynamic policy, same data, same model, several seeds.
 
-    # the headline in docs/train.md (about 25 minutes on 2 cores):
+    # every policy at 3M tokens, as in docs/train.md (about 30 minutes on 2 cores):
     python bench/mixing/run.py --max-tokens 3000000 --seq-len 64 --n-layer 2 --n-embd 96 --vocab-size 2048 \
         --evals 15 --eval-tokens 2048 --threads 1 --jobs 2 --short-budget 0.7 --short-policies ado
+    # the token goal at 10M tokens (about an hour on 2 cores):
+    python bench/mixing/run.py --policies uniform,natural,odm,ado,doremi --max-tokens 10000000 --seq-len 64 \
+        --n-layer 2 --n-embd 96 --vocab-size 2048 --evals 15 --eval-tokens 2048 --threads 1 --jobs 2
     python bench/mixing/run.py                 # defaults: a 4x256 model, 128-token windows (GPU-sized)
 
 Runs go to a pool of ``--jobs`` processes (``--threads 1`` each); the workers exit when the bench process
