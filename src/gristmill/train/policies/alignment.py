@@ -33,9 +33,7 @@ from gristmill.train.policies.base import DomainStats, Feedback, Policy, registe
 class GradientAlignmentMixer(Policy):
     needs_domain_gradients = True
     default_max_change = 1.5
-
-    def default_min_weight(self, k: int) -> float:
-        return 0.25 / k
+    default_floor_share = 0.25  # at least 1/(4K) per domain
 
     def __init__(
         self,
@@ -64,8 +62,7 @@ class GradientAlignmentMixer(Policy):
         self.epochs = np.zeros(self.k)
 
     def on_step(self, feedback: Feedback) -> bool:
-        with np.errstate(divide="ignore", invalid="ignore"):
-            self.epochs = np.where(self.domain_tokens > 0, feedback.tokens_per_domain / self.domain_tokens, 0.0)
+        self.epochs = self.passes(feedback.tokens_per_domain)
         if feedback.alignment is not None:
             new = np.asarray(feedback.alignment, dtype=np.float64)
             seen = np.isfinite(new)

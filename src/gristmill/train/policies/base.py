@@ -270,8 +270,10 @@ class Policy:
     default_max_change: ClassVar[float] = 0.0  # 0: no limit on how fast weights move
     default_reference_every: ClassVar[int] = 1  # steps between reference forwards (needs_reference only)
 
+    default_floor_share: ClassVar[float] = 0.0  # the default min_weight is this share of 1/K
+
     def default_min_weight(self, k: int) -> float:
-        return 0.0
+        return self.default_floor_share / k
 
     def initial_weights(self) -> np.ndarray:
         return self.natural.copy() if self.init == "natural" else np.full(self.k, 1.0 / self.k)
@@ -321,6 +323,11 @@ class Policy:
         lo = np.maximum(self.weights / self.max_change, self.min_weight)
         hi = np.maximum(self.weights * self.max_change, lo)
         return project_to_band(target, lo, hi)
+
+    def passes(self, tokens_per_domain: np.ndarray) -> np.ndarray:
+        """How many times each domain's training tokens have been drawn (0 for a domain of unknown size)."""
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(self.domain_tokens > 0, np.asarray(tokens_per_domain) / self.domain_tokens, 0.0)
 
     def weights_dict(self) -> dict[str, float]:
         return {d: float(w) for d, w in zip(self.domains, self.weights, strict=True)}

@@ -57,9 +57,7 @@ def fit_power_law(n: np.ndarray, loss: np.ndarray, grid: int = 24) -> tuple[floa
 class LossCurveMixer(Policy):
     default_max_change = 1.5
     MAX_POINTS = 256  # a long run's history is fitted on this many evenly spaced window means
-
-    def default_min_weight(self, k: int) -> float:
-        return 0.25 / k
+    default_floor_share = 0.25  # at least 1/(4K) per domain
 
     def __init__(
         self,
@@ -97,8 +95,7 @@ class LossCurveMixer(Policy):
 
     def on_step(self, feedback: Feedback) -> bool:
         s = feedback.stats
-        with np.errstate(divide="ignore", invalid="ignore"):
-            self.epochs = np.where(self.domain_tokens > 0, feedback.tokens_per_domain / self.domain_tokens, 0.0)
+        self.epochs = self.passes(feedback.tokens_per_domain)
         if s.count.sum() > 0:
             self.samples_seen = self.samples_seen + (s.count if self.counts == "domain" else s.count.sum())
             self.recent = self.history_decay * self.recent + (1 - self.history_decay) * s.count / s.count.sum()

@@ -27,9 +27,7 @@ from gristmill.train.policies.base import DomainStats, Policy, register_policy
 class DoReMi(Policy):
     needs_reference = True
     default_reference_every = 8
-
-    def default_min_weight(self, k: int) -> float:
-        return 0.25 / k
+    default_floor_share = 0.25  # at least 1/(4K) per domain
 
     def __init__(self, domains, natural, *, eta: float = 1.0, smoothing: float = 1e-3, **base) -> None:
         if eta <= 0 or not 0 <= smoothing < 1:
