@@ -108,12 +108,12 @@ def probe_backward(
 def average_gradients(params: list[torch.nn.Parameter]) -> None:
     """Mean of every parameter's gradient over ranks (what DDP's reducer does; identity on one process)."""
     world = dist.world_size()
-    if world == 1:
+    grads = [p.grad for p in params if p.grad is not None]
+    if world == 1 or not grads:
         return
-    for p in params:
-        if p.grad is not None:
-            dist.all_reduce_tensor(p.grad)
-            p.grad /= world
+    flat = dist.all_reduce_tensor(torch.cat([g.reshape(-1) for g in grads])) / world  # one collective
+    for g, part in zip(grads, flat.split([g.numel() for g in grads]), strict=True):
+        g.copy_(part.view_as(g))
 
 
 def adam_preconditioner(optimizer: torch.optim.Optimizer, sketch: GradientSketch) -> torch.Tensor | None:

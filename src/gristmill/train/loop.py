@@ -343,6 +343,7 @@ def train(cfg: Config) -> dict[str, Any]:
         for micro in range(tc.grad_accum):
             x, dom = sampler.sample(tc.batch_size, policy.weights)
             x, dom = x.to(device, non_blocking=True), dom.to(device, non_blocking=True)
+            ref_ps = None
             if probing and micro == tc.grad_accum - 1:  # the same gradient, one (domain, half) at a time
                 t0 = time.perf_counter()
                 loss_ps, grad_sums, grad_sizes = probe_backward(
@@ -350,21 +351,19 @@ def train(cfg: Config) -> dict[str, Any]:
                     model.no_sync if world > 1 else None, offset=rank,
                 )
                 average_gradients(sketch.params)  # every micro-batch ran without DDP's reduction
-                DomainStats.add_batch(acc, loss_ps, dom, None)
                 policy_time += time.perf_counter() - t0
-                continue
-            sync = contextlib.nullcontext() if world == 1 or micro == tc.grad_accum - 1 else model.no_sync()
-            with sync:
-                with autocast():
-                    loss_ps = per_sample_loss(model, x)
-                t0 = time.perf_counter()
-                ref_ps = None
-                if reference is not None and step % policy.reference_every == 0:
-                    with torch.no_grad(), autocast():
-                        ref_ps = per_sample_loss(reference, x)
-                w = policy.sample_weights(loss_ps.detach(), dom, ref_ps)
-                policy_time += time.perf_counter() - t0
-                (weighted_loss(loss_ps, w) / tc.grad_accum).backward()
+            else:
+                sync = contextlib.nullcontext() if world == 1 or micro == tc.grad_accum - 1 else model.no_sync()
+                with sync:
+                    with autocast():
+                        loss_ps = per_sample_loss(model, x)
+                    t0 = time.perf_counter()
+                    if reference is not None and step % policy.reference_every == 0:
+                        with torch.no_grad(), autocast():
+                            ref_ps = per_sample_loss(reference, x)
+                    w = policy.sample_weights(loss_ps.detach(), dom, ref_ps)
+                    policy_time += time.perf_counter() - t0
+                    (weighted_loss(loss_ps, w) / tc.grad_accum).backward()
             t0 = time.perf_counter()
             DomainStats.add_batch(acc, loss_ps, dom, ref_ps)
             policy_time += time.perf_counter() - t0
