@@ -41,6 +41,7 @@ def build_summary(
     records = blank = kept = 0
     samples: dict[str, list[dict]] = {}
     coerced: set[str] = set()
+    as_text: dict[str, int] = {}
     per_file: dict[str, dict[str, int]] = {}
     limit = recipe.spec.output.dropped_samples
     final = stages[-1].index
@@ -58,6 +59,7 @@ def build_summary(
                 records += m["records"]
                 blank += m.get("blank_lines", 0)
                 coerced.update(m.get("coerced_fields", []))
+                _add(as_text, m.get("numbers_as_text", {}))
                 pf = per_file.setdefault(m["file"], {"records": 0, "rejected": 0})
                 pf["records"] += m["records"]
                 pf["rejected"] += sum(m["rejected"].values())
@@ -107,6 +109,8 @@ def build_summary(
     }
     if coerced:
         summary["coerced_fields"] = sorted(coerced)
+    if as_text:  # integers beyond 64 bits, NaN, Infinity: kept as their JSON text, never rounded or nulled
+        summary["numbers_kept_as_text"] = dict(sorted(as_text.items()))
     if schema_report:  # inputs disagreed on a field's type; the output parts were given one schema
         summary["schema_conflicts"] = {name: r["types"] for name, r in schema_report.items()}
         summary["schema_unified"] = {name: r["unified"] for name, r in schema_report.items()}

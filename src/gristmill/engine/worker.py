@@ -239,6 +239,7 @@ def process_chunk(cfg: WorkerConfig, task: ChunkTask) -> dict[str, Any]:
             blank_lines=parsed.blank_lines,
             bytes=task.raw.nbytes,
             coerced_fields=parsed.coerced_fields,
+            numbers_as_text=parsed.numbers_as_text,
         )
         table = parsed.table
     else:

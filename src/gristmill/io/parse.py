@@ -18,9 +18,18 @@ import pyarrow.json as pj
 
 from gristmill.io.chat import MESSAGES_TYPE, ChatError, chat_fields
 from gristmill.io.inputs import InputFile
+from gristmill.io.json_guard import (
+    MAX_NESTING,
+    json_text,
+    loads_exact,
+    may_lose_numbers,
+    needs_exact_parse,
+    too_deep_lines,
+)
 from gristmill.io.readers import RawChunk
 
 PREVIEW_CHARS = 4096
+_BOM = b"\xef\xbb\xbf"
 REJECT_SCHEMA = pa.schema(
     [
         ("source", pa.string()),
@@ -49,6 +58,7 @@ class Parsed:
     records: int = 0  # input units seen: rows plus unreadable units
     blank_lines: int = 0
     coerced_fields: list[str] = field(default_factory=list)
+    numbers_as_text: dict[str, int] = field(default_factory=dict)  # per field: numbers kept as their JSON text
 
 
 def _preview(raw: bytes | str | Any) -> tuple[str, int]:
@@ -77,6 +87,7 @@ def _reject(source: str, unit: str, location: int | None, reason: str, raw: Any 
 
 _KINDS = (
     ("chat record", "bad_chat"),
+    ("nesting deeper than", "too_deep"),
     ("malformed JSON", "malformed_json"),
     ("invalid UTF-8", "invalid_utf8"),
     ("missing text field", "missing_text"),
@@ -153,20 +164,42 @@ def _has_timestamp(t: pa.DataType) -> bool:
     return any(_has_timestamp(t.field(i).type) for i in range(t.num_fields))
 
 
-def _parse_lines_fast(chunk: RawChunk, src: str, spec: ParseSpec) -> Parsed | None:
+def _has_float(t: pa.DataType) -> bool:
+    if pa.types.is_floating(t):
+        return True
+    if pa.types.is_list(t) or pa.types.is_large_list(t):
+        return _has_float(t.value_type)
+    return any(_has_float(t.field(i).type) for i in range(t.num_fields))
+
+
+def _names_are_utf8(t: pa.DataType | pa.Schema) -> bool:
+    """Whether every field name, nested ones included, is valid UTF-8 (Arrow's full validation skips names)."""
+    fields = list(t) if isinstance(t, pa.Schema) else [t.field(i) for i in range(t.num_fields)]
+    if isinstance(t, pa.DataType) and (pa.types.is_list(t) or pa.types.is_large_list(t)):
+        return _names_are_utf8(t.value_type)
+    try:
+        return all(f.name is not None and _names_are_utf8(f.type) for f in fields)
+    except UnicodeDecodeError:
+        return False
+
+
+def _parse_lines_fast(chunk: RawChunk, src: str, spec: ParseSpec, too_deep: dict[int, int]) -> Parsed | None:
     """Arrow's JSON reader for the common case: well-formed UTF-8 objects, no blank lines.
 
     Returns None whenever it cannot be sure of giving the per-line path's result (a blank line, invalid
-    UTF-8, a parse error, an oversize line, a text column that is not a string, nested date inference);
+    UTF-8, a parse error, an oversize line, a text column that is not a string, nested date inference, a
+    line nested too deep for Arrow's recursive parser, a number a float column would change);
     the caller then takes the per-line path, which reports each bad line with its reason.
     """
     data: bytes = chunk.data
-    if not data:
+    if not data or too_deep or data[0] >= 0x80:  # Arrow skips a leading BOM (and more): per-line decides
         return None
     try:
         table = pj.read_json(io.BytesIO(data), read_options=pj.ReadOptions(use_threads=False, block_size=len(data) + 1))
         table.validate(full=True)  # Arrow's JSON reader does not check UTF-8; full validation does, cheaply
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError, OverflowError, UnicodeDecodeError):
+        return None
+    if not _names_are_utf8(table.schema):
         return None
     if any(_has_timestamp(f.type) for f in table.schema):
         # JSON has no dates: keep ISO strings as the strings they were
@@ -186,6 +219,8 @@ def _parse_lines_fast(chunk: RawChunk, src: str, spec: ParseSpec) -> Parsed | No
             )
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
             return None
+    if any(_has_float(f.type) for f in table.schema) and may_lose_numbers(data):
+        return None  # a rounded 64-bit-plus integer or a NaN: the per-line path keeps its text
     n_lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
     if table.num_rows != n_lines or spec.text_field not in table.column_names:
         return None
@@ -201,10 +236,11 @@ def _parse_lines_fast(chunk: RawChunk, src: str, spec: ParseSpec) -> Parsed | No
 
 
 def _parse_lines(chunk: RawChunk, src: str, spec: ParseSpec) -> Parsed:
-    fast = None if spec.chat else _parse_lines_fast(chunk, src, spec)
+    data: bytes = chunk.data
+    too_deep = too_deep_lines(data) if data else {}
+    fast = None if spec.chat else _parse_lines_fast(chunk, src, spec, too_deep)
     if fast is not None:
         return fast
-    data: bytes = chunk.data
     lines = data.split(b"\n")
     if lines and lines[-1] == b"":
         lines.pop()
@@ -212,10 +248,13 @@ def _parse_lines(chunk: RawChunk, src: str, spec: ParseSpec) -> Parsed:
     rejects: list[dict] = []
     blank = 0
     idf = spec.id_field
+    as_text: dict[str, int] = {}
     for offset, raw in enumerate(lines):
         lineno = chunk.first + offset
         if raw.endswith(b"\r"):
             raw = raw[:-1]
+        if lineno == 1 and raw.startswith(_BOM):  # a byte order mark opening the file, as Windows tools write
+            raw = raw[len(_BOM) :]
         if not raw.strip():
             blank += 1
             continue
@@ -224,14 +263,12 @@ def _parse_lines(chunk: RawChunk, src: str, spec: ParseSpec) -> Parsed:
                 _reject(src, "line", lineno, f"line is {_mib(len(raw))}, over max_doc_bytes={_mib(spec.max_doc_bytes)}", raw)
             )
             continue
-        try:
-            obj = orjson.loads(raw)
-        except orjson.JSONDecodeError as exc:
-            try:
-                raw.decode("utf-8")
-                reason = f"malformed JSON: {exc}"
-            except UnicodeDecodeError as uexc:
-                reason = f"invalid UTF-8 at byte {uexc.start}: {uexc.reason}"
+        if offset in too_deep:
+            reason = f"nesting deeper than {MAX_NESTING} levels (this line: {too_deep[offset]})"
+            rejects.append(_reject(src, "line", lineno, reason, raw))
+            continue
+        obj, reason, kept = _loads(raw)
+        if reason:
             rejects.append(_reject(src, "line", lineno, reason, raw))
             continue
         if not isinstance(obj, dict):
@@ -247,8 +284,40 @@ def _parse_lines(chunk: RawChunk, src: str, spec: ParseSpec) -> Parsed:
             if k != "id":
                 row[k] = v
         rows.append(row)
+        for name, n in kept.items():
+            as_text[name] = as_text.get(name, 0) + n
     table, coerced = rows_to_table(rows, spec.chat)
-    return Parsed(table, rejects, records=len(lines) - blank, blank_lines=blank, coerced_fields=coerced)
+    return Parsed(table, rejects, records=len(lines) - blank, blank_lines=blank, coerced_fields=coerced,
+                  numbers_as_text=as_text)
+
+
+def _loads(raw: bytes) -> tuple[Any, str | None, dict[str, int]]:
+    """One JSON line: (value, None, numbers kept as text per field) or (None, why it is unreadable, {}).
+
+    orjson parses; the standard library (see :func:`gristmill.io.json_guard.loads_exact`) takes over only
+    to keep a number exact that orjson would round (19 digits or more) or refuses (NaN, Infinity, 1e400).
+    """
+    try:
+        obj = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as uexc:
+            return None, f"invalid UTF-8 at byte {uexc.start}: {uexc.reason}", {}
+        try:
+            obj, kept = loads_exact(text)
+        except (ValueError, RecursionError):
+            kept = {}
+        if not kept:  # the standard library is never a way around orjson for anything but numbers
+            return None, f"malformed JSON: {exc}", {}
+        return obj, None, kept
+    if needs_exact_parse(raw):
+        try:
+            exact, kept = loads_exact(raw.decode("utf-8"))
+            return exact, None, kept
+        except (ValueError, RecursionError):
+            pass
+    return obj, None, {}
 
 
 def _check_record(obj: dict, spec: ParseSpec) -> str | None:
@@ -292,7 +361,7 @@ def rows_to_table(rows: list[dict], chat: bool = False) -> tuple[pa.Table | None
         except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, OverflowError):
             coerced.append(name)
             arrays.append(
-                pa.array([None if v is None else orjson.dumps(v, default=str).decode() for v in values], pa.string())
+                pa.array([None if v is None else json_text(v) for v in values], pa.string())
             )
     return pa.table(arrays, names=list(names)), coerced
 
