@@ -92,18 +92,52 @@ def dotted_name(node: ast.AST) -> str | None:
     return None
 
 
+MAX_RULE_CHARS = 100_000
+MAX_RULE_TERMS = 1_000
+MAX_RULE_DEPTH = 50
+
+
 def compile_rule(name: str, source: str, available: Iterable[str]) -> Rule:
     """Parse and check a rule against the signal columns available at its step."""
     available = set(available)
+    if len(source) > MAX_RULE_CHARS:
+        raise RuleError(f"rule is {len(source):,} characters long; at most {MAX_RULE_CHARS:,} (split it into named rules)")
     try:
         tree = ast.parse(source.strip(), mode="eval")
     except SyntaxError as exc:
         col = exc.offset
-        raise RuleError(f"syntax error in rule {source!r}: {exc.msg}" + (f" at column {col}" if col else ""), col) from None
+        raise RuleError(f"syntax error in rule {_short(source)!r}: {exc.msg}" + (f" at column {col}" if col else ""), col) from None
+    except (RecursionError, MemoryError):
+        raise RuleError(f"rule nests deeper than {MAX_RULE_DEPTH} levels") from None
+    _check_size(tree)
     signals: set[str] = set()
     fields: set[str] = set()
     fn = _build(tree.body, available, signals, fields)
     return Rule(name=name, source=source, signals=frozenset(signals), fields=frozenset(fields), evaluate=fn)
+
+
+def _short(source: str) -> str:
+    return source if len(source) <= 200 else source[:200] + "..."
+
+
+def _check_size(tree: ast.AST) -> None:
+    """Refuse a rule too big or too deep to build and evaluate by recursion (iterative walk)."""
+    terms = 0
+    stack: list[tuple[ast.AST, int]] = [(tree, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_RULE_DEPTH:
+            raise RuleError(f"rule nests deeper than {MAX_RULE_DEPTH} levels")
+        terms += 1
+        if terms > MAX_RULE_TERMS:
+            raise RuleError(f"rule has more than {MAX_RULE_TERMS:,} terms (split it into named rules)")
+        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
+
+
+def _text_or_list(node: ast.AST) -> bool:
+    """A string or list constant: arithmetic on it could build a value of any size ('a' * 10**10)."""
+    return isinstance(node, (ast.List, ast.Tuple, ast.Set)) or (
+        isinstance(node, ast.Constant) and isinstance(node.value, str))
 
 
 def _const(v: object) -> Evaluator:
@@ -161,6 +195,8 @@ def _build(node: ast.AST, available: set[str], signals: set[str], fields: set[st
         op = _BIN.get(type(node.op))
         if op is None:
             raise RuleError("unsupported arithmetic operator (use + - * / // %)", col)
+        if _text_or_list(node.left) or _text_or_list(node.right):
+            raise RuleError("arithmetic works on numbers only, not on text or lists", col)
         left = _build(node.left, available, signals, fields)
         right = _build(node.right, available, signals, fields)
 
@@ -223,10 +259,20 @@ def _build(node: ast.AST, available: set[str], signals: set[str], fields: set[st
 
 
 def _num(v: object) -> np.ndarray:
+    """Numbers for arithmetic; a null or a non-number (a text field) is NaN, so a threshold on it fails."""
     arr = np.asarray(v)
-    if arr.dtype == object:
-        arr = np.array([np.nan if x is None else x for x in arr.ravel()], dtype=float).reshape(arr.shape)
+    if arr.dtype == object or arr.dtype.kind in "US":
+        arr = np.array([_float(x) for x in arr.ravel()], dtype=float).reshape(arr.shape)
     return arr
+
+
+def _float(x: object) -> float:
+    if isinstance(x, (bool, int, float, np.number)) and not isinstance(x, str):
+        try:
+            return float(x)
+        except OverflowError:
+            return np.nan
+    return np.nan
 
 
 def _truth(v: object, n: int) -> np.ndarray:
