@@ -61,6 +61,8 @@ class Operator(ABC):
     version: ClassVar[str] = "1"
     is_global: ClassVar[bool] = False
     references: ClassVar[tuple[str, ...]] = ()
+    needs: ClassVar[tuple[tuple[str, str], ...]] = ()
+    """Optional packages as (importable module, gristmill extra), checked when a recipe compiles."""
 
     def __init__(self, params: OpParams | None = None, step: str | None = None) -> None:
         self.params = params if params is not None else self.Params()
@@ -75,6 +77,10 @@ class Operator(ABC):
     def rules(self) -> dict[str, str]:
         """Default keep rules, name -> expression over signal columns. Empty for pure transforms."""
         return {}
+
+    def required_modules(self) -> tuple[tuple[str, str], ...]:
+        """The (module, extra) pairs these parameters need; override when a parameter picks a backend."""
+        return self.needs
 
     # -- work ---------------------------------------------------------------------------------------------
     def apply(self, batch: Batch) -> dict[str, Any] | None:

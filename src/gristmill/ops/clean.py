@@ -195,6 +195,7 @@ class HtmlToText(Operator):
     """
 
     name = "html_to_text"
+    needs = (("selectolax", "html"),)
     family = "clean"
     description = """Turn HTML documents into plain text: drop scripts, styles, navigation, header and footer;
     put paragraphs, headings, list items and table rows on their own lines; collapse whitespace. Use on web

@@ -219,6 +219,10 @@ class LangID(Operator):
         )
         self._backend: Any = None
 
+    def required_modules(self) -> tuple[tuple[str, str], ...]:
+        module = {"cld2": "pycld2", "lingua": "lingua", "langid": "langid"}[self.params.backend]
+        return ((module, "lang"),)
+
     def setup(self) -> None:
         if self._backend is not None:
             return

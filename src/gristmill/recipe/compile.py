@@ -7,6 +7,7 @@ Problems are collected, not raised one by one, and each names its place: ``recip
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 import os
 import re
@@ -110,6 +111,18 @@ def _range_text(model: type, name: str) -> str:
     return f" (allowed: {left}{name}{right})"
 
 
+def _missing_module(op: Operator) -> str | None:
+    """One line naming the extra to install when an optional package the operator needs is absent."""
+    for module, extra in op.required_modules():
+        try:
+            found = importlib.util.find_spec(module) is not None
+        except (ImportError, ValueError):  # a parent package missing, or a module blocked in sys.modules
+            found = False
+        if not found:
+            return f"{op.name} needs the {module} package: pip install 'gristmill[{extra}]'"
+    return None
+
+
 def compile_recipe(
     data: dict,
     lines: dict[Path_, int] | None = None,
@@ -185,6 +198,10 @@ def compile_recipe(
                     )
             continue
         op = op_cls(params, step=name)
+        missing = _missing_module(op)
+        if missing:
+            problems.append(f"{where(base + ('op',))}: {missing}")
+            continue
         available.extend(op.signal_column(s.name) for s in op.signals)
         if op.is_global and st.keep is not None:
             problems.append(f"{where(base + ('keep',))}: {op.name} decides globally and takes no keep rule")
