@@ -14,6 +14,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from gristmill.engine.layout import Layout
+
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "data" / "sample.jsonl.gz"
 DIRTY = ROOT / "data" / "dirty.jsonl.gz"
@@ -47,19 +49,19 @@ def write_recipe(path: Path, steps: list[dict] | None = None, **extra: Any) -> P
 
 
 def read_kept(out: Path, columns: list[str] | None = None) -> pa.Table:
-    files = sorted(out.glob("part-*.parquet"))
+    files = [f for f in Layout(out).kept_files() if f.suffix == ".parquet"]
     if not files:
         return pa.table({})
     return pa.concat_tables([pq.read_table(f, columns=columns) for f in files], promote_options="default")
 
 
 def read_rejects(out: Path) -> list[dict]:
-    files = sorted((out / "rejected").glob("*.parquet"))
+    files = sorted(Layout(out).rejected_dir.glob("*.pq"))
     return pa.concat_tables([pq.read_table(f) for f in files]).to_pylist() if files else []
 
 
 def summary(out: Path) -> dict:
-    return json.loads((out / "summary.json").read_text())
+    return json.loads(Layout(out).summary.read_text())
 
 
 @pytest.fixture

@@ -104,7 +104,11 @@ def test_parquet_files_with_differing_schemas(tmp_path, identity_recipe):
     pq.write_table(pa.table({"text": ["no id column here"], "domain": [7], "extra": [1.5]}), d / "b.parquet")
     pq.write_table(pa.table({"id": ["c1", "c2"], "text": [1, 2]}), d / "c.parquet")  # text is not a string
     pq.write_table(pa.table({"id": ["d1"], "body": ["wrong column name"]}), d / "d.parquet")
-    s = run_ok(identity_recipe, d, tmp_path / "out")
+    res = gristmill("run", identity_recipe, "--input", d, "--output", tmp_path / "out", "--workers", "1")
+    # every row of c.parquet is rejected for one reason: a mass reject, so exit 1 with the summary written
+    assert res.returncode == 1 and "2 of the 2 rows of input file c.parquet" in res.stderr, res.stderr
+    s = summary(tmp_path / "out")
+    assert s["mass_rejects"] == [{"file": "c.parquet", "reason": "non_string_text", "rejected": 2, "of": 2}]
     assert (s["input"], s["kept"], s["rejected"]["total"]) == (6, 3, 3)
     assert s["rejected"]["by_kind"] == {"missing_text": 1, "non_string_text": 2}
     kept = read_kept(tmp_path / "out", columns=["id", "text"])

@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from gristmill.engine.layout import Layout
 from tests.conftest import ROOT, SAMPLE, gristmill, read_kept, summary, write_recipe
 from tests.corpus import make_corpus
 
@@ -57,10 +58,10 @@ def test_summary_counts_per_step_and_dedup_keeps_first_occurrence(corpus, tmp_pa
     # dropped ids + kept ids + rejects account for every row exactly once
     import pyarrow.parquet as pq
 
-    dropped = pq.read_table(out / "dropped").column("id").to_pylist()
+    dropped = pq.read_table(Layout(out).dropped_dir).column("id").to_pylist()
     kept_ids = read_kept(out, ["id"]).column("id").to_pylist()
     assert len(set(dropped) | set(kept_ids)) == len(dropped) + len(kept_ids) == 1500
-    samples = [json.loads(line) for line in (out / "dropped_samples.jsonl").read_text().splitlines()]
+    samples = [json.loads(line) for line in Layout(out).samples.read_text().splitlines()]
     assert {(x["step"], x["rule"]) for x in samples} == {("length_filter", "too_few_words"), ("exact_dedup", "duplicate")}
     assert all(len([x for x in samples if x["rule"] == r]) <= 5 for r in ("too_few_words", "duplicate"))
 

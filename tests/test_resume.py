@@ -13,6 +13,7 @@ import time
 
 import pytest
 
+from gristmill.engine.layout import Layout
 from tests.conftest import ROOT, gristmill, read_kept, summary, write_recipe
 from tests.corpus import make_corpus
 
@@ -63,7 +64,7 @@ def test_kill_at_an_exact_point_then_resume(setup, tmp_path, fault):
     args = ("run", recipe, "--input", root / "in", "--output", out, "--workers", "1")
     killed = gristmill(*args, env={"GRISTMILL_TEST_FAULT": fault})
     assert killed.returncode == -signal.SIGKILL, (fault, killed.returncode, killed.stderr[-500:])
-    assert not (out / "summary.json").exists()
+    assert not Layout(out).summary.exists()
     resumed = gristmill(*args)
     assert resumed.returncode == 0, resumed.stderr
     assert summary(out)["resumed"] is True
@@ -71,7 +72,7 @@ def test_kill_at_an_exact_point_then_resume(setup, tmp_path, fault):
 
 
 def _markers(out):
-    return len(list((out / ".gristmill").glob("stage-*/chunk-*.done.json")))
+    return len(list(Layout(out).state.glob("stage-*/chunk-*.done.json")))
 
 
 @pytest.mark.parametrize("after_markers", [2, 25, 45, 70])

@@ -6,6 +6,7 @@ import json
 
 import pyarrow.parquet as pq
 
+from gristmill.engine.layout import Layout
 from tests.conftest import DIRTY, ROOT, SAMPLE, gristmill, read_kept, read_rejects, summary
 
 MANIFEST = json.loads((ROOT / "data" / "dirty_manifest.json").read_text())
@@ -32,7 +33,7 @@ def test_dirty_sample_rejects_exactly_the_malformed_lines_and_drops_injected_dup
     rejected_lines = {r["location"] for r in read_rejects(out) if r["kind"] != "empty_text"}
     assert rejected_lines == malformed_lines
     # of each group of identical texts (an original, if present, and its injected copies) exactly one is kept
-    dropped = pq.read_table(out / "dropped").to_pylist()
+    dropped = pq.read_table(Layout(out).dropped_dir).to_pylist()
     dup_ids = {d["id"] for d in dropped if d["rule"] == "duplicate"}
     kept = set(read_kept(out, ["id"]).column("id").to_pylist())
     groups: dict[str, set[str]] = {}

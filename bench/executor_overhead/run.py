@@ -25,6 +25,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from gristmill.engine.layout import Layout
+
 ROOT = Path(__file__).resolve().parents[2]
 WORK = ROOT / "bench" / "_work" / "executor_overhead"
 SAMPLE = ROOT / "data" / "sample.jsonl.gz"
@@ -79,7 +81,7 @@ def run_recipe(recipe: Path, src: Path, out: Path, workers: int) -> tuple[dict, 
     shutil.rmtree(out, ignore_errors=True)
     info = measured([sys.executable, "-m", "gristmill.cli", "run", str(recipe), "--input", str(src), "--output",
                      str(out), "--workers", str(workers), "--no-progress"])
-    return info, json.loads((out / "summary.json").read_text())
+    return info, json.loads(Layout(out).summary.read_text())
 
 
 def main() -> None:

@@ -25,6 +25,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from gristmill.engine.layout import Layout
+
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
 WORK = ROOT / "bench/_work/prep_a"
@@ -105,7 +107,7 @@ def main() -> None:
             [gm_bin, "run", str(recipe), "--workers", str(n), "--overwrite", "--no-progress"]
         )
     }
-    summary = json.loads((WORK / "gm_out/summary.json").read_text())
+    summary = json.loads(Layout(WORK / "gm_out").summary.read_text())
     res["gristmill"]["kept"] = summary.get("kept", summary.get("counts", {}).get("kept"))
     if not args.skip_datatrove:
         dt_out = WORK / "dt_out"

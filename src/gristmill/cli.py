@@ -43,7 +43,8 @@ def main() -> None:
 @click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True)
 @click.option("--workers", type=click.IntRange(1, 1024), default=None, help="Worker processes [default: number of cores].")
 @click.option("--strict", is_flag=True, help="Fail (exit 1) on the first rejected input row.")
-@click.option("--overwrite", is_flag=True, help="Delete what the output folder holds and start afresh.")
+@click.option("--overwrite", is_flag=True,
+              help="Remove what gristmill wrote in the output folder (never other files) and start afresh.")
 @click.option("--progress/--no-progress", default=None, help="Show progress [default: when stderr is a terminal].")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
 def run(recipe: str, input_path: tuple[str, ...], output: str | None, engine: str, workers: int | None, strict: bool,
@@ -70,6 +71,12 @@ def run(recipe: str, input_path: tuple[str, ...], output: str | None, engine: st
         _fail(exc)
         return
     summary = result.summary
+    for folder in result.extra.get("skipped_outputs", []):
+        err.print(f"[yellow]note: skipped {folder} among the inputs: it is a gristmill output folder[/]", highlight=False)
+    left = result.extra.get("left_alone", [])
+    if left:
+        err.print(f"[yellow]note: --overwrite left {len(left)} file(s) gristmill did not write in the output folder "
+                  f"({', '.join(left[:3])}); readers of the folder will see them[/]", highlight=False)
     if result.extra.get("already_complete"):
         err.print("[yellow]this run is already complete; showing its summary (use --overwrite to redo it)[/]")
     if as_json:
@@ -79,6 +86,22 @@ def run(recipe: str, input_path: tuple[str, ...], output: str | None, engine: st
     if not summary["balance"]["holds"]:
         err.print("[red]the row balance does not hold: this is a bug in gristmill, please report it[/]")
         sys.exit(1)
+    if _report_mass_rejects(summary):
+        sys.exit(1)
+
+
+def _report_mass_rejects(summary: dict[str, Any]) -> bool:
+    """Say loudly when one reason rejected most of an input (a wrong text_field, say); True when it did."""
+    found = summary.get("mass_rejects") or []
+    for m in found:
+        where = f"input file {m['file']}" if m["file"] else "the input"
+        err.print(f"[bold red]FAILED: {m['rejected']:,} of the {m['of']:,} rows of {where} were rejected as "
+                  f"{m['reason']!r}[/]", highlight=False)
+    if found:
+        err.print("[red]this is most often a setting that does not match the data (input.text_field, input.format); "
+                  f"the rejected rows and their reasons are in {summary['output']['folder']}/"
+                  f"{summary['output']['rejected']}[/]", highlight=False)
+    return bool(found)
 
 
 @main.command()
@@ -194,17 +217,21 @@ def tokenize(inputs: tuple[str, ...], output: str, tokenizer: str | None, vocab_
 
     INPUTS are JSONL/Parquet files or globs; a gristmill output folder contributes its kept documents only.
     """
-    from pathlib import Path
-
-    from gristmill.shards import build_shards
+    from gristmill.engine.layout import is_gristmill_output, kept_files
+    from gristmill.engine.output_folder import claim_output
+    from gristmill.shards import build_shards, shard_output_layout
 
     paths: list[str] = []
     for item in inputs:
-        p = Path(item)
-        paths.append(str(p / "part-*") if p.is_dir() and (p / "summary.json").exists() else item)
+        paths += [str(p) for p in kept_files(item)] if is_gristmill_output(item) else [item]
     try:
-        summary = build_shards(paths, output, tokenizer=tokenizer, vocab_size=vocab_size, text_field=text_field,
-                               domain_field=domain_field, heldout_fraction=heldout_fraction)
+        layout, own = shard_output_layout(output)
+        with claim_output(layout, kind="tokenize", input_files=_existing_files(paths), overwrite=True, own_entries=own):
+            summary = build_shards(paths, output, tokenizer=tokenizer, vocab_size=vocab_size, text_field=text_field,
+                                   domain_field=domain_field, heldout_fraction=heldout_fraction)
+    except GristmillError as exc:
+        _fail(exc)
+        return
     except ImportError:
         _fail(UsageError("tokenize needs the tokenizers package: pip install 'gristmill[tokenize]'"))
         return
@@ -227,6 +254,19 @@ def tokenize(inputs: tuple[str, ...], output: str, tokenizer: str | None, vocab_
 @main.group()
 def model() -> None:
     """Train the small local models that model-based operators apply (no downloads)."""
+
+
+def _existing_files(specs: list[str]) -> list[str]:
+    """The files that input specs (files, folders, globs) name, for the output-is-not-an-input check."""
+    import glob
+
+    files: list[str] = []
+    for spec in specs:
+        if os.path.isdir(spec):
+            files += [os.path.join(d, f) for d, _, names in os.walk(spec) for f in names]
+        else:
+            files += glob.glob(spec, recursive=True) or [spec]
+    return files
 
 
 def _texts(paths: tuple[str, ...], text_field: str, where: str | None) -> list[str]:

@@ -38,7 +38,7 @@ import io
 import json
 import os
 import shutil
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -283,9 +283,13 @@ def iter_records(paths: str | Sequence[str], fields: Sequence[str]) -> Iterator[
 
     if isinstance(paths, str):
         paths = [paths]
+    from gristmill.engine.layout import is_gristmill_output, kept_files
+
     files: list[str] = []
     for p in paths:
-        if os.path.isdir(p):
+        if os.path.isdir(p) and is_gristmill_output(p):
+            files += [str(f) for f in kept_files(p)]  # the kept rows only, never the dropped ones
+        elif os.path.isdir(p):
             files += sorted(glob.glob(os.path.join(p, "**", "*.parquet"), recursive=True))
             files += sorted(glob.glob(os.path.join(p, "**", "*.jsonl*"), recursive=True))
         else:
@@ -305,6 +309,46 @@ def iter_records(paths: str | Sequence[str], fields: Sequence[str]) -> Iterator[
                     if line.strip():
                         rec = json.loads(line)
                         yield {k: rec.get(k) for k in fields}
+
+
+def shard_output_layout(out: str | os.PathLike) -> tuple[Any, Callable[[], list[Path]]]:
+    """The output folder of :func:`build_shards` as gristmill owns it: its layout (for the marker and the
+    lock) and the entries it writes there (what a new build may replace). A folder built by an older
+    gristmill, without the marker, is recognised by its tokenizer.json and shard summary."""
+    from gristmill.engine.layout import Layout
+
+    layout = Layout(out)
+    folder = Path(out)
+
+    def own() -> list[Path]:
+        entries = [p for p in (folder / "tokenizer.json", folder / "summary.json") if p.is_file()]
+        for split in ("train", "heldout"):
+            if (folder / split).is_dir():
+                entries += [d for d in (folder / split).iterdir() if d.is_dir() and _is_shard(d)]
+        return [*entries, layout.side] if layout.side.is_dir() else entries
+
+    if not layout.output_marker.exists() and _is_old_shard_output(folder):
+        from gristmill import __version__
+        from gristmill.engine.layout import MARKER_FORMAT
+
+        layout.side.mkdir(parents=True, exist_ok=True)
+        layout.output_marker.write_text(json.dumps({"format": MARKER_FORMAT, "kind": "tokenize",
+                                                    "gristmill_version": __version__, "adopted": True}) + "\n")
+    return layout, own
+
+
+def _is_shard(folder: Path) -> bool:
+    try:
+        return json.loads((folder / META_FILE).read_text()).get("format") == FORMAT
+    except (OSError, ValueError):
+        return folder.name.endswith(".tmp") and (folder / TOKENS_FILE).exists()
+
+
+def _is_old_shard_output(folder: Path) -> bool:
+    try:
+        return (folder / "tokenizer.json").is_file() and "tokenizer_hash" in json.loads((folder / "summary.json").read_text())
+    except (OSError, ValueError):
+        return False
 
 
 def build_shards(

@@ -11,6 +11,7 @@ from click.testing import CliRunner
 from gristmill.agent.cli import prepare_command
 from gristmill.agent.prepare import prepare
 from gristmill.agent.verify import EMAIL
+from gristmill.engine.layout import Layout
 
 
 def quiet(_: str) -> None:
@@ -41,9 +42,9 @@ def test_full_prepare_on_dirty_meets_every_requirement(dirty: Path, manifest: di
     assert [s.op.name for s in rec.steps][0] == "normalize_text"
     text = res.recipe_path.read_text()
     assert text.count("  # ") >= len(rec.steps)
-    report = (out / "plan_report.md").read_text()
+    report = (Layout(out).prepare_dir / "plan_report.md").read_text()
     assert "Predicted retention" in report and "Examples of dropped documents" in report
-    assert (out / "plan_report.html").read_text().startswith("<!doctype html>")
+    assert (Layout(out).prepare_dir / "plan_report.html").read_text().startswith("<!doctype html>")
 
 
 def test_plan_only_writes_recipe_and_report_without_running(dirty: Path, tmp_path: Path) -> None:
@@ -111,5 +112,5 @@ def test_unreachable_retention_fails_after_repairs(dirty: Path, tmp_path: Path) 
     r = CliRunner().invoke(prepare_command, [str(dirty), "--goal", "English only and keep 99% of documents",
                                              "--output", str(tmp_path / "x"), "--plan-only", "--max-rounds", "2"])
     assert r.exit_code == 1 and "keep ≥ 99% of docs" in r.output
-    report = json.loads((tmp_path / "x" / "plan.json").read_text())
+    report = json.loads((Layout(tmp_path / "x").prepare_dir / "plan.json").read_text())
     assert report["status"] == "FAILED"

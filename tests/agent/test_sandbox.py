@@ -14,6 +14,7 @@ from tests.conftest import gristmill
 
 from gristmill.agent.prepare import prepare
 from gristmill.agent.sandbox import Limits, Proposal, run_sandboxed, save_operator
+from gristmill.engine.layout import Layout
 
 TEXTS = ["a short line", "Digits 1234 5678 everywhere 9999", "plain prose with several words in it", ""] * 10
 GOOD = "import re\n\ndef score(text):\n    words = re.findall(r'[A-Za-z]+', text)\n    return len(words) >= 3\n"
@@ -108,10 +109,10 @@ def test_llm_written_operator_end_to_end(dirty: Path, tmp_path: Path, stub_facto
     feedback = stub.requests[1]["body"]["messages"][-1]["content"]
     assert "refused by the sandbox" in feedback and "imports 'os'" in feedback
     assert "few_digits" in [s["op"] for s in res.recipe["steps"]]
-    manifest = json.loads((out / "operators" / "manifest.json").read_text())
+    manifest = json.loads((Layout(out).prepare_dir / "operators" / "manifest.json").read_text())
     assert set(manifest) == {"few_digits"}
-    assert "few_digits" in (out / "recipe.yaml").read_text()
-    res2 = gristmill("run", out / "recipe.yaml", "--output", tmp_path / "again", "--workers", "2", "--json")
+    assert "few_digits" in (Layout(out).prepare_dir / "recipe.yaml").read_text()
+    res2 = gristmill("run", Layout(out).prepare_dir / "recipe.yaml", "--output", tmp_path / "again", "--workers", "2", "--json")
     assert res2.returncode == 0, res2.stderr
     assert json.loads(res2.stdout)["kept"] == res.summary["kept"]
 
@@ -124,7 +125,7 @@ def test_refused_operator_every_time_falls_back_to_builtin(dirty: Path, tmp_path
     text = "\n".join(logs)
     assert res.planner == "built-in" and "falling back to the built-in planner" in text
     assert "imports 'socket'" in text and "syntax error" in text and "taken by a built-in operator" in text
-    assert not (tmp_path / "o" / "operators").exists()
+    assert not (Layout(tmp_path / "o").prepare_dir / "operators").exists()
 
 
 if sys.platform != "linux":  # resource limits and audit hooks as used here are tested on Linux

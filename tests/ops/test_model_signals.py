@@ -17,7 +17,7 @@ from gristmill.ops.model_signals import (
     PerplexityParams,
     QualityClassifier,
 )
-from tests.conftest import SAMPLE, gristmill
+from tests.conftest import SAMPLE, gristmill, summary
 
 
 def by_domain() -> dict[str, list[str]]:
@@ -83,7 +83,7 @@ def test_cli_trains_both_models_and_a_recipe_uses_them(tmp_path):
     out = tmp_path / "out"
     res = gristmill("run", recipe, "--input", SAMPLE, "--output", out)
     assert res.returncode == 0, res.stderr
-    s = json.loads((out / "summary.json").read_text())
+    s = summary(out)
     assert s["balance"]["holds"] and 0 < s["kept"] < s["input"]
     missing = gristmill("model", "fit-lm", SAMPLE, "--where", "domain=nope", "--output", lm)
     assert missing.returncode == 2

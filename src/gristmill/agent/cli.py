@@ -17,7 +17,7 @@ import click
 @click.option("--output", required=True, type=click.Path(file_okay=False), help="Output folder.")
 @click.option("--llm", default=None, help="LLM planner: http://host:port/v1#model (key from $GRISTMILL_LLM_API_KEY) or llama-cpp:PATH.gguf.")
 @click.option("--plan-only", is_flag=True, help="Plan and verify on the sample; write recipe and report, do not run.")
-@click.option("--recipe-out", type=click.Path(dir_okay=False), default=None, help="Where to write the recipe [default: OUTPUT/recipe.yaml].")
+@click.option("--recipe-out", type=click.Path(dir_okay=False), default=None, help="Where to write the recipe [default: OUTPUT/.gristmill/prepare/recipe.yaml].")
 @click.option("--sample", "sample", type=click.IntRange(10, 1_000_000), default=2000, show_default=True, help="Documents in the planning sample.")
 @click.option("--max-rounds", type=click.IntRange(1, 20), default=3, show_default=True, help="Dry-run/verify/repair rounds.")
 @click.option("--workers", type=click.IntRange(1, 1024), default=None, help="Worker processes for the full run.")

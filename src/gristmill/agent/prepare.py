@@ -22,11 +22,11 @@ from gristmill.agent.profile import Profile, est_tokens, profile_sample
 from gristmill.agent.report import recipe_yaml, write_reports
 from gristmill.agent.sampling import draw_sample, write_sample
 from gristmill.agent.verify import PHONE, Check, DryRun, read_kept, verify
+from gristmill.engine.layout import SIDE_DIR, Layout
 from gristmill.errors import GristmillError, RecipeError, UsageError
 from gristmill.ops.plugins import load_operator_plugins, operators_dir
 
 Log = Callable[[str], None]
-_OWN = {"recipe.yaml", "plan_report.md", "plan_report.html", "plan.json", "operators"}
 
 
 class GoalError(UsageError):
@@ -287,7 +287,7 @@ def prepare(
         assert dry is not None
         docs_ret, tok_ret = dry.retention()
         examples = []
-        samples_file = dry.out_dir / "dropped_samples.jsonl"
+        samples_file = Layout(dry.out_dir).samples
         if samples_file.exists():
             seen: dict[str, int] = {}
             for line in samples_file.read_text(encoding="utf-8").splitlines():
@@ -315,14 +315,12 @@ def prepare(
         text = recipe_yaml(recipe, header)
         result = PrepareResult(g, prof, plan, recipe, checks, history, None, {}, None, dry.summary, planner_name)
         if not ok:
-            reports = write_reports(out, ctx) if not out.exists() or _only_ours(out) else write_reports(work / "report", ctx)
+            reports = write_reports(Layout(out).prepare_dir, ctx) if not out.exists() or _only_ours(out) else write_reports(work / "report", ctx)
             raise Unsatisfiable(error + f"\n(plan report: {reports['markdown']})")
         summary = None
         if not plan_only:
-            if out.exists() and _only_ours(out):
-                for name in _OWN:
-                    p = out / name
-                    shutil.rmtree(p) if p.is_dir() else p.unlink(missing_ok=True)
+            if out.exists() and _only_ours(out):  # the plan reports of an earlier, failed prepare
+                shutil.rmtree(Layout(out).prepare_dir, ignore_errors=True)
             from gristmill.engine.local import LocalExecutor, RunOptions
             from gristmill.recipe.compile import compile_recipe
 
@@ -332,7 +330,7 @@ def prepare(
                                "rejected": summary["rejected"]["total"]}
             log(f"full run: {summary['input']} in, {summary['kept']} kept, {summary['dropped']['total']} dropped, "
                 f"{summary['rejected']['total']} rejected")
-        recipe_path = Path(recipe_out) if recipe_out else out / "recipe.yaml"
+        recipe_path = Path(recipe_out) if recipe_out else Layout(out).prepare_dir / "recipe.yaml"
         recipe_path.parent.mkdir(parents=True, exist_ok=True)
         recipe_path.write_text(text, encoding="utf-8")
         if plan.generated:
@@ -341,7 +339,7 @@ def prepare(
             copy_operators(work / "operators", operators_dir(recipe_path), plan.generated)
             log(f"generated operators {plan.generated} saved in {operators_dir(recipe_path)}")
         result.recipe_path = recipe_path
-        result.report_paths = write_reports(out, ctx)
+        result.report_paths = write_reports(Layout(out).prepare_dir, ctx)
         result.summary = summary
         log(f"recipe: {recipe_path}; report: {result.report_paths['markdown']}")
         return result
@@ -350,7 +348,8 @@ def prepare(
 
 
 def _only_ours(folder: Path) -> bool:
-    return all(p.name in _OWN for p in folder.iterdir())
+    """A folder that holds nothing but gristmill's side folder (reports of an earlier prepare, say)."""
+    return all(p.name == SIDE_DIR for p in folder.iterdir())
 
 
 def estimate_tokens(rows: list[dict[str, Any]]) -> int:

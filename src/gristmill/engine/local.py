@@ -12,7 +12,6 @@ import json
 import multiprocessing
 import os
 import pickle
-import shutil
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -26,6 +25,7 @@ import pyarrow.parquet as pq
 
 from gristmill import __version__
 from gristmill.engine.layout import SIG_COLUMN, Layout
+from gristmill.engine.output_folder import Claim, claim_output
 from gristmill.engine.stages import Stage, plan_stages
 from gristmill.engine.summary import build_summary
 from gristmill.engine.unify import unify_parts
@@ -81,6 +81,7 @@ class LocalExecutor:
         self.layout = Layout(output, recipe.spec.output.format)
         self.workers = max(1, self.options.workers or os.cpu_count() or 1)
         self.stages = plan_stages(recipe)
+        self.claim: Claim | None = None
 
     # -- run identity -------------------------------------------------------------------------------------
     def _run_key(self, files: list[dict]) -> str:
@@ -99,18 +100,17 @@ class LocalExecutor:
         return hashlib.sha256(blob.encode()).hexdigest()[:32]
 
     def _prepare(self, files: list[InputFile]) -> tuple[list[dict], bool]:
-        """Check the output folder; return input descriptions (with fingerprints) and whether we resume."""
+        """Claim the output folder; return input descriptions (with fingerprints) and whether we resume."""
         out = self.layout.out
-        if out.exists() and not out.is_dir():
-            raise UsageError(f"output {out} exists and is not a folder")
+        if self.layout.is_legacy() and not self.options.overwrite:
+            raise UsageError(
+                f"output folder {out} holds a run in the layout of an older gristmill, which is not resumed; "
+                "pass --overwrite to redo it (only the files gristmill wrote there are removed)"
+            )
+        self.claim = claim_output(self.layout, kind="run", input_files=[f.path for f in files], overwrite=self.options.overwrite)
         previous = None
         if self.layout.run_file.exists():
             previous = json.loads(self.layout.run_file.read_text())
-        if self.options.overwrite and out.exists():
-            shutil.rmtree(out)
-            previous = None
-        elif out.exists() and previous is None and any(out.iterdir()):
-            raise UsageError(f"output folder {out} is not empty and holds no gristmill run; choose another or pass --overwrite")
         cached = {}
         if previous:
             cached = {(f["path"], f["size"], f["mtime_ns"]): f["fingerprint"] for f in previous["inputs"]}
@@ -123,7 +123,8 @@ class LocalExecutor:
         if previous and previous["run_key"] != key:
             raise UsageError(
                 f"output folder {out} holds a run of a different recipe or input (run {previous['run_key'][:12]}, "
-                f"this is {key[:12]}); choose another folder or pass --overwrite"
+                f"this is {key[:12]}); choose another folder, or pass --overwrite to replace that run "
+                "(only the files gristmill wrote there are removed)"
             )
         resumed = previous is not None
         if not resumed:
@@ -139,8 +140,20 @@ class LocalExecutor:
     # -- execution ----------------------------------------------------------------------------------------
     def run(self, progress: ProgressFn | None = None) -> RunResult:
         t_start = time.perf_counter()
-        files = resolve_inputs(self.input_path, self.recipe.spec.input.format, self.recipe.base_dir)
-        described, resumed = self._prepare(files)
+        self.skipped_outputs: list[str] = []
+        files = resolve_inputs(self.input_path, self.recipe.spec.input.format, self.recipe.base_dir,
+                               skipped=self.skipped_outputs)
+        try:
+            described, resumed = self._prepare(files)
+            result = self._run(files, described, resumed, t_start, progress)
+        finally:
+            if self.claim is not None:
+                self.claim.release()
+        result.extra.update(skipped_outputs=self.skipped_outputs, left_alone=self.claim.left_alone)
+        return result
+
+    def _run(self, files: list[InputFile], described: list[dict], resumed: bool, t_start: float,
+             progress: ProgressFn | None) -> RunResult:
         if self.layout.summary.exists() and resumed:
             summary = json.loads(self.layout.summary.read_text())
             return RunResult(summary, self.layout.out, resumed=True, extra={"already_complete": True})
@@ -275,6 +288,7 @@ class LocalExecutor:
             run_key=self.run_key,
             resumed=resumed,
             schema_report=schema_report,
+            skipped_outputs=self.skipped_outputs,
         )
         samples = summary.pop("_samples")
         if samples:

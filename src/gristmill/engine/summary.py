@@ -1,4 +1,9 @@
-"""Merge per-chunk figures into the run summary and check that no row was lost."""
+"""Merge per-chunk figures into the run summary, check that no row was lost, and flag mass rejects.
+
+A *mass reject* is one reason rejecting more than half of the rows of an input file of at least two rows
+(or more than half of all input rows): almost always a wrong setting (a ``text_field`` that no row has, the
+wrong format) rather than bad data, so the command line exits 1 on it, after writing the summary.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,25 @@ from gristmill import __version__
 from gristmill.engine.layout import Layout
 from gristmill.engine.stages import Stage
 from gristmill.recipe.compile import CompiledRecipe
+
+MASS_REJECT_SHARE = 0.5  # more than this share of a file's rows, rejected for one reason
+MASS_REJECT_MIN_ROWS = 2  # a one-row file rejected whole (an empty file, say) is an ordinary reject
+
+
+def mass_rejects(per_file: dict[str, dict[str, int]], by_file_kind: dict[str, dict[str, int]],
+                 total_rows: int, by_kind: dict[str, int]) -> list[dict[str, Any]]:
+    """The (file, reason) pairs, and run-wide reasons, that reject more than MASS_REJECT_SHARE of the rows."""
+    found = []
+    for rel, kinds in sorted(by_file_kind.items()):
+        rows = per_file.get(rel, {}).get("records", 0)
+        for kind, n in sorted(kinds.items()):
+            if rows >= MASS_REJECT_MIN_ROWS and n > MASS_REJECT_SHARE * rows:
+                found.append({"file": rel, "reason": kind, "rejected": n, "of": rows})
+    flagged = {f["reason"] for f in found}
+    for kind, n in sorted(by_kind.items()):
+        if kind not in flagged and total_rows >= MASS_REJECT_MIN_ROWS and n > MASS_REJECT_SHARE * total_rows:
+            found.append({"file": None, "reason": kind, "rejected": n, "of": total_rows})
+    return found
 
 
 def _add(into: dict[str, Any], other: dict[str, Any]) -> None:
@@ -33,6 +57,7 @@ def build_summary(
     run_key: str,
     resumed: bool,
     schema_report: dict[str, dict[str, Any]] | None = None,
+    skipped_outputs: list[str] | None = None,
 ) -> dict[str, Any]:
     steps: dict[str, dict[str, Any]] = {
         s.name: {"op": s.op.name, "in": 0, "out": 0, "dropped": {}, "seconds": 0.0} for s in recipe.steps
@@ -43,6 +68,7 @@ def build_summary(
     coerced: set[str] = set()
     as_text: dict[str, int] = {}
     per_file: dict[str, dict[str, int]] = {}
+    by_file_kind: dict[str, dict[str, int]] = {}
     limit = recipe.spec.output.dropped_samples
     final = stages[-1].index
     for cid in chunk_ids:
@@ -63,6 +89,7 @@ def build_summary(
                 pf = per_file.setdefault(m["file"], {"records": 0, "rejected": 0})
                 pf["records"] += m["records"]
                 pf["rejected"] += sum(m["rejected"].values())
+                _add(by_file_kind.setdefault(m["file"], {}), m["rejected"])
             if st.index == final:
                 kept += m["rows_out"]
     for name, secs in decide_seconds.items():
@@ -71,7 +98,8 @@ def build_summary(
     dropped_total = sum(sum(d.values()) for d in dropped_by_step.values())
     rejected_total = sum(rejected.values())
     balanced = records == kept + dropped_total + rejected_total
-    out_files = sorted(p.name for p in layout.out.glob(f"part-*{layout.ext}"))
+    out_files = [p.name for p in layout.kept_files()]
+    side = layout.side.name
     summary: dict[str, Any] = {
         "gristmill_version": __version__,
         "recipe": {"name": recipe.spec.name, "hash": recipe.content_hash(), "source": recipe.source},
@@ -102,11 +130,15 @@ def build_summary(
             "folder": str(layout.out),
             "format": recipe.spec.output.format,
             "files": out_files,
-            "rejected": "rejected/*.parquet",
-            "dropped": "dropped/*.parquet",
-            "dropped_samples": "dropped_samples.jsonl" if samples else None,
+            "summary": f"{side}/{layout.summary.name}",
+            "rejected": f"{side}/{layout.rejected_dir.name}/*{layout.rejected(0, 0).suffix}",
+            "dropped": f"{side}/{layout.dropped_dir.name}/*{layout.dropped(0, 0).suffix}",
+            "dropped_samples": f"{side}/{layout.samples.name}" if samples else None,
         },
+        "mass_rejects": mass_rejects(per_file, by_file_kind, records, rejected),
     }
+    if skipped_outputs:
+        summary["inputs_skipped"] = {"gristmill_output_folders": list(skipped_outputs)}
     if coerced:
         summary["coerced_fields"] = sorted(coerced)
     if as_text:  # integers beyond 64 bits, NaN, Infinity: kept as their JSON text, never rounded or nulled
