@@ -22,7 +22,9 @@ entries, else ``uint32``. Document ``i`` is ``tokens[index[i]:index[i + 1]]`` (i
 ``vocab_size``, ``dtype``, ``eos_id``, ``tokenizer`` (a name) and ``tokenizer_hash`` (xxh64 of the
 tokenizer's JSON, so a reader can refuse shards made by a different tokenizer), ``n_docs`` and
 ``n_tokens``. A writer puts everything into a temporary folder and renames it into place when closed, so a
-domain folder with a ``meta.json`` is always complete.
+domain folder with a ``meta.json`` is always complete. A reader still checks what it opens (meta fields and
+types, ``n_docs + 1`` rising offsets ending at ``n_tokens``, a tokens file of exactly ``n_tokens`` ids): a
+shard damaged after it was written raises :class:`ShardError` naming the file, not an error from numpy.
 
 :func:`build_shards` is a convenience for plain text (JSONL, JSONL.gz/.zst or Parquet with a text and a
 domain field): it trains a small byte-level BPE tokenizer with ``tokenizers`` (seconds) or loads a
@@ -45,6 +47,8 @@ from typing import Any
 
 import numpy as np
 import xxhash
+
+from gristmill.errors import UsageError
 
 FORMAT = "gristmill.shards"
 VERSION = 1
@@ -136,6 +140,78 @@ class ShardWriter:
             shutil.rmtree(self._tmp, ignore_errors=True)
 
 
+class ShardError(UsageError, ValueError):
+    """A shard folder that is incomplete or damaged; the message names the file and what is wrong (exit 2)."""
+
+
+_META_TYPES: dict[str, type] = {"domain": str, "vocab_size": int, "dtype": str, "eos_id": int, "n_docs": int,
+                                "n_tokens": int}
+_DTYPES = ("uint16", "uint32")
+
+
+def _read_meta(meta_path: Path) -> dict[str, Any]:
+    """``meta.json`` parsed and type-checked, so a garbled file fails here and not deep inside numpy."""
+    try:
+        meta = json.loads(meta_path.read_bytes())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise ShardError(f"{meta_path}: not readable JSON ({e}); rebuild the shard") from None
+    if not isinstance(meta, dict):
+        raise ShardError(f"{meta_path}: expected a JSON object, found {type(meta).__name__}; rebuild the shard")
+    if meta.get("format") != FORMAT:
+        raise ShardError(f"{meta_path}: format is {meta.get('format')!r}, expected {FORMAT!r}")
+    for key, kind in _META_TYPES.items():
+        value = meta.get(key)
+        if not isinstance(value, kind) or isinstance(value, bool):
+            raise ShardError(f"{meta_path}: {key!r} must be {kind.__name__}, found {value!r}; rebuild the shard")
+    if meta["dtype"] not in _DTYPES:
+        raise ShardError(f"{meta_path}: dtype {meta['dtype']!r} is not one of {', '.join(_DTYPES)}")
+    if meta["n_docs"] < 0 or meta["n_tokens"] < 0 or meta["vocab_size"] <= 0:
+        raise ShardError(f"{meta_path}: n_docs, n_tokens must be >= 0 and vocab_size > 0")
+    if not 0 <= meta["eos_id"] < meta["vocab_size"]:
+        raise ShardError(f"{meta_path}: eos_id {meta['eos_id']} is outside the vocabulary [0, {meta['vocab_size']})")
+    return meta
+
+
+def _read_offsets(index_path: Path, n_docs: int, n_tokens: int) -> np.ndarray:
+    """``index.npy`` loaded and checked against the meta: n_docs + 1 non-decreasing offsets from 0 to n_tokens."""
+    if not index_path.is_file():
+        raise ShardError(f"{index_path}: missing; the shard is incomplete, rebuild it")
+    try:
+        offsets = np.load(index_path, allow_pickle=False)
+    except (OSError, ValueError, EOFError) as e:
+        raise ShardError(f"{index_path}: unreadable or cut short ({e}); rebuild the shard") from None
+    if offsets.ndim != 1 or offsets.dtype.kind not in "iu":
+        raise ShardError(f"{index_path}: expected a 1-d integer array, found {offsets.dtype} of shape {offsets.shape}")
+    if len(offsets) != n_docs + 1:
+        raise ShardError(
+            f"{index_path}: holds {len(offsets)} offsets, meta.json says n_docs = {n_docs} (expected {n_docs + 1})"
+        )
+    if offsets[0] != 0 or offsets[-1] != n_tokens:
+        raise ShardError(
+            f"{index_path}: offsets must run from 0 to n_tokens = {n_tokens} (meta.json); "
+            f"found {offsets[0]} to {offsets[-1]}"
+        )
+    falls = np.flatnonzero(np.diff(offsets) < 0)
+    if falls.size:
+        i = int(falls[0])
+        raise ShardError(f"{index_path}: offsets must not decrease; offset {i + 1} ({offsets[i + 1]}) < offset {i} "
+                         f"({offsets[i]})")
+    return offsets.astype(np.int64, copy=False)
+
+
+def _map_tokens(tokens_path: Path, dtype: np.dtype, n_tokens: int) -> np.ndarray:
+    """``tokens.bin`` memory-mapped after checking its size: a short file would otherwise fail in np.memmap."""
+    if not tokens_path.is_file():
+        raise ShardError(f"{tokens_path}: missing; the shard is incomplete, rebuild it")
+    size, expected = tokens_path.stat().st_size, n_tokens * dtype.itemsize
+    if size != expected:
+        raise ShardError(
+            f"{tokens_path}: {size} bytes, expected {expected} ({n_tokens} tokens of {dtype.name} per meta.json); "
+            f"the file is {'cut short' if size < expected else 'longer than its index'}, rebuild the shard"
+        )
+    return np.memmap(tokens_path, dtype=dtype, mode="r", shape=(n_tokens,)) if n_tokens else np.zeros(0, dtype)
+
+
 @dataclass
 class DomainShard:
     """One domain's packed tokens, memory-mapped (opening is cheap, pages load on demand)."""
@@ -147,19 +223,14 @@ class DomainShard:
 
     @classmethod
     def open(cls, path: str | os.PathLike) -> DomainShard:
+        """Open and check a domain folder; a damaged one raises :class:`ShardError` naming the file."""
         path = Path(path)
         meta_path = path / META_FILE
         if not meta_path.exists():
             raise FileNotFoundError(f"{path} is not a token shard: {META_FILE} is missing")
-        meta = json.loads(meta_path.read_text())
-        if meta.get("format") != FORMAT:
-            raise ValueError(f"{meta_path}: format is {meta.get('format')!r}, expected {FORMAT!r}")
-        dtype = np.dtype(meta["dtype"])
-        n = int(meta["n_tokens"])
-        tokens = (
-            np.memmap(path / TOKENS_FILE, dtype=dtype, mode="r", shape=(n,)) if n else np.zeros(0, dtype)
-        )
-        offsets = np.load(path / INDEX_FILE)
+        meta = _read_meta(meta_path)
+        offsets = _read_offsets(path / INDEX_FILE, meta["n_docs"], meta["n_tokens"])
+        tokens = _map_tokens(path / TOKENS_FILE, np.dtype(meta["dtype"]), meta["n_tokens"])
         return cls(path=path, meta=meta, tokens=tokens, offsets=offsets)
 
     @property

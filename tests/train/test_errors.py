@@ -58,3 +58,21 @@ def test_heldout_split_missing(make_cfg, shards, tmp_path):
 
 def test_reference_policy_without_reference(make_cfg):
     fails_before_training(make_cfg("policy.name=rho"), r"needs a reference model: set policy.reference")
+
+
+@pytest.mark.parametrize(("split", "file"), [("train", "index.npy"), ("heldout", "tokens.bin")])
+def test_a_truncated_shard_exits_2_naming_the_file(make_cfg, shards, tmp_path, split, file):
+    from click.testing import CliRunner
+
+    from gristmill.cli import main
+
+    root = copy_shards(shards, tmp_path)
+    damaged = root / split / "code" / file
+    damaged.write_bytes(damaged.read_bytes()[:-10])
+    cfg_file = tmp_path / "c.yaml"
+    cfg_file.write_text(make_cfg(f"data.train={root / 'train'}", f"data.heldout={root / 'heldout'}").model_dump_json())
+    res = CliRunner().invoke(main, ["train", str(cfg_file)])
+    assert res.exit_code == 2, res.output
+    assert f"error: data.{split}: {damaged}: " in res.output
+    assert "cut short" in res.output and "Traceback" not in res.output
+    assert not (tmp_path / "out" / "steps.jsonl").exists()

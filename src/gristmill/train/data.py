@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 from gristmill.errors import UsageError
-from gristmill.shards import DomainShard, build_shards, open_shards
+from gristmill.shards import DomainShard, ShardError, build_shards, open_shards
 from gristmill.train.config import DataConfig
 
 
@@ -77,6 +77,8 @@ def load_data(cfg: DataConfig, output: Path, seq_len: int) -> TrainData:
         raise UsageError("data: give data.train and data.heldout (token shards) or data.text (JSONL/Parquet)")
     try:
         train = open_shards(train_root, cfg.domains)
+    except ShardError as e:
+        raise ShardError(f"data.train: {e}") from None
     except FileNotFoundError as e:
         raise UsageError(f"data.train: {e}") from e
     if not train:
@@ -90,7 +92,10 @@ def load_data(cfg: DataConfig, output: Path, seq_len: int) -> TrainData:
                 f"data.heldout: held-out split missing for domain {dom!r}: no shard {held_root / dom} "
                 f"(every training domain needs one to be evaluated)"
             )
-        heldout.append(DomainShard.open(held_root / dom))
+        try:
+            heldout.append(DomainShard.open(held_root / dom))
+        except ShardError as e:
+            raise ShardError(f"data.heldout: {e}") from None
         if shard.n_tokens == 0 or shard.n_docs == 0:
             raise UsageError(f"data.train: domain {dom!r} has no data (0 documents in {shard.path})")
         if shard.n_tokens < seq_len + 1:

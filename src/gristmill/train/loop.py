@@ -24,8 +24,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from gristmill.errors import UsageError
-from gristmill.train import dist
+from gristmill.errors import GristmillError, UsageError
+from gristmill.train import checkpoint, dist
 from gristmill.train.config import Config, dump_config
 from gristmill.train.data import MixtureSampler, TrainData, eval_windows, load_data
 from gristmill.train.gradients import (
@@ -100,13 +100,29 @@ def _truncate_jsonl(path: Path, keep_below_step: int) -> None:
     path.write_text("".join(r + "\n" for r in rows))
 
 
-def _latest_checkpoint(output: Path) -> Path | None:
-    latest = output / "checkpoints" / "latest"
-    if latest.exists():
-        p = output / "checkpoints" / latest.read_text().strip()
-        if p.exists():
-            return p
-    return None
+def _resume_from(cfg: Config, output: Path, device: torch.device) -> Path | None:
+    """The checkpoint to resume from, verified, the same on every rank (rank 0 decides, then tells the others)."""
+    tc, root = cfg.train, output / "checkpoints"
+    if tc.resume is not True:
+        folder = Path(str(tc.resume))
+        why = checkpoint.check_explicit(folder)
+        if why is not None:
+            raise UsageError(f"train.resume: {why}")
+        return folder
+    code = 0  # rank 0's verdict: step + 1 to resume, 0 for a fresh start, -1 when it failed
+    failure: Exception | None = None
+    if dist.rank() == 0:
+        try:
+            found = checkpoint.find_resumable(root, warn=lambda m: print(m, flush=True))
+            code = 0 if found is None else int(found.name.split("_")[1]) + 1
+        except Exception as e:  # noqa: BLE001 - re-raised below, after the other ranks heard of it
+            failure, code = e, -1
+    code = int(dist.all_reduce_sum(np.array([code], dtype=np.float64), device)[0])
+    if failure is not None:
+        raise failure
+    if code < 0:
+        raise GristmillError("train.resume: rank 0 found no valid checkpoint")
+    return checkpoint.step_folder(root, code - 1) if code else None
 
 
 def prepare(cfg: Config) -> tuple[TrainData, Any, Policy]:
@@ -183,11 +199,7 @@ def train(cfg: Config) -> dict[str, Any]:
     pending: list[tuple[int, torch.Tensor, Any, list[float] | None]] = []  # (step, stats, copy done, counts)
 
     # --- resume ---------------------------------------------------------------------------------------
-    ckpt_dir = None
-    if tc.resume:
-        ckpt_dir = _latest_checkpoint(output) if tc.resume is True else Path(str(tc.resume))
-        if tc.resume is not True and (ckpt_dir is None or not ckpt_dir.exists()):
-            raise UsageError(f"train.resume: checkpoint {tc.resume} does not exist")
+    ckpt_dir = _resume_from(cfg, output, device) if tc.resume else None
     if ckpt_dir is not None:
         state = torch.load(ckpt_dir / "state.pt", map_location=device, weights_only=False)
         raw_model.load_state_dict(state["model"])
@@ -234,8 +246,7 @@ def train(cfg: Config) -> dict[str, Any]:
         )
 
     def save_checkpoint() -> None:
-        path = output / "checkpoints" / f"step_{step:07d}"
-        tmp = path.with_name(path.name + ".tmp")
+        tmp = checkpoint.step_folder(output / "checkpoints", step).with_name(f"step_{step:07d}.tmp")
         if rank == 0:
             tmp.mkdir(parents=True, exist_ok=True)
         dist.barrier()
@@ -253,13 +264,7 @@ def train(cfg: Config) -> dict[str, Any]:
                  "pending": [(t, wait_for(v, ev).tolist(), c) for t, v, ev, c in pending]},
                 tmp / "state.pt",
             )
-            if path.exists():
-                shutil.rmtree(path)
-            os.replace(tmp, path)
-            (output / "checkpoints" / "latest").write_text(path.name)
-            kept = sorted(p for p in (output / "checkpoints").glob("step_*") if not p.name.endswith(".tmp"))
-            for old in kept[: -tc.keep_checkpoints]:
-                shutil.rmtree(old)
+            checkpoint.publish(tmp, step, world, tc.keep_checkpoints)
         dist.barrier()
 
     window_t0, window_policy, window_tokens, train_losses = time.perf_counter(), 0.0, 0, []
