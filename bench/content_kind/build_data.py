@@ -323,7 +323,7 @@ _MSGS = [
     "disk usage at {a}% on /dev/sda1", "request completed in {n} ms", "retrying in {a} seconds (attempt {b})",
     "cache miss for key user:{n}", "worker {a} exited with status {b}", "listening on 0.0.0.0:{p}",
 ]
-_MONTHS = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
+_MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
 
 def synthetic_log(r: random.Random, style: int) -> str:
