@@ -55,16 +55,39 @@ def test_length_filter_bounds(params, texts, expected):
     assert keep_of(op, batch(texts)).tolist() == expected
 
 
-def test_length_filter_signals_and_words_view_is_shared():
-    b = batch(["two words\nand a line", "x"])
+def test_length_filter_signals_and_word_view_is_shared():
+    b = batch(["two words\nand a line", "x", "Hello, world."])
     signals = LengthFilter(LengthParams()).apply(b)
-    assert signals["chars"].tolist() == [20, 1]
-    assert signals["words"].tolist() == [5, 1]
-    assert signals["lines"].tolist() == [2, 1]
-    assert not b.has_view("words")  # counted without building the shared view
-    assert b.view("words") is b.view("words")  # computed once per batch when asked for
+    assert signals["chars"].tolist() == [20, 1, 13]
+    assert signals["words"].tolist() == [5, 1, 2]
+    assert signals["lines"].tolist() == [2, 1, 1]
+    assert not b.has_view("words") and not b.has_view("word_ids")  # counted without building a view
     again = LengthFilter(LengthParams()).apply(b)
-    assert again["words"].tolist() == [5, 1]
+    assert again["words"].tolist() == [5, 1, 2]
+
+
+def _sample(ids: set[str]) -> dict[str, str]:
+    import gzip
+    import json
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "data" / "sample.jsonl.gz"
+    with gzip.open(path, "rt", encoding="utf-8") as f:
+        rows = (json.loads(line) for line in f)
+        return {r["id"]: r["text"] for r in rows if r["id"] in ids}
+
+
+def test_length_filter_counts_chinese_and_japanese_words():
+    """Debian handbook sections (ja-JP, zh-CN) have 14 and 25 whitespace chunks but hundreds of words."""
+    texts = _sample({"multilingual-000300", "multilingual-000607"})
+    ja, zh = texts["multilingual-000300"], texts["multilingual-000607"]
+    assert len(ja.split()) < 50 and len(zh.split()) < 50
+    b = batch([ja, zh])
+    words = LengthFilter(LengthParams()).apply(b)["words"]
+    assert words.min() >= 100
+    assert keep_of(LengthFilter(LengthParams(min_words=50)), batch([ja, zh])).tolist() == [True, True]
+    # a Han character is one word and a kana run another; the full-width marks are not words
+    assert LengthFilter(LengthParams()).apply(batch(["日本語のテキスト。"]))["words"].tolist() == [5]
 
 
 def test_exact_dedup_keeps_first_occurrence_across_chunks():

@@ -3,6 +3,7 @@
 from gristmill.ops import (  # noqa: F401
     budget,
     clean,
+    content_kind,
     decontam,
     dedup,
     filters,
