@@ -325,6 +325,15 @@ def dup_groups_kept(ctx: Ctx, where: dict | None = None) -> Reason:
     return None if not lost else f"{len(lost)}/{len(groups)} duplicate groups lost every copy, e.g. {lost[0]}"
 
 
+def dup_groups_single(ctx: Ctx, max_share: float = 0.0) -> Reason:
+    """Dedup must leave one copy: groups with two or more members kept are at most ``max_share`` of all."""
+    ids = ctx.kept_ids
+    groups = _groups(ctx)
+    twice = [g for g in groups if len(set(g) & ids) > 1]
+    share = len(twice) / len(groups) if groups else 0.0
+    return None if share <= max_share else f"{len(twice)}/{len(groups)} duplicate groups kept more than once, e.g. {twice[0]}"
+
+
 def first_kept(ctx: Ctx) -> Reason:
     """For exact copies, the kept one is the first in input order."""
     pos = {i: k for k, i in enumerate(ctx.order)}
@@ -369,9 +378,12 @@ def _new_columns(ctx: Ctx) -> list[str]:
     return [c for c in ctx.kept[0] if c not in ("id", "text") and all(r.get(c) is not None for r in ctx.kept)]
 
 
-def new_column(ctx: Ctx, min_distinct: int = 2) -> Reason:
-    good = [c for c in _new_columns(ctx) if len({str(r[c]) for r in ctx.kept}) >= min_distinct]
-    return None if good else f"no added column with >= {min_distinct} distinct values (columns: {sorted(ctx.kept[0]) if ctx.kept else []})"
+def category_column(ctx: Ctx, min_distinct: int = 2, max_distinct: int = 20) -> Reason:
+    """Some added column holds a class name per doc: strings, between ``min_distinct`` and ``max_distinct`` values."""
+    good = [c for c in _new_columns(ctx) if all(isinstance(r[c], str) for r in ctx.kept)
+            and min_distinct <= len({r[c] for r in ctx.kept}) <= max_distinct]
+    cols = sorted(ctx.kept[0]) if ctx.kept else []
+    return None if good else f"no added column of {min_distinct}-{max_distinct} class names (columns: {cols[:6]}{'...' if len(cols) > 6 else ''})"
 
 
 def language_column(ctx: Ctx, min: float = 0.8) -> Reason:  # noqa: A002
@@ -391,8 +403,8 @@ def tidy_whitespace(ctx: Ctx) -> Reason:
 
 CHECKS: dict[str, Callable[..., Reason]] = {f.__name__: f for f in (
     kept_share, kept_count, recall, absent, purity, no_match, values_gone, values_kept, language_share,
-    no_exact_dups, no_near_dups, dup_groups_kept, first_kept, every_doc, recall_passing, no_shared_paragraph,
-    new_column, language_column, tidy_whitespace,
+    no_exact_dups, no_near_dups, dup_groups_kept, dup_groups_single, first_kept, every_doc, recall_passing, no_shared_paragraph,
+    category_column, language_column, tidy_whitespace,
 )}
 
 

@@ -79,11 +79,8 @@ def read_kept(out: Path) -> list[dict]:
 
 
 def prepare_cmd() -> list[str]:
-    exe = Path(sys.executable).with_name("gristmill")
-    found = str(exe) if exe.exists() else shutil.which("gristmill")
-    if not found:
-        sys.exit("error: no `gristmill` command next to this Python or on PATH")
-    return [found, "prepare"]
+    """`gristmill prepare` as the user runs it, through the same Python as this runner."""
+    return [sys.executable, "-m", "gristmill.cli", "prepare"]
 
 
 def run_goal(goal: dict, corpora: Path, labels: dict, work: Path, llm: str | None, timeout: float) -> Result:
