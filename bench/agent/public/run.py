@@ -1,0 +1,173 @@
+"""Run the frozen public goal suite: `gristmill prepare` on every goal, then the independent checks.
+
+The goals (goals.yaml) come from public projects and dataset cards, not from beside the planner; the
+checks (checks.py) look only at the output data. A goal passes when prepare exits 0 and every check
+holds. A prepare that exits 2 saying parts of the goal were not understood is a FAIL, counted
+separately as "refused: not understood".
+
+    python bench/agent/public/run.py [--llm SPEC] [--only SUBSTRING] [--jobs 2] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import yaml
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from checks import Ctx, run_checks  # noqa: E402 - the suite's own modules, beside this file
+from corpora import build  # noqa: E402
+
+GOALS = HERE / "goals.yaml"
+NOT_UNDERSTOOD = re.compile(r"not understood|did not understand|could not understand|unmapped|not mapped|unrecogni[sz]ed",
+                            re.IGNORECASE)
+
+
+@dataclass
+class Result:
+    id: str
+    corpus: str
+    outcome: str  # pass | fail | refused: not understood | refused (exit 2) | cannot meet (exit 1) | crash | timeout
+    failed: list[str]  # "check: reason" for every failed check
+    exit_code: int | None
+    kept: int | None
+    input: int
+    seconds: float
+    stderr_tail: str = ""
+
+    @property
+    def passed(self) -> bool:
+        return self.outcome == "pass"
+
+
+def load_goals(path: Path = GOALS) -> list[dict]:
+    return yaml.safe_load(path.read_text(encoding="utf-8"))["goals"]
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def read_kept(out: Path) -> list[dict]:
+    """The kept documents: the output folder's top-level part files (Parquet, or JSONL when asked for)."""
+    rows: list[dict] = []
+    for p in sorted(out.glob("part-*")):
+        if p.suffix == ".parquet":
+            rows += pq.read_table(p).to_pylist()
+        elif p.name.endswith(".jsonl"):
+            rows += read_jsonl(p)
+        elif p.name.endswith(".jsonl.gz"):
+            import gzip
+
+            with gzip.open(p, "rt", encoding="utf-8") as fh:
+                rows += [json.loads(line) for line in fh if line.strip()]
+    return rows
+
+
+def prepare_cmd() -> list[str]:
+    """`gristmill prepare` as the user runs it, through the same Python as this runner."""
+    return [sys.executable, "-m", "gristmill.cli", "prepare"]
+
+
+def run_goal(goal: dict, corpora: Path, labels: dict, work: Path, llm: str | None, timeout: float) -> Result:
+    corpus = corpora / f"{goal['corpus']}.jsonl"
+    inputs = read_jsonl(corpus)
+    out = work / goal["id"]
+    cmd = prepare_cmd() + [str(corpus), "--goal", goal["goal"], "--output", str(out), "--workers", "1"]
+    if llm:
+        cmd += ["--llm", llm]
+    t0 = time.perf_counter()
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=os.environ.copy())
+    except subprocess.TimeoutExpired:
+        return Result(goal["id"], goal["corpus"], "timeout", [], None, None, len(inputs), time.perf_counter() - t0)
+    dt = time.perf_counter() - t0
+    tail = proc.stderr.strip()[-600:]
+    base = {"id": goal["id"], "corpus": goal["corpus"], "exit_code": proc.returncode, "input": len(inputs),
+            "seconds": dt, "stderr_tail": tail}
+    if proc.returncode == 2:
+        outcome = "refused: not understood" if NOT_UNDERSTOOD.search(proc.stderr) else "refused (exit 2)"
+        return Result(outcome=outcome, failed=[], kept=None, **base)
+    if proc.returncode == 1:
+        return Result(outcome="cannot meet (exit 1)", failed=[], kept=None, **base)
+    if proc.returncode != 0 or "Traceback (most recent call last)" in proc.stderr:
+        return Result(outcome="crash", failed=[], kept=None, **base)
+    kept = read_kept(out)
+    ctx = Ctx(kept=kept, inputs=inputs, labels=labels[goal["corpus"]]["docs"], order=labels[goal["corpus"]]["order"])
+    failed = [f"{name}: {why}" for name, why in run_checks(ctx, goal["checks"]) if why]
+    return Result(outcome="fail" if failed else "pass", failed=failed, kept=len(kept), **base)
+
+
+def table(results: list[Result], planner: str) -> str:
+    lines = ["| goal | corpus | result | failed check | exit | kept/input | s |", "|---|---|---|---|---|---|---|"]
+    for r in results:
+        why = r.failed[0] if r.failed else (r.stderr_tail.splitlines()[-1][:110] if r.outcome not in ("pass", "fail") and r.stderr_tail else "")
+        why = why.replace("|", "\\|")
+        more = f" (+{len(r.failed) - 1} more)" if len(r.failed) > 1 else ""
+        kept = f"{r.kept}/{r.input}" if r.kept is not None else f"-/{r.input}"
+        ex = "" if r.exit_code is None else str(r.exit_code)
+        lines.append(f"| {r.id} | {r.corpus} | {'PASS' if r.passed else r.outcome.upper()} | {why}{more} | {ex} | {kept} | {r.seconds:.1f} |")
+    n = len(results)
+    passed = sum(r.passed for r in results)
+    counts = {k: sum(r.outcome == k for r in results) for k in
+              ("fail", "refused: not understood", "refused (exit 2)", "cannot meet (exit 1)", "crash", "timeout")}
+    lines += ["", "| planner | goals | passed | pass rate | failed a check | refused: not understood | other exit 2 | exit 1 | crash | timeout |",
+              "|---|---|---|---|---|---|---|---|---|---|",
+              f"| {planner} | {n} | {passed} | {passed / n:.0%} | {counts['fail']} | {counts['refused: not understood']} | "
+              f"{counts['refused (exit 2)']} | {counts['cannot meet (exit 1)']} | {counts['crash']} | {counts['timeout']} |"
+              if n else "| - | 0 | 0 | - | | | | | | |"]
+    return "\n".join(lines)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description="Run the frozen public goal suite against `gristmill prepare`.")
+    ap.add_argument("--llm", default=None, help="passed to `gristmill prepare --llm` (default: the built-in planner)")
+    ap.add_argument("--only", default=None, help="run only goals whose id contains this substring")
+    ap.add_argument("--jobs", type=int, default=2, help="goals prepared at once (each with --workers 1)")
+    ap.add_argument("--timeout", type=float, default=180.0, help="seconds per prepare before it counts as a timeout")
+    ap.add_argument("--json", action="store_true", help="print machine-readable results instead of the table")
+    ap.add_argument("--keep", type=Path, default=None, help="build corpora and outputs here and keep them")
+    args = ap.parse_args()
+    if args.jobs < 1:
+        ap.error("--jobs must be >= 1")
+
+    goals = [g for g in load_goals() if not args.only or args.only in g["id"]]
+    work = args.keep or Path(tempfile.mkdtemp(prefix="gristmill-public-suite-"))
+    corpora = work / "corpora"
+    build(corpora)
+    labels = json.loads((corpora / "labels.json").read_text(encoding="utf-8"))
+    t0 = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=args.jobs) as pool:
+        results = list(pool.map(lambda g: run_goal(g, corpora, labels, work / "out", args.llm, args.timeout), goals))
+    wall = time.perf_counter() - t0
+    planner = f"llm ({args.llm})" if args.llm else "built-in"
+    if args.keep is None:
+        shutil.rmtree(work, ignore_errors=True)
+    if args.json:
+        passed = sum(r.passed for r in results)
+        print(json.dumps({"planner": planner, "goals": len(results), "passed": passed,
+                          "pass_rate": passed / len(results) if results else None, "wall_s": round(wall, 1),
+                          "results": [asdict(r) for r in results]}, indent=2, ensure_ascii=False))
+    else:
+        print(table(results, planner))
+        cmd = "python bench/agent/public/run.py" + (f" --llm {args.llm}" if args.llm else "") + (f" --only {args.only}" if args.only else "")
+        print(f"\nwall {wall:.0f} s with --jobs {args.jobs}; command: {cmd}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
