@@ -25,7 +25,24 @@ from gristmill.ops.templates import chat_stats, parse_chat
 EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 CARD = re.compile(r"\b(?:\d[ -]?){12,18}\d\b")
 SSN = re.compile(r"\b\d{3}-\d{2}-\d{4}\b")
-IPV4 = re.compile(r"\b(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)\b")
+_OCTET = r"(?:25[0-5]|2[0-4]\d|1?\d?\d)"
+# words that, just before a dotted quad, make it a version or a section number ("version 5.2.1.4",
+# "Standards-Version 4.6.1.1", "Policy 4.6.0.1"); fixed width each, so they can sit in a look-behind
+_VERSION_CUES = ("version", "versions", "release", "released", "policy", "standards", "build", "bump", "bumped",
+                 "upgrade", "upgraded", "update", "updated", "rev", "revision", "patch", "firmware", "kernel",
+                 "ver", "section", "clause", "amendment", "chapter", "heif", "iso", "rfc")
+# a dotted quad that is part of a longer dotted or hyphenated version ("2.9.5.0.46", "21.08.8.2-1",
+# "1.8.8.1~beta", "v5.2.1.4", "pkg (4.8.6.3)") is not an address; neither is one after a version cue
+IPV4 = re.compile(
+    r"(?<![\w.])(?<![vV])(?<![a-z0-9] \()(?<![<>=]= )(?<![<>=] )"
+    + "".join(f"(?<!\\b(?i:{c}) )(?<!\\b(?i:{c})-)" for c in _VERSION_CUES)
+    + rf"(?:{_OCTET}\.){{3}}{_OCTET}(?![\w]|\.\d|[-~+]\w)"
+)
+# context words that confirm an address on the same line (they win over a version cue further back)
+_IP_CUES = re.compile(r"(?i)\b(?:ip|ipv4|address|addr|host|hostname|server|resolver|dns|gateway|ping|subnet|netmask|inet|"
+                      r"route|router|proxy|listen\w*|bind|connect\w*|localhost|firewall|nameserver)\b|://")
+_LINE_VERSION_CUES = re.compile(r"(?i)\b(?:version|release[sd]?|changelog|standards-version|upgrade[sd]?|bump(?:ed)?)\b")
+_RELEASE_DATE_AFTER = re.compile(r"\]?\)?\s*(?:[-–—(:]\s*)*\(?\d{4}-\d{2}-\d{2}")  # "## 5.2.1.4 (2023-01-02)"
 # international ("+44 20 7946 0539", "(+1) 555-0124 ext. 57") or North American ("(415) 555-0100", "415-555-0100");
 # a match counts when it holds 7-15 digits before any extension (E.164 allows 15) and does not read as a date
 PHONE = re.compile(
@@ -106,6 +123,33 @@ def ipv6_candidates(text: str) -> list[str]:
     return out
 
 
+def ipv4_candidates(text: str) -> list[str]:
+    """Dotted quads that read as addresses, not as version or section numbers.
+
+    Release notes and changelogs are full of four-part versions ("debianutils (4.8.6.3)", "Standards version
+    4.2.1.0", "libslurm-dev (<= 21.08.8.2-1)"); counting them as IP addresses made the repair step drop
+    documents with no PII. The pattern refuses a quad inside a longer version or right after a version cue;
+    on top of that a quad on a line about versions counts only when the line also has an address cue
+    ("DNS resolver at 8.8.8.8", "smb://192.168.1.1/"), and so does a quad followed by a release date
+    ("## 5.2.1.4 (2023-01-02)"). First octets 0-3 stay excluded (mostly versions).
+    """
+    out = []
+    for m in IPV4.finditer(text):
+        quad = m.group(0)
+        if quad.startswith(("0.", "1.", "2.", "3.")):
+            continue
+        start = text.rfind("\n", 0, m.start()) + 1
+        end = text.find("\n", m.end())
+        line = text[start : end if end >= 0 else len(text)]
+        if _IP_CUES.search(line):
+            out.append(quad)
+            continue
+        if _LINE_VERSION_CUES.search(line) or _RELEASE_DATE_AFTER.match(text, m.end()):
+            continue
+        out.append(quad)
+    return out
+
+
 def scan_pii(text: str, kinds: list[str]) -> dict[str, list[str]]:
     """Independent PII scan (not the pii operator's patterns): what an auditor would grep for."""
     found: dict[str, list[str]] = {}
@@ -116,7 +160,7 @@ def scan_pii(text: str, kinds: list[str]) -> dict[str, list[str]]:
     if "us_ssn" in kinds:
         found["us_ssn"] = SSN.findall(text)
     if "ip" in kinds:
-        found["ip"] = [m for m in IPV4.findall(text) if not m.startswith(("0.", "1.", "2.", "3."))] + ipv6_candidates(text)
+        found["ip"] = ipv4_candidates(text) + ipv6_candidates(text)
     if "phone" in kinds:
         found["phone"] = phone_candidates(text)
     if "secret" in kinds:
