@@ -61,7 +61,7 @@ def split_clauses(text: str) -> list[Clause]:
     for m in list(_SPLIT.finditer(text)) + [None]:
         end = m.start() if m else len(text)
         piece = text[pos:end]
-        stripped = piece.strip(" \t,:-–—()\"'")
+        stripped = piece.strip(" \t,:")
         if stripped:
             start = pos + piece.index(stripped)
             out.append(Clause(stripped, start, start + len(stripped)))

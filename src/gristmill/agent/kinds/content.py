@@ -105,6 +105,18 @@ class Content(RequirementKind):
             if vals and len(vals) >= len(words):  # the field labels every kind asked for
                 f = profile.domain_field
                 req.params["via"] = "field"
+                key = "keep" if mode == "include" else "drop"
+                step = next((s for s in ctx.plan.steps if s.op == "field_filter" and s.params.get("field") == f
+                             and s.params.get("mode") == mode), None)
+                if step is not None:  # "only books and code": one selection on the field, not two in a row
+                    step.params["values"] = list(dict.fromkeys(step.params["values"] + vals))
+                    step.why += f"; and {vals} ({req.text})"
+                    for other in ctx.goal.requirements:
+                        if other is not req and key in other.params and other.kind in ("domain", self.name):
+                            other.params[key] = list(dict.fromkeys(other.params[key] + words))
+                    req.params[key] = list(dict.fromkeys(req.params[key] + [w for s_ in ctx.goal.requirements
+                                                                          if s_.kind == "domain" for w in s_.params.get(key, [])]))
+                    return []
                 return [self.step("field_filter", {"field": f, "values": vals, "mode": mode}, None,
                                   f"{'keep' if mode == 'include' else 'drop'} {f} in {vals}: the field labels the kind ({req.text})",
                                   name="select_content" if mode == "include" else "exclude_content")]

@@ -55,7 +55,8 @@ class Pii(RequirementKind):
         k = kinds or ALL_KINDS
         what = ", ".join(k) if kinds else "PII of any kind (e-mail, phone, IP, card, IBAN, SSN, secrets)"
         text = f"no {what} remains in kept text" + (" (documents containing it are dropped)" if mode == "drop" else " (redacted)")
-        read = [m.span() for m in (general, *[found[x] for x in kinds]) if m]
+        read = [m.span() for m in (general,) if m]
+        read += [x.span() for k in kinds for x in re.finditer(rf"\b(?:{PII_KINDS[k]})\b", low)]
         read += [m.span() for m in (drop if isinstance(drop, re.Match) else None, redact) if m]
         return [self.requirement({"mode": mode, "kinds": k}, text, "pii", assumption, read=read)]
 

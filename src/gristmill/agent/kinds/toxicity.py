@@ -16,6 +16,7 @@ from gristmill.ops.registry import all_ops
 
 _WORDS = re.compile(r"\b(?:toxic\w*|profan\w*|obscen\w*|offensive|nsfw|explicit|swear\w*|curse words|cursing|hate speech|hateful|"
                     r"adult content|vulgar\w*|slurs?|porn\w*|sexual content|bad words|foul language|insults?)\b")
+_READ = re.compile(_WORDS.pattern + r"(?:\s+(?:language|content|speech|words|text|comments|material|posts))?")
 
 
 @register
@@ -34,7 +35,7 @@ class Toxicity(RequirementKind):
         strict = bool(re.search(r"\b(?:any|zero|all|strict\w*|no trace|completely)\b", low[max(0, m.start() - 30) : m.end() + 10]))
         thr = 0.0 if strict else 0.01
         return [self.requirement({"max_ratio": thr}, f"flagged-word share ≤ {thr} in every kept document", m.group(0),
-                                 read=[x.span() for x in _WORDS.finditer(low)])]
+                                 read=[x.span() for x in _READ.finditer(low)])]
 
     def build(self, req: Requirement, ctx: PlanContext) -> list[PlanStep]:
         op = self.choose(req, ctx.index)
