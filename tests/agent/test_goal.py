@@ -82,7 +82,7 @@ def test_retention_and_budget() -> None:
 
 
 def test_domain_keyword_regex_chat_decontam_format() -> None:
-    assert kinds("only code")["domain"] == {"keep": ["code"]}
+    assert kinds("only code")["content"] == {"keep": ["code"]}  # a kind of content, read from the text or a field
     assert kinds("exclude legal texts and licences")["domain"] == {"drop": ["legal"]}
     assert kinds("drop documents mentioning 'lorem ipsum'")["keyword"] == {"keywords": ["lorem ipsum"], "mode": "exclude"}
     assert kinds("keep only documents matching /def \\w+\\(/")["regex"]["mode"] == "include"

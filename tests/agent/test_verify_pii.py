@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 
 from gristmill.agent.goal import parse_goal
@@ -45,3 +48,43 @@ def test_per_document_limit_is_a_length_bound_not_a_budget() -> None:
     reqs = parse_goal("limit each document to 500 tokens").requirements
     assert [r.params for r in reqs if r.kind == "length"] == [{"unit": "tokens", "max": 500}]
     assert not [r for r in reqs if r.kind == "token_budget"]
+
+
+# -- dotted quads in release notes and changelogs (issue 12 §7) -------------------------------------------
+
+RELEASE_NOTES = Path(__file__).parent / "data" / "release_notes"
+
+
+@pytest.mark.parametrize("name", ["debianutils_changelog.txt", "coreutils_changelog.txt", "libc6_changelog.txt",
+                                  "libavif_changelog.txt"])
+def test_version_numbers_in_real_changelogs_are_not_ip_addresses(name: str) -> None:
+    text = (RELEASE_NOTES / name).read_text(encoding="utf-8")
+    assert re.search(r"\b\d+\.\d+\.\d+\.\d+\b", text), "the excerpt must hold a four-part version"
+    assert "ip" not in scan_pii(text, ["ip"]), name
+
+
+@pytest.mark.parametrize("name,address", [("gnupg_changelog_with_ip.txt", "8.8.8.8"),
+                                          ("gtk_changelog_with_ip.txt", "192.168.1.1")])
+def test_addresses_in_real_changelogs_are_still_found(name: str, address: str) -> None:
+    text = (RELEASE_NOTES / name).read_text(encoding="utf-8")
+    assert scan_pii(text, ["ip"]).get("ip") == [address]
+
+
+@pytest.mark.parametrize("text,found", [
+    ("version 5.2.1.4", []), ("v5.2.1.4 is out", []), ("## 5.2.1.4 (2023-01-02)", []),
+    ("## [5.2.1.4] - 2023-01-02", []), ("bump foo from 5.2.1.4 to 5.2.1.5", []), ("pkg (<= 21.08.8.2-1)", []),
+    ("upstream 2.9.5.0.37 fixes it", []), ("Standards-Version: 4.6.1.1", []),
+    ("the server at 5.2.1.4 answered", ["5.2.1.4"]), ("ping 10.0.0.7", ["10.0.0.7"]),
+    ("connect to 93.186.135.91:8080", ["93.186.135.91"]), ("my address is 172.16.254.1.", ["172.16.254.1"]),
+])
+def test_dotted_quads_boundaries(text: str, found: list[str]) -> None:
+    assert scan_pii(text, ["ip"]).get("ip", []) == found
+
+
+def test_repair_pattern_keeps_release_notes(tmp_path: Path) -> None:
+    """The regex the repair step adds for leftover addresses must not drop a changelog either."""
+    from gristmill.agent.verify import IPV4
+
+    text = (RELEASE_NOTES / "debianutils_changelog.txt").read_text(encoding="utf-8")
+    assert not IPV4.search(text)
+    assert IPV4.search("the server at 93.186.135.91 answered")

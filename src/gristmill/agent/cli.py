@@ -21,8 +21,9 @@ import click
 @click.option("--sample", "sample", type=click.IntRange(10, 1_000_000), default=2000, show_default=True, help="Documents in the planning sample.")
 @click.option("--max-rounds", type=click.IntRange(1, 20), default=3, show_default=True, help="Dry-run/verify/repair rounds.")
 @click.option("--workers", type=click.IntRange(1, 1024), default=None, help="Worker processes for the full run.")
+@click.option("--accept-partial", is_flag=True, help="Run what was understood even when part of the goal was not (it is listed).")
 def prepare_command(input_path: str, goal: str, output: str, llm: str | None, plan_only: bool, recipe_out: str | None,
-                    sample: int, max_rounds: int, workers: int | None) -> None:
+                    sample: int, max_rounds: int, workers: int | None, accept_partial: bool) -> None:
     """Turn GOAL into a verified recipe for INPUT, then run it into OUTPUT (unless --plan-only)."""
     from gristmill.agent.prepare import prepare
     from gristmill.errors import GristmillError, UsageError
@@ -32,7 +33,8 @@ def prepare_command(input_path: str, goal: str, output: str, llm: str | None, pl
 
     try:
         result = prepare(input_path, goal, output, llm=llm, plan_only=plan_only, recipe_out=recipe_out,
-                         sample=sample, max_rounds=max_rounds, workers=workers, log=log)
+                         sample=sample, max_rounds=max_rounds, workers=workers,
+                         accept_partial=accept_partial, log=log)
     except UsageError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)

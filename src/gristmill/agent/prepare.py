@@ -17,11 +17,13 @@ from pathlib import Path
 from typing import Any
 
 from gristmill.agent.goal import Goal, parse_goal
-from gristmill.agent.planner import LEVELS, ORDER, Plan, PlanStep, Unsupported, build_plan, set_quality_level
+from gristmill.agent.kinds import RepairContext, get_kind
+from gristmill.agent.kinds.quality import relax
+from gristmill.agent.planner import NotUnderstood, Plan, Unsupported, build_plan
 from gristmill.agent.profile import Profile, est_tokens, profile_sample
 from gristmill.agent.report import recipe_yaml, write_reports
 from gristmill.agent.sampling import draw_sample, write_sample
-from gristmill.agent.verify import PHONE, Check, DryRun, read_kept, verify
+from gristmill.agent.verify import Check, DryRun, read_kept, verify
 from gristmill.engine.layout import SIDE_DIR, Layout
 from gristmill.errors import GristmillError, RecipeError, UsageError
 from gristmill.ops.plugins import load_operator_plugins, operators_dir
@@ -101,104 +103,36 @@ def dry_run(recipe: dict[str, Any], sample_file: Path, out: Path, rows: list[dic
 
 
 def repair(plan: Plan, checks: list[Check], goal: Goal, profile: Profile) -> tuple[Plan, list[str]] | None:
-    """One round of repairs for the failed checks; None when nothing more can be tried."""
+    """One round of repairs for the failed checks, each by its requirement's kind; None when nothing more
+    can be tried. Quality is relaxed at most once a round, whichever checks ask for it."""
     new = copy.deepcopy(plan)
-    actions: list[str] = []
+    relaxed: list[bool] = []
+
+    def relax_once() -> bool:
+        if not relaxed:
+            relaxed.append(relax(ctx))
+        return relaxed[0]
+
+    ctx = RepairContext(new, profile, goal, relax_once)
     failed = [c for c in checks if not c.passed and c.hard]
-    kinds = {c.kind for c in failed}
-    cur_level = next(iter(new.quality_level.values()), None)
-
-    def relax() -> bool:
-        nonlocal new
-        if cur_level in LEVELS and LEVELS.index(cur_level) > 0:
-            lower = LEVELS[LEVELS.index(cur_level) - 1]
-            new = set_quality_level(new, lower, profile, goal)
-            actions.append(f"quality relaxed from {cur_level} to {lower} to keep more data")
-            return True
-        if cur_level == "lenient":
-            new = set_quality_level(new, None, profile, goal)
-            actions.append("quality filtering removed: even the lenient level drops too much for the retention target")
-            return True
-        for s in new.steps:
-            if s.op == "lang_id" and s.params.get("min_score", 0) > 0.2:
-                s.params["min_score"] = 0.2
-                actions.append("language score threshold lowered to 0.2")
-                return True
-        return False
-
-    if kinds & {"retention", "nonempty"} or any(c.kind == "token_budget" and "min" in _params(goal, c) for c in failed):
-        relax()
+    if any(c.kind == "nonempty" for c in failed):
+        relax_once()
     for c in failed:
-        # a token cap trims what passes every other step by deterministic content-hash sampling (ops/budget.py);
-        # tightening quality instead would change what the data is, which the goal did not ask for
-        cap = _params(goal, c).get("max") if c.kind == "token_budget" else None
-        pred = c.measured.get("predicted_tokens") if cap else None
-        if cap and pred:
-            step = next((s for s in new.steps if s.op == "budget_sample"), None)
-            frac = round(min(1.0, (step.params["fraction"] if step else 1.0) * cap / pred * 0.98), 6)
-            why = (f"trim to the token budget ({cap:,} tokens): keep a content-hash sample of {frac:.1%} of the documents "
-                   "that pass every other step (2% margin; the budget holds in expectation)")
-            if step:
-                step.params["fraction"], step.why = frac, why
-            else:
-                new.steps.append(PlanStep("budget_sample", {"fraction": frac}, None, why, "token_budget"))
-            actions.append(f"sampling to the token budget: keep {frac:.1%} of documents (predicted {pred:,} > cap {cap:,})")
-    for c in failed:
-        if c.kind in ("dedup_near", "dedup_semantic"):
-            for s in new.steps:
-                if s.op == "minhash_dedup":
-                    t = round(max(0.5, s.params.get("threshold", 0.8) - 0.1), 2)
-                    s.params.update(threshold=t, num_perm=256)
-                    s.why += f"; repair: LSH threshold lowered to {t} with 256 permutations (pairs above the target remained)"
-                    actions.append(f"MinHash threshold lowered to {t}, 256 permutations")
-        elif c.kind == "pii":
-            missed = list(c.measured.get("matches", {}))
-            if not any(s.op == "regex_filter" and s.requirement == "pii" for s in new.steps):
-                from gristmill.agent.verify import CARD, EMAIL, IBAN, IPV4, IPV6, SECRET, SSN
-
-                pats = {"email": EMAIL.pattern, "phone": PHONE.pattern, "us_ssn": SSN.pattern, "credit_card": CARD.pattern,
-                        "ip": f"{IPV4.pattern}|{IPV6.pattern}", "secret": SECRET.pattern, "iban": IBAN.pattern}
-                pattern = "|".join(f"(?:{pats[k]})" for k in missed if k in pats)
-                if pattern:
-                    new.steps.append(PlanStep("regex_filter", {"pattern": pattern, "mode": "exclude"}, None,
-                                              f"repair: drop documents where {missed} survived the pii step", "pii", name="pii_leftovers"))
-                    actions.append(f"added a regex step dropping documents with leftover {missed}")
-        elif c.kind == "language":
-            for s in new.steps:
-                if s.op == "lang_id":
-                    ms = round(min(0.9, s.params.get("min_score", 0.5) + 0.2), 2)
-                    if ms != s.params.get("min_score"):
-                        s.params["min_score"] = ms
-                        actions.append(f"language score threshold raised to {ms}")
-        elif c.kind in ("length", "keyword", "regex", "chat", "domain"):
-            # a later step rewrote the text (boilerplate removal, redaction): move the check-bearing step last
-            for s in new.steps:
-                if s.requirement == c.kind and not (s.name or "").endswith("_late"):
-                    s.why += "; repair: moved after the steps that rewrite text"
-                    s.name = f"{s.op}_late"
-                    actions.append(f"moved {s.op} after the text-rewriting steps")
-        elif c.kind == "boilerplate":
-            for s in new.steps:
-                if s.op == "lines_dedup" and s.params.get("min_docs", 3) > 2:
-                    s.params["min_docs"] = 2
-                    actions.append("boilerplate: lines repeated in 2 documents now count")
-    if not actions:
+        if c.req is not None:
+            get_kind(c.req.kind).repair(c.req, c, ctx)
+    if not ctx.actions:
         return None
-    return new, actions
-
-
-def _params(goal: Goal, check: Check) -> dict[str, Any]:
-    for r in goal.requirements:
-        if str(r) == check.requirement:
-            return r.params
-    return {}
+    return new, ctx.actions
 
 
 def ordered_recipe(plan: Plan, name: str, goal_text: str, input_path: str | None, output: str | None) -> dict[str, Any]:
-    rec = plan.recipe(name, goal_text, input_path, output)
-    steps = sorted(plan.steps, key=lambda s: (13 if s.name and s.name.endswith("_late") else ORDER.get(s.requirement, 5)))
-    rec["steps"] = [s.spec() for s in steps]
-    return rec
+    return plan.recipe(name, goal_text, input_path, output)
+
+
+def not_understood_message(goal: Goal) -> str:
+    lines = [f"  - {c.text!r} (characters {c.start}-{c.end}): {c.detail}" for c in goal.not_understood]
+    return ("part of the goal was not understood, so nothing was run:\n" + "\n".join(lines)
+            + "\nreword it, or pass --accept-partial to run what was understood")
 
 
 def prepare(
@@ -212,6 +146,7 @@ def prepare(
     sample: int = 2000,
     max_rounds: int = 3,
     workers: int | None = None,
+    accept_partial: bool = False,
     log: Log = print,
 ) -> PrepareResult:
     """Plan, verify and (unless ``plan_only``) run a recipe for ``goal`` on ``input_path`` into ``output``."""
@@ -220,7 +155,12 @@ def prepare(
     g = parse_goal(goal)
     log("requirements:")
     for i, r in enumerate(g.requirements, 1):
-        log(f"  {i}. {r}")
+        log(f"  {i}. {r}" + (f"  (goal characters {r.span[0]}-{r.span[1]})" if r.span else ""))
+    if g.not_understood:
+        if not accept_partial:
+            raise GoalError(not_understood_message(g))
+        for c in g.not_understood:
+            log(f"not understood (accepted as partial): {c.text!r}: {c.detail}")
     smp = draw_sample(input_path, sample)
     prof = profile_sample(smp)
     log(f"profiled {prof.docs} sampled documents: format {prof.format}, languages {dict(list(prof.languages.items())[:4])}, "
@@ -247,7 +187,11 @@ def prepare(
                 plan.output_format = fmt.params["format"]
     if plan is None:
         try:
-            plan = build_plan(g, prof)
+            plan = build_plan(g, prof, accept_partial=accept_partial)
+        except NotUnderstood as exc:
+            shutil.rmtree(work, ignore_errors=True)
+            raise GoalError(f"part of the goal was not understood, so nothing was run: {exc}\n"
+                            "reword it, or pass --accept-partial to run what was understood") from None
         except Unsupported as exc:
             shutil.rmtree(work, ignore_errors=True)
             raise Unsatisfiable(f"cannot plan this goal: {exc}") from None
@@ -304,7 +248,8 @@ def prepare(
         ctx = {
             "goal": goal, "input": input_path, "planner": planner_name, "rounds": len(history),
             "status": "verified" if ok else "FAILED", "requirements": [str(r) for r in g.requirements],
-            "assumptions": g.assumptions, "notes": plan.notes, "profile": prof.to_dict(), "recipe": recipe,
+            "assumptions": g.assumptions, "notes": plan.notes,
+            "clauses": [c.line() for c in g.clauses], "profile": prof.to_dict(), "recipe": recipe,
             "history": history, "retention_docs": docs_ret, "retention_tokens": tok_ret, "summary": dry.summary,
             "dropped_examples": examples, "error": error,
         }

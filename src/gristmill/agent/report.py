@@ -48,6 +48,8 @@ def markdown_report(ctx: dict[str, Any]) -> str:
           f"- status: **{ctx['status']}**", ""]
     L += ["## Requirements (how the goal was understood)", ""]
     L += [f"{i}. {r}" for i, r in enumerate(ctx["requirements"], 1)]
+    if ctx.get("clauses"):
+        L += ["", "Clauses of the goal (each ends in one place):", *[f"- {c}" for c in ctx["clauses"]]]
     if ctx.get("assumptions"):
         L += ["", "Assumptions:", *[f"- {a}" for a in ctx["assumptions"]]]
     if ctx.get("notes"):

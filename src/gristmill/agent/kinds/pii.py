@@ -1,0 +1,99 @@
+"""PII: no e-mail, phone, IP, card, IBAN, SSN or secret remains (redacted, or documents dropped)."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+from gristmill.agent.checks import Check, DryRun
+from gristmill.agent.kinds.base import (
+    CheckContext,
+    GoalText,
+    PlanContext,
+    RepairContext,
+    RequirementKind,
+    register,
+)
+from gristmill.agent.phrases import vocabulary
+from gristmill.agent.plan import PlanStep
+from gristmill.agent.requirement import Requirement
+
+_VOCAB = vocabulary("pii")
+PII_KINDS: dict[str, str] = _VOCAB["kinds"]
+ALL_KINDS = list(PII_KINDS)
+_GENERAL = re.compile(_VOCAB["general"])
+_ACTION = re.compile(r"\b(?:redact|mask|scrub|remove|strip|drop|delete|hide|replace|no|without|anonymi|exclude|filter|clean|get rid|censor|obfuscate|blank)\w*")
+_DROP = re.compile(r"\b(?:drop|discard|exclude|filter out|throw away|skip|remove|delete|reject)\b[^.;]{0,30}\b(?:docs?|documents?|rows?|records?|texts?|samples?|files?|pages?|anything|any(?:thing)? (?:that|which))\b[^.;]{0,40}\b(?:with|contain\w*|hav\w+|includ\w*|that)\b")
+_DROP2 = re.compile(r"\b(?:docs?|documents?|rows?|records?)\s+(?:with|containing|that contain|that have)\b[^.;]{0,40}\b(?:pii|personal|e-?mail|phone|secret|credit|ssn|ip\b)")
+_REDACT = re.compile(r"\b(?:redact\w*|mask\w*|scrub\w*|anonymi[sz]\w*|replace\w*|placeholder|hide|censor\w*|obfuscat\w*|blank out|de-?identif\w*)\b")
+
+
+@register
+class Pii(RequirementKind):
+    name = "pii"
+    description = "no personal data of the named kinds remains in kept text"
+    rank, order = 40, 5.5  # before boilerplate removal: redaction makes "api_key = <SECRET>" lines identical
+    query = "personal data email phone redact pii secrets"
+    families, drives = frozenset({"pii"}), ("pii",)
+
+    def parse(self, goal: GoalText) -> list[Requirement]:
+        low = goal.low
+        general = _GENERAL.search(low)
+        found = {k: re.search(rf"\b(?:{pat})\b", low) for k, pat in PII_KINDS.items()}
+        kinds = [k for k, m in found.items() if m]
+        if "secret" in kinds and re.search(r"\btokens?\b", low) and not re.search(r"api|keys|secret|password|credential", low):
+            kinds.remove("secret")
+        if not general and not kinds:
+            return []
+        # only a PII intent if an action on them is asked (mentions like "100 tokens" are not)
+        if not general and not _ACTION.search(low):
+            return []
+        drop = _DROP.search(low) or (_DROP2.search(low) and re.search(r"\b(?:drop|discard|exclude|filter|remove|delete|reject)\b", low))
+        redact = _REDACT.search(low)
+        mode = "drop" if drop and not redact else "redact"
+        assumption = None if drop or redact else "PII is redacted (replaced by typed placeholders), keeping the documents"
+        k = kinds or ALL_KINDS
+        what = ", ".join(k) if kinds else "PII of any kind (e-mail, phone, IP, card, IBAN, SSN, secrets)"
+        text = f"no {what} remains in kept text" + (" (documents containing it are dropped)" if mode == "drop" else " (redacted)")
+        read = [m.span() for m in (general,) if m]
+        read += [x.span() for k in kinds for x in re.finditer(rf"\b(?:{PII_KINDS[k]})\b", low)]
+        read += [m.span() for m in (drop if isinstance(drop, re.Match) else None, redact) if m]
+        return [self.requirement({"mode": mode, "kinds": k}, text, "pii", assumption, read=read)]
+
+    def build(self, req: Requirement, ctx: PlanContext) -> list[PlanStep]:
+        op = self.choose(req, ctx.index)
+        kinds = req.params["kinds"]
+        found = {k: ctx.profile.pii_docs.get(k, 0) for k in kinds}
+        if req.params["mode"] == "drop":
+            return [self.step(op, {"mode": "detect", "kinds": kinds, "drop_if_found": True, "drop_kinds": kinds},
+                              why=f"drop documents containing {kinds} (sample: {found} documents)")]
+        return [self.step(op, {"mode": "redact", "kinds": kinds}, why=f"redact {kinds} with typed placeholders (sample: {found} documents)")]
+
+    def check(self, req: Requirement, dry: DryRun, ctx: CheckContext) -> Check:
+        from gristmill.agent.scanners import scan_pii
+
+        texts = dry.kept_texts
+        hits: Counter[str] = Counter()
+        example = ""
+        for tx in texts:
+            for kind, vals in scan_pii(tx, req.params["kinds"]).items():
+                hits[kind] += len(vals)
+                example = example or f"{kind} {vals[0]!r}"
+        total = sum(hits.values())
+        return self.result(req, total == 0, f"independent regex scan found {total} PII matches in {len(texts)} kept documents"
+                           + (f" ({dict(hits)}; e.g. {example})" if total else ""), {"matches": dict(hits)})
+
+    def repair(self, req: Requirement, check: Check, ctx: RepairContext) -> None:
+        """Drop documents where the auditor's patterns still match after the pii step."""
+        from gristmill.agent.scanners import CARD, EMAIL, IBAN, IPV4, IPV6, PHONE, SECRET, SSN
+
+        missed = list(check.measured.get("matches", {}))
+        if any(s.op == "regex_filter" and s.requirement == self.name for s in ctx.plan.steps):
+            return
+        pats = {"email": EMAIL.pattern, "phone": PHONE.pattern, "us_ssn": SSN.pattern, "credit_card": CARD.pattern,
+                "ip": f"{IPV4.pattern}|{IPV6.pattern}", "secret": SECRET.pattern, "iban": IBAN.pattern}
+        pattern = "|".join(f"(?:{pats[k]})" for k in missed if k in pats)
+        if pattern:
+            ctx.plan.steps.append(self.step("regex_filter", {"pattern": pattern, "mode": "exclude"}, None,
+                                            f"repair: drop documents where {missed} survived the pii step", name="pii_leftovers"))
+            ctx.actions.append(f"added a regex step dropping documents with leftover {missed}")
