@@ -46,8 +46,10 @@ def main() -> None:
 @click.option("--overwrite", is_flag=True, help="Delete what the output folder holds and start afresh.")
 @click.option("--progress/--no-progress", default=None, help="Show progress [default: when stderr is a terminal].")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
+@click.option("--into", "into", default=None, help="Register the output as the next version of this catalog dataset.")
+@click.option("--catalog", "catalog_root", default=None, help="Catalog root for --into [default: $GRISTMILL_HOME or ~/.gristmill].")
 def run(recipe: str, input_path: tuple[str, ...], output: str | None, engine: str, workers: int | None, strict: bool,
-        overwrite: bool, progress: bool | None, as_json: bool) -> None:
+        overwrite: bool, progress: bool | None, as_json: bool, into: str | None, catalog_root: str | None) -> None:
     """Run RECIPE over its input (or --input) into its output folder (or --output). Resumes a killed run."""
     from gristmill.engine.local import LocalExecutor, RunOptions
     from gristmill.recipe.compile import load_recipe
@@ -79,6 +81,15 @@ def run(recipe: str, input_path: tuple[str, ...], output: str | None, engine: st
     if not summary["balance"]["holds"]:
         err.print("[red]the row balance does not hold: this is a bug in gristmill, please report it[/]")
         sys.exit(1)
+    if into:
+        from gristmill.catalog.core import Catalog
+
+        try:
+            version = Catalog(catalog_root).commit_run(into, result.output, open(recipe, encoding="utf-8").read(), compiled)
+        except (GristmillError, OSError) as exc:
+            _fail(exc)
+            return
+        err.print(f"registered [bold]{version.ref}[/] in the catalog")
 
 
 @main.command()
@@ -279,6 +290,9 @@ def _register_optional_commands() -> None:
     from gristmill.agent.cli import prepare_command
 
     main.add_command(prepare_command)
+    from gristmill.catalog.cli import catalog_group
+
+    main.add_command(catalog_group)
     try:
         from gristmill.train.cli import train_command
     except ImportError:  # the train half is not installed in this tree

@@ -72,6 +72,12 @@ def resolve_inputs(paths: str | list[str], fmt: str = "auto", base_dir: str | No
         raise UsageError("no input given: set input.path in the recipe or pass --input")
     found: dict[str, InputFile] = {}
     for spec in specs:
+        if spec.startswith("catalog://"):
+            from gristmill.catalog.core import catalog_input_files
+
+            for f in catalog_input_files(spec):
+                found.setdefault(os.path.realpath(f.path), f)
+            continue
         raw = os.path.expanduser(spec)
         if base_dir and not os.path.isabs(raw):
             raw = os.path.join(base_dir, raw)
