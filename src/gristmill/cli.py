@@ -85,7 +85,10 @@ def run(recipe: str, input_path: tuple[str, ...], output: str | None, engine: st
         from gristmill.catalog.core import Catalog
 
         try:
-            version = Catalog(catalog_root).commit_run(into, result.output, open(recipe, encoding="utf-8").read(), compiled)
+            from pathlib import Path
+
+            text = Path(recipe).read_text(encoding="utf-8")
+            version = Catalog(catalog_root).commit_run(into, result.output, text, compiled)
         except (GristmillError, OSError) as exc:
             _fail(exc)
             return

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import tempfile
-import time
 from pathlib import Path
 
 import fsspec
@@ -138,24 +137,6 @@ class Store:
 
     def local_path(self, key: str) -> str | None:
         return self.path(key) if self.is_local else None
-
-    def delete(self, key: str, recursive: bool = False) -> None:
-        try:
-            self.fs.rm(self.path(key), recursive=recursive)
-        except FileNotFoundError:
-            pass
-
-    def age_seconds(self, key: str) -> float:
-        """Seconds since ``key`` (or the newest file under it) last changed."""
-        try:
-            infos = self.fs.find(self.path(key), detail=True) or {self.path(key): self.fs.info(self.path(key))}
-        except FileNotFoundError:
-            return float("inf")
-        newest = 0.0
-        for info in infos.values():
-            stamp = info.get("mtime") or info.get("LastModified") or info.get("created") or 0
-            newest = max(newest, stamp.timestamp() if hasattr(stamp, "timestamp") else float(stamp))
-        return time.time() - newest if newest else float("inf")
 
 
 def _storage_options(protocol: str) -> dict:
