@@ -1,4 +1,8 @@
-"""gristmill: prepare LLM training data with verified recipes, then mix it while the model trains."""
+"""gristmill: prepare LLM training data with verified recipes, then mix it while the model trains.
+
+``import gristmill as gm`` gives ``gm.Recipe``, ``gm.ops.<operator>(...)`` and ``gm.catalog`` (docs/python.md);
+they load on first use, so that the CLI starts fast.
+"""
 
 from importlib.metadata import PackageNotFoundError, version
 
@@ -7,4 +11,19 @@ try:
 except PackageNotFoundError:  # running from a source tree without install
     __version__ = "0.0.0+source"
 
-__all__ = ["__version__"]
+import gristmill.ops as _ops_package  # noqa: E402,F401 - loaded first, so that `ops` below stays the factories
+from gristmill.api import ops  # noqa: E402 - gm.ops.<operator>(**params); submodules stay reachable through it
+
+__all__ = ["Recipe", "Step", "__version__", "catalog", "ops"]
+
+
+def __getattr__(name: str):
+    if name in ("Recipe", "Step"):
+        from gristmill import api
+
+        return getattr(api, name)
+    if name == "catalog":
+        import importlib
+
+        return importlib.import_module("gristmill.catalog")
+    raise AttributeError(f"module 'gristmill' has no attribute {name!r}")

@@ -47,8 +47,10 @@ def main() -> None:
               help="Remove what gristmill wrote in the output folder (never other files) and start afresh.")
 @click.option("--progress/--no-progress", default=None, help="Show progress [default: when stderr is a terminal].")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
+@click.option("--into", "into", default=None, help="Register the output as the next version of this catalog dataset.")
+@click.option("--catalog", "catalog_root", default=None, help="Catalog root for --into [default: $GRISTMILL_HOME or ~/.gristmill].")
 def run(recipe: str, input_path: tuple[str, ...], output: str | None, engine: str, workers: int | None, strict: bool,
-        overwrite: bool, progress: bool | None, as_json: bool) -> None:
+        overwrite: bool, progress: bool | None, as_json: bool, into: str | None, catalog_root: str | None) -> None:
     """Run RECIPE over its input (or --input) into its output folder (or --output). Resumes a killed run."""
     from gristmill.engine.local import LocalExecutor, RunOptions
     from gristmill.recipe.compile import load_recipe
@@ -87,7 +89,19 @@ def run(recipe: str, input_path: tuple[str, ...], output: str | None, engine: st
         err.print("[red]the row balance does not hold: this is a bug in gristmill, please report it[/]")
         sys.exit(1)
     if _report_mass_rejects(summary):
-        sys.exit(1)
+        sys.exit(1)  # a run whose input was mostly unreadable is not registered in the catalog
+    if into:
+        from gristmill.catalog.core import Catalog
+
+        try:
+            from pathlib import Path
+
+            text = Path(recipe).read_text(encoding="utf-8")
+            version = Catalog(catalog_root).commit_run(into, result.output, text, compiled)
+        except (GristmillError, OSError) as exc:
+            _fail(exc)
+            return
+        err.print(f"registered [bold]{version.ref}[/] in the catalog")
 
 
 def _report_mass_rejects(summary: dict[str, Any]) -> bool:
@@ -319,6 +333,9 @@ def _register_optional_commands() -> None:
     from gristmill.agent.cli import prepare_command
 
     main.add_command(prepare_command)
+    from gristmill.catalog.cli import catalog_group
+
+    main.add_command(catalog_group)
     try:
         from gristmill.train.cli import train_command
     except ImportError:  # the train half is not installed in this tree

@@ -101,6 +101,12 @@ def resolve_inputs(
         return False
 
     for spec in specs:
+        if spec.startswith("catalog://"):
+            from gristmill.catalog.core import catalog_input_files
+
+            for f in catalog_input_files(spec):
+                found.setdefault(os.path.realpath(f.path), f)
+            continue
         raw = os.path.expanduser(spec)
         if base_dir and not os.path.isabs(raw):
             raw = os.path.join(base_dir, raw)

@@ -1,0 +1,315 @@
+"""The catalog: datasets with immutable versions, committed atomically by claiming a manifest number.
+
+The manifests on the store are the truth; ``index.sqlite`` is a local index rebuilt from them (see
+docs/catalog.md for why this works the same on a local folder and on S3).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sqlite3
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from gristmill import __version__
+from gristmill.catalog.store import AlreadyExists, Store, file_hash
+from gristmill.engine.layout import Layout
+from gristmill.errors import GristmillError, UsageError
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
+FAULT_ENV = "GRISTMILL_TEST_FAULT"  # "catalog:before-claim" kills the commit just before its manifest
+
+
+def default_root(explicit: str | None = None) -> str:
+    return explicit or os.environ.get("GRISTMILL_HOME") or os.path.expanduser("~/.gristmill")
+
+
+def parse_ref(ref: str) -> tuple[str, int | None]:
+    """``NAME`` or ``NAME@V`` (``catalog://`` prefix allowed) into (name, version or None for latest)."""
+    ref = ref.removeprefix("catalog://")
+    name, _, ver = ref.partition("@")
+    if not _NAME.match(name):
+        raise UsageError(f"bad dataset name {name!r}: letters, digits, '_', '-', '.', starting with a letter or digit")
+    if not ver:
+        return name, None
+    if not ver.isdigit():
+        raise UsageError(f"bad version {ver!r} in {ref!r}: a version is a number, e.g. {name}@3")
+    return name, int(ver)
+
+
+@dataclass
+class Version:
+    """One committed version: its manifest, and how to read its files."""
+
+    manifest: dict[str, Any]
+    catalog: Catalog
+
+    @property
+    def name(self) -> str:
+        return self.manifest["dataset"]
+
+    @property
+    def number(self) -> int:
+        return self.manifest["version"]
+
+    @property
+    def ref(self) -> str:
+        return f"{self.name}@{self.number}"
+
+    def local_files(self, kind: str = "files") -> list[str]:
+        """Local paths of the data files, each checked against its recorded hash (fetched for remote roots)."""
+        out = []
+        for entry in self.manifest[kind]:
+            out.append(self.catalog._fetch_verified(entry, self.ref))
+        return out
+
+    def to_arrow(self) -> pa.Table:
+        paths = self.local_files()
+        if not paths:
+            return pa.schema(_schema_fields(self.manifest["schema"])).empty_table()
+        return pa.concat_tables([pq.read_table(p) for p in paths], promote_options="default")
+
+    def to_pandas(self):
+        return self.to_arrow().to_pandas()
+
+    def to_hf(self):
+        import datasets
+
+        return datasets.Dataset(self.to_arrow())
+
+    def dropped(self) -> pa.Table | None:
+        paths = self.local_files("dropped_files")
+        return pa.concat_tables([pq.read_table(p) for p in paths], promote_options="default") if paths else None
+
+
+def _schema_fields(schema: list[dict]) -> list[pa.Field]:
+    return [pa.field(f["name"], pa.string()) for f in schema]
+
+
+class Catalog:
+    def __init__(self, root: str | None = None) -> None:
+        self.store = Store(default_root(root))
+        if self.store.is_local:
+            index = Path(self.store.root) / "index.sqlite"
+        else:
+            import hashlib
+
+            cache = Path(os.environ.get("XDG_CACHE_HOME", "~/.cache")).expanduser() / "gristmill" / "catalogs"
+            index = cache / hashlib.sha256(self.store.uri.encode()).hexdigest()[:16] / "index.sqlite"
+        self.index_path = index
+
+    # -- index --------------------------------------------------------------------------------------------
+    def _db(self) -> sqlite3.Connection:
+        try:
+            self.index_path.parent.mkdir(parents=True, exist_ok=True)
+            db = sqlite3.connect(self.index_path, timeout=30)
+        except (OSError, sqlite3.Error) as exc:
+            raise UsageError(f"cannot open the catalog index {self.index_path}: {exc}") from None
+        db.execute("create table if not exists versions (dataset text, version integer, manifest text, "
+                   "primary key (dataset, version))")
+        return db
+
+    def sync(self) -> None:
+        """Bring the index up to date with the manifests on the store."""
+        db = self._db()
+        with db:
+            known = {(d, v) for d, v in db.execute("select dataset, version from versions")}
+            for name in self.store.list("datasets"):
+                for fname in self.store.list(f"datasets/{name}/versions"):
+                    if not re.fullmatch(r"\d{6}\.json", fname):
+                        continue
+                    v = int(fname[:6])
+                    if (name, v) in known:
+                        continue
+                    text = self.store.read_bytes(f"datasets/{name}/versions/{fname}").decode()
+                    db.execute("insert or replace into versions values (?, ?, ?)", (name, v, text))
+        db.close()
+
+    def datasets(self) -> list[str]:
+        self.sync()
+        db = self._db()
+        names = [r[0] for r in db.execute("select distinct dataset from versions order by dataset")]
+        db.close()
+        return names
+
+    def versions(self, name: str) -> list[Version]:
+        self.sync()
+        db = self._db()
+        rows = db.execute("select manifest from versions where dataset = ? order by version", (name,)).fetchall()
+        db.close()
+        return [Version(json.loads(r[0]), self) for r in rows]
+
+    def get(self, ref: str) -> Version:
+        name, number = parse_ref(ref)
+        found = self.versions(name)
+        if not found:
+            known = ", ".join(self.datasets()) or "none"
+            raise UsageError(f"unknown dataset {name!r} in catalog {self.store.uri} (datasets: {known})")
+        if number is None:
+            return found[-1]
+        for v in found:
+            if v.number == number:
+                return v
+        raise UsageError(f"unknown version {name}@{number} (versions: {', '.join(str(v.number) for v in found)})")
+
+    def tags(self, name: str) -> dict[str, int]:
+        out = {}
+        for fname in self.store.list(f"datasets/{name}/tags"):
+            if fname.endswith(".json"):
+                out[fname[:-5]] = json.loads(self.store.read_bytes(f"datasets/{name}/tags/{fname}"))["version"]
+        return out
+
+    def tag(self, ref: str, tag: str) -> Version:
+        if not _NAME.match(tag):
+            raise UsageError(f"bad tag {tag!r}: letters, digits, '_', '-', '.'")
+        v = self.get(ref)
+        self.store.put_bytes(f"datasets/{v.name}/tags/{tag}.json", json.dumps({"version": v.number}).encode())
+        return v
+
+    # -- reading files --------------------------------------------------------------------------------------
+    def _fetch_verified(self, entry: dict, ref: str) -> str:
+        key = entry["path"]
+        local = self.store.local_path(key)
+        if local is None:
+            cache = self.index_path.parent / "files" / entry["hash"].split(":")[-1]
+            if not cache.exists() or file_hash(cache) != entry["hash"]:
+                cache.parent.mkdir(parents=True, exist_ok=True)
+                try:
+                    self.store.get_file(key, str(cache) + ".tmp")
+                except FileNotFoundError:
+                    raise GristmillError(f"{ref}: data file {self.store.url(key)} is missing") from None
+                os.replace(str(cache) + ".tmp", cache)
+            local = str(cache)
+        if not os.path.exists(local):
+            raise GristmillError(f"{ref}: data file {local} is missing")
+        got = file_hash(local)
+        if got != entry["hash"]:
+            raise GristmillError(f"{ref}: data file {self.store.url(key)} is corrupt: its hash {got} does not "
+                                 f"match the manifest's {entry['hash']}")
+        return local
+
+    # -- committing -------------------------------------------------------------------------------------------
+    def commit_run(self, name: str, out_dir: str | Path, recipe_text: str | None = None,
+                   recipe: Any = None, tags: list[str] | None = None) -> Version:
+        """Register a finished run output folder as the next version of ``name``."""
+        parse_ref(name)
+        self.store.check_writable()
+        layout = Layout(out_dir)
+        if not layout.summary.exists():
+            raise UsageError(f"{out_dir} holds no finished gristmill run (no {layout.summary.name})")
+        summary = json.loads(layout.summary.read_text())
+        commit = f"{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}-{uuid.uuid4().hex[:8]}"
+        base = f"datasets/{name}/data/{commit}"
+        files = self._upload([layout.out / f for f in summary["output"]["files"]], base)
+        dropped = self._upload(sorted(layout.dropped(0, 0).parent.glob("*.parquet")), f"{base}/_dropped")
+        rejected = self._upload(sorted(layout.rejected(0, 0).parent.glob("*.parquet")), f"{base}/_rejected")
+        schema = pq.read_schema(layout.out / summary["output"]["files"][0]) if summary["output"]["files"] else None
+        by_hash = self._file_owners()
+        parents = []
+        for inp in summary["inputs"]:
+            owner = by_hash.get(inp["fingerprint"])
+            if owner:
+                parents.append({"kind": "version", "ref": owner})
+            else:
+                parents.append({"kind": "input", "path": inp["path"], "relpath": inp["relpath"],
+                                "format": inp["format"], "fingerprint": inp["fingerprint"], "bytes": inp["bytes"]})
+        parents = [p for i, p in enumerate(parents) if p["kind"] == "input" or p not in parents[:i]]
+        manifest: dict[str, Any] = {
+            "format": "gristmill.catalog/1",
+            "dataset": name,
+            "commit": commit,
+            "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "gristmill_version": __version__,
+            "rows": summary["kept"],
+            "schema": [{"name": f.name, "type": str(f.type)} for f in schema] if schema else [],
+            "files": files,
+            "dropped_files": dropped,
+            "rejected_files": rejected,
+            "recipe": {"name": summary["recipe"]["name"], "hash": summary["recipe"]["hash"], "text": recipe_text},
+            "operators": [s.canonical() for s in recipe.steps] if recipe is not None else [],
+            "id_field": recipe.spec.input.id_field if recipe is not None else "id",
+            "parents": parents,
+            "counts": {"input": summary["input"], "kept": summary["kept"], "dropped": summary["dropped"],
+                       "rejected": summary["rejected"]},
+            "steps": summary["steps"],
+        }
+        version = self._claim(name, manifest)
+        for t in tags or []:
+            self.tag(version.ref, t)
+        return version
+
+    def _upload(self, paths: list[Path], base: str) -> list[dict]:
+        out = []
+        for p in paths:
+            key = f"{base}/{p.name}"
+            self.store.put_file(p, key)
+            out.append({"path": key, "hash": file_hash(p), "bytes": p.stat().st_size,
+                        "rows": pq.ParquetFile(p).metadata.num_rows if p.suffix == ".parquet" else None})
+        return out
+
+    def _file_owners(self) -> dict[str, str]:
+        """Data file hash -> the version holding it, so a run reading catalog://X records X as its parent."""
+        self.sync()
+        db = self._db()
+        owners = {}
+        for (text,) in db.execute("select manifest from versions"):
+            m = json.loads(text)
+            for f in m["files"]:
+                owners.setdefault(f["hash"], f"{m['dataset']}@{m['version']}")
+        db.close()
+        return owners
+
+    def _claim(self, name: str, manifest: dict) -> Version:
+        """Take the next free version number with put-if-absent; a lost race moves on to the next number."""
+        taken = [int(f[:6]) for f in self.store.list(f"datasets/{name}/versions") if re.fullmatch(r"\d{6}\.json", f)]
+        number = max(taken, default=0) + 1
+        if os.environ.get(FAULT_ENV) == "catalog:before-claim":
+            os.kill(os.getpid(), 9)
+        for _ in range(100):
+            manifest["version"] = number
+            try:
+                self.store.put_if_absent(f"datasets/{name}/versions/{number:06d}.json",
+                                         json.dumps(manifest, indent=1, sort_keys=True).encode())
+            except AlreadyExists:
+                number += 1
+                continue
+            self.sync()
+            return Version(manifest, self)
+        raise GristmillError(f"could not commit a version of {name}: 100 numbers taken by concurrent writers")
+
+    # -- export ---------------------------------------------------------------------------------------------
+    def export(self, ref: str, output: str | Path, fmt: str = "parquet") -> list[Path]:
+        v = self.get(ref)
+        out = Path(output)
+        if out.exists() and any(out.iterdir()):
+            raise UsageError(f"export folder {out} is not empty")
+        out.mkdir(parents=True, exist_ok=True)
+        written = []
+        for i, path in enumerate(v.local_files()):
+            table = pq.read_table(path)
+            target = out / f"part-{i:06d}.{'parquet' if fmt == 'parquet' else 'jsonl'}"
+            if fmt == "parquet":
+                pq.write_table(table, target, compression="zstd")
+            else:
+                with target.open("w", encoding="utf-8") as f:
+                    for row in table.to_pylist():
+                        f.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
+            written.append(target)
+        return written
+
+
+def catalog_input_files(spec: str) -> list:
+    """The data files of ``catalog://NAME[@V]`` as run inputs (hash-checked), for io.inputs."""
+    from gristmill.io.inputs import InputFile
+
+    version = Catalog().get(spec)
+    return [InputFile(path=p, relpath=f"{version.ref}/{os.path.basename(p)}", format="parquet", compression=None,
+                      size=os.path.getsize(p)) for p in version.local_files()]

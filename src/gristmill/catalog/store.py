@@ -1,0 +1,147 @@
+"""Where a catalog keeps its bytes: a local folder or an object store, behind one small interface.
+
+Only one operation must be atomic for the catalog to be safe: :meth:`Store.put_if_absent`, which writes a
+version's manifest only when no manifest of that number exists (a hard link on a local disk, a conditional
+``PUT`` with ``If-None-Match: *`` on S3). Everything else is plain file I/O through fsspec.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import fsspec
+import xxhash
+
+from gristmill.errors import GristmillError, UsageError
+
+
+class AlreadyExists(GristmillError):
+    """put_if_absent lost the race: another writer holds that name."""
+
+
+def file_hash(path: str | Path) -> str:
+    """xxh3-128 of a local file's bytes, in the same form as the run summary's input fingerprints."""
+    h = xxhash.xxh3_128()
+    with open(path, "rb") as f:
+        while block := f.read(1 << 22):
+            h.update(block)
+    return f"xxh3-128:{h.hexdigest()}"
+
+
+def bytes_hash(data: bytes) -> str:
+    return f"xxh3-128:{xxhash.xxh3_128_hexdigest(data)}"
+
+
+class Store:
+    """Files under a root, addressed by '/'-separated keys."""
+
+    def __init__(self, root: str) -> None:
+        self.uri = root
+        self.is_local = "://" not in root or root.startswith("file://")
+        if self.is_local:
+            self.root = os.path.abspath(os.path.expanduser(root.removeprefix("file://")))
+            self.fs = fsspec.filesystem("file")
+        else:
+            protocol = root.split("://", 1)[0]
+            try:
+                self.fs = fsspec.filesystem(protocol, **_storage_options(protocol))
+            except (ImportError, ValueError) as exc:
+                raise UsageError(f"cannot open catalog root {root!r}: {exc} (for s3:// install s3fs)") from None
+            self.root = root.split("://", 1)[1].rstrip("/")
+
+    def path(self, key: str) -> str:
+        return f"{self.root}/{key}" if key else self.root
+
+    def url(self, key: str) -> str:
+        """What another tool opens: a local path, or the object-store URI."""
+        return self.path(key) if self.is_local else f"{self.uri.split('://', 1)[0]}://{self.path(key)}"
+
+    def check_writable(self) -> None:
+        if self.is_local:
+            try:
+                os.makedirs(self.root, exist_ok=True)
+                with tempfile.NamedTemporaryFile(dir=self.root, prefix=".probe-"):
+                    pass
+            except OSError as exc:
+                raise UsageError(f"catalog root {self.root} is not writable: {exc.strerror or exc}") from None
+
+    def exists(self, key: str) -> bool:
+        return self.fs.exists(self.path(key))
+
+    def read_bytes(self, key: str) -> bytes:
+        return self.fs.cat_file(self.path(key))
+
+    def list(self, key: str) -> list[str]:
+        """Names directly under ``key`` (empty when it does not exist)."""
+        try:
+            entries = self.fs.ls(self.path(key), detail=False)
+        except FileNotFoundError:
+            return []
+        return sorted(e.rstrip("/").rsplit("/", 1)[-1] for e in entries)
+
+    def put_bytes(self, key: str, data: bytes) -> None:
+        """Write ``data`` whole: readers see the old object or the new one, never a part."""
+        if self.is_local:
+            target = self.path(key)
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=os.path.dirname(target), prefix=".tmp-")
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, target)
+        else:
+            self.fs.pipe_file(self.path(key), data)
+
+    def put_if_absent(self, key: str, data: bytes) -> None:
+        """Write ``data`` at ``key`` only when nothing is there; raise AlreadyExists otherwise."""
+        if self.is_local:
+            target = self.path(key)
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=os.path.dirname(target), prefix=".tmp-")
+            try:
+                with os.fdopen(fd, "wb") as f:
+                    f.write(data)
+                    f.flush()
+                    os.fsync(f.fileno())
+                os.link(tmp, target)  # fails when target exists: the atomic claim
+            except FileExistsError:
+                raise AlreadyExists(key) from None
+            finally:
+                os.unlink(tmp)
+            return
+        try:
+            self.fs.pipe_file(self.path(key), data, mode="create")
+        except (FileExistsError, OSError) as exc:
+            if isinstance(exc, FileExistsError) or "PreconditionFailed" in str(exc) or "412" in str(exc):
+                raise AlreadyExists(key) from None
+            raise
+
+    def put_file(self, local: str | Path, key: str) -> None:
+        if self.is_local:
+            target = self.path(key)
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            tmp = target + ".tmp"
+            try:
+                os.link(local, tmp)  # same disk: no copy; the run output is never modified afterwards
+            except OSError:
+                self.fs.put_file(str(local), tmp)
+            os.replace(tmp, target)
+        else:
+            self.fs.put_file(str(local), self.path(key))
+
+    def get_file(self, key: str, local: str | Path) -> None:
+        self.fs.get_file(self.path(key), str(local))
+
+    def local_path(self, key: str) -> str | None:
+        return self.path(key) if self.is_local else None
+
+
+def _storage_options(protocol: str) -> dict:
+    """Endpoint settings from the environment, so a local S3-compatible server (MinIO, moto) works."""
+    if protocol in ("s3", "s3a"):
+        endpoint = os.environ.get("GRISTMILL_S3_ENDPOINT") or os.environ.get("AWS_ENDPOINT_URL")
+        return {"client_kwargs": {"endpoint_url": endpoint}} if endpoint else {}
+    return {}
