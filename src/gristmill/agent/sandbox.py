@@ -1,17 +1,20 @@
-"""Run LLM-written operator code in a sandboxed subprocess and accept it only if it behaves on the sample.
+"""Test LLM-written operator code in the OS-level sandbox and accept it only if it behaves on the sample.
 
 Layers, each with its own refusal reason:
 
 1. **Static check** (in this process, nothing runs): the code must parse, define ``score(text)``, import only
    :data:`gristmill.ops.generated.ALLOWED_IMPORTS` and use no private or dunder names (``x._sys``,
    ``__class__``, ``__import__``), nor ``open``, ``exec``, ``eval``, ``compile``, ``getattr``, ``globals``.
-2. **Subprocess** (``python -I``, empty environment, a fresh temporary working folder) that, before the code
-   runs, sets CPU-time (``RLIMIT_CPU``), address-space (``RLIMIT_AS``) and file-size limits, cuts the
-   network (socket constructors raise) and installs an audit hook refusing writes outside the folder,
-   process creation, sockets, ctypes and imports outside the allow-list; a wall-clock timeout kills it.
+   A friendly first filter that gives the LLM a clear reason; it is not the boundary.
+2. **The OS-level sandbox** (:mod:`gristmill.sandbox`): a bubblewrap child in new user, network, mount, PID,
+   IPC and UTS namespaces, seeing only the interpreter, the standard library and the allowed packages
+   read-only and a private tmpfs, with no network, a seccomp filter, and rlimits on CPU, memory, processes,
+   file size and open files. The code runs there exactly as it will inside ``gristmill run``.
 3. **Behaviour on the sample**: ``score`` must return a bool or a finite number for every sampled document,
-   without an exception, within the limits.
+   without an exception, within the limits; the reply comes over a dedicated framed channel (stdout and
+   stderr are capped and never read as a verdict), and the child must then exit cleanly.
 
+Where no sandbox can be made here, the code is refused with what to install; it never runs unsandboxed.
 Accepted code is saved beside the recipe by :func:`save_operator` (``operators/NAME.py`` plus the SHA-256
 manifest that :mod:`gristmill.ops.plugins` checks before loading).
 """
@@ -21,18 +24,15 @@ from __future__ import annotations
 import ast
 import hashlib
 import json
-import os
-import signal
-import subprocess
-import sys
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from gristmill.ops.generated import ALLOWED_IMPORTS, FUNCTION, NAME, check_keep, is_generated, module_text
+from gristmill.sandbox import CodeError, SandboxedFunction, SandboxFailure
+from gristmill.sandbox import Limits as ChildLimits
+from gristmill.sandbox.view import SandboxUnavailable, check_available
 
-CHILD = Path(__file__).with_name("sandbox_child.py")
 _FORBIDDEN_NAMES = {"open", "exec", "eval", "compile", "getattr", "setattr", "delattr", "globals", "locals", "vars",
                     "__import__", "breakpoint", "input", "memoryview", "help"}
 
@@ -44,6 +44,11 @@ class Limits:
     memory_mb: int = 1024
     file_mb: int = 16
     max_docs: int = 500  # sampled documents the code is tested on
+    output_mb: float = 2.0  # what the code may write to stdout/stderr before it counts as a flood
+
+    def child(self) -> ChildLimits:
+        return ChildLimits(cpu_s=self.cpu_s, wall_s=self.wall_s, memory_mb=self.memory_mb, file_mb=self.file_mb,
+                           output_bytes=int(self.output_mb * 2**20))
 
 
 @dataclass
@@ -52,6 +57,7 @@ class Verdict:
     reason: str
     values: list[float] = field(default_factory=list)
     seconds: float = 0.0
+    output: bytes = b""  # what the code wrote to stdout/stderr, capped at Limits.output_mb
 
     def __str__(self) -> str:
         return ("accepted: " if self.accepted else "refused: ") + self.reason
@@ -84,45 +90,35 @@ def static_check(source: str) -> str | None:
 
 
 def run_sandboxed(source: str, texts: list[str], limits: Limits | None = None, static: bool = True) -> Verdict:
-    """Test ``source`` on ``texts`` in the sandbox. ``static=False`` skips layer 1 (tests of the runtime layer)."""
+    """Test ``source`` on ``texts`` in the sandbox. ``static=False`` skips layer 1 (tests of the OS layer)."""
     lim = limits or Limits()
     t0 = time.perf_counter()
     if static:
         why = static_check(source)
         if why:
             return Verdict(False, f"static check: {why}", seconds=time.perf_counter() - t0)
-    texts = [t if isinstance(t, str) else "" for t in texts[: lim.max_docs]]
-    payload = json.dumps({"source": source, "texts": texts, "allowed": sorted(ALLOWED_IMPORTS), "cpu_s": lim.cpu_s,
-                          "mem_bytes": lim.memory_mb * 2**20, "fsize_bytes": lim.file_mb * 2**20})
-    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8", "PYTHONIOENCODING": "utf-8",
-           "PYTHONDONTWRITEBYTECODE": "1", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-    with tempfile.TemporaryDirectory(prefix="gristmill-sandbox-") as tmp:
-        env.update(HOME=tmp, TMPDIR=tmp)
-        try:
-            proc = subprocess.run([sys.executable, "-I", str(CHILD)], input=payload.encode(), capture_output=True,
-                                  cwd=tmp, env=env, timeout=lim.wall_s, check=False)
-        except subprocess.TimeoutExpired:
-            return Verdict(False, f"did not finish within the wall-clock limit of {lim.wall_s:g} s on {len(texts)} sample documents",
-                           seconds=time.perf_counter() - t0)
-    dt = time.perf_counter() - t0
-    rc = proc.returncode
-    if rc in (-signal.SIGXCPU, -signal.SIGKILL, 128 + signal.SIGXCPU):
-        return Verdict(False, f"exceeded the CPU-time limit of {lim.cpu_s} s on {len(texts)} sample documents", seconds=dt)
-    line = proc.stdout.decode("utf-8", "replace").strip().splitlines()[-1:] or [""]
     try:
-        out = json.loads(line[0])
-    except json.JSONDecodeError:
-        err = proc.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or [f"exit status {rc}"]
-        if "MemoryError" in err[0]:
-            return Verdict(False, f"memory limit ({lim.memory_mb} MB) exceeded", seconds=dt)
-        return Verdict(False, f"the sandboxed process failed without a result ({err[0][:200]})", seconds=dt)
-    if "error" in out:
-        return Verdict(False, out["error"], seconds=dt)
-    values = out.get("values")
-    if not isinstance(values, list) or len(values) != len(texts):
-        return Verdict(False, "the sandboxed process returned no value per document", seconds=dt)
+        check_available()
+    except SandboxUnavailable as exc:
+        return Verdict(False, f"{exc}; until then use catalogue operators only", seconds=time.perf_counter() - t0)
+    texts = [t if isinstance(t, str) else "" for t in texts[: lim.max_docs]]
+    fn = SandboxedFunction(source, ALLOWED_IMPORTS, lim.child())
+    reason, values = "", []
+    try:
+        values = fn(texts)
+    except CodeError as exc:
+        reason = str(exc)
+    except SandboxFailure as exc:
+        reason = f"the sandboxed process {exc} on {len(texts)} sample documents"
+    finally:
+        status = fn.close()
+    dt = time.perf_counter() - t0
+    if not reason and status != 0:
+        reason = f"the sandboxed process did not exit cleanly after its reply (status {status})"
+    if reason:
+        return Verdict(False, reason, seconds=dt, output=fn.output)
     return Verdict(True, f"returned a number for each of {len(texts)} sample documents in {dt:.1f} s "
-                         f"(limits: {lim.cpu_s} s CPU, {lim.wall_s:g} s wall, {lim.memory_mb} MB)", values, dt)
+                         f"(limits: {lim.cpu_s} s CPU, {lim.wall_s:g} s wall, {lim.memory_mb} MB)", values, dt, fn.output)
 
 
 @dataclass

@@ -2,28 +2,31 @@
 
 A generated operator is a Python snippet defining ``score(text) -> bool | number``; the operator measures
 that value as the signal ``<step>.score`` and keeps documents where its ``keep`` rule (``score > 0`` by
-default) holds. Before acceptance the snippet ran in a sandboxed subprocess on the sample
-(:mod:`gristmill.agent.sandbox`); the saved file is pinned by SHA-256 in ``operators/manifest.json``
-(:mod:`gristmill.ops.plugins`). At run time the snippet executes in-process, with a restricted set of
-builtins: imports only from :data:`ALLOWED_IMPORTS`, and no ``open``, ``exec``, ``eval`` or ``compile``.
-That restriction is a second line of defence, not a sandbox: the sandbox run and the pinned hash are what
-make the code trusted.
+default) holds. The saved file is pinned by SHA-256 in ``operators/manifest.json`` (:mod:`gristmill.ops.plugins`).
+
+The snippet never runs in gristmill's own process: each engine worker starts one long-lived child per
+generated operator inside the OS-level sandbox (:mod:`gristmill.sandbox`) and streams its batches to it, as
+the agent did when it tested the code. A child that dies, times out or floods fails that batch with the
+reason (the engine then isolates the documents that make it fail); after
+:data:`MAX_CONSECUTIVE_FAILURES` failed children in a row the operator fails every batch at once. Where no
+sandbox can be made, defining the operator is refused (exit 2) with what to install.
 """
 
 from __future__ import annotations
 
-import builtins
+import atexit
 import hashlib
-import math
 import re
-from collections.abc import Callable
-from typing import Any
+import threading
 
 import numpy as np
 
 from gristmill.batch import Batch
+from gristmill.errors import UsageError
 from gristmill.ops.base import Operator, OpParams, Signal
 from gristmill.ops.registry import _REGISTRY, register
+from gristmill.sandbox import CodeError, Limits, SandboxedFunction, SandboxFailure
+from gristmill.sandbox.view import SandboxUnavailable, check_available
 
 ALLOWED_IMPORTS: frozenset[str] = frozenset(
     {"re", "math", "string", "unicodedata", "collections", "itertools", "json", "numpy"}
@@ -31,30 +34,49 @@ ALLOWED_IMPORTS: frozenset[str] = frozenset(
 FUNCTION = "score"
 NAME = re.compile(r"^[a-z][a-z0-9_]{2,39}$")
 KEEP = re.compile(r"^\s*score\s*(==|!=|>=|<=|>|<)\s*(-?\d+(?:\.\d+)?)\s*$")
-_DENIED_BUILTINS = ("open", "exec", "eval", "compile", "input", "breakpoint", "help", "exit", "quit", "__import__")
+# per child: CPU time over its whole life (a failed child is replaced), wall time per batch
+RUN_LIMITS = Limits(cpu_s=3600, wall_s=30.0, wall_per_doc_s=0.01, memory_mb=1024, file_mb=16)
+MAX_CONSECUTIVE_FAILURES = 3
 
 
-def guarded_import(name: str, globals: Any = None, locals: Any = None, fromlist: Any = (), level: int = 0) -> Any:  # noqa: A002
-    top = name.split(".")[0]
-    if level != 0 or top not in ALLOWED_IMPORTS:
-        raise ImportError(f"import of {name!r} is not allowed in a generated operator (allowed: {', '.join(sorted(ALLOWED_IMPORTS))})")
-    return builtins.__import__(name, globals, locals, fromlist, level)
+class SandboxedScore:
+    """The per-process runner of one generated operator: its sandboxed child and its failure count."""
+
+    def __init__(self, name: str, source: str, limits: Limits) -> None:
+        self.name = name
+        self.fn = SandboxedFunction(source, ALLOWED_IMPORTS, limits)
+        self.failures = 0
+        self.last_failure = ""
+        self.lock = threading.Lock()
+
+    def __call__(self, texts: list[str]) -> np.ndarray:
+        with self.lock:
+            if self.failures >= MAX_CONSECUTIVE_FAILURES:
+                raise RuntimeError(f"generated operator {self.name!r} is disabled in this worker: its sandboxed child failed "
+                                   f"{self.failures} times in a row (last: {self.last_failure})")
+            try:
+                values = self.fn(texts)
+            except CodeError as exc:
+                if exc.index is None:  # the code did not even load
+                    self._failed(str(exc))
+                raise ValueError(f"generated operator {self.name!r}: {exc}") from None
+            except SandboxFailure as exc:
+                self._failed(f"the sandboxed child {exc}")
+                raise RuntimeError(f"generated operator {self.name!r}: the sandboxed child {exc}") from None
+            self.failures = 0
+            return np.asarray(values, dtype=np.float64)
+
+    def _failed(self, why: str) -> None:
+        self.failures += 1
+        self.last_failure = why
+
+    def close(self) -> None:
+        with self.lock:
+            self.fn.close()
 
 
-def restricted_builtins() -> dict[str, Any]:
-    b = {k: v for k, v in vars(builtins).items() if k not in _DENIED_BUILTINS}
-    b["__import__"] = guarded_import
-    return b
-
-
-def load_function(source: str, name: str = "generated") -> Callable[[str], Any]:
-    """Execute ``source`` with restricted builtins and return its ``score`` function."""
-    env: dict[str, Any] = {"__builtins__": restricted_builtins(), "__name__": f"gristmill_generated_{name}"}
-    exec(compile(source, f"<generated operator {name}>", "exec"), env)  # noqa: S102 - accepted by the sandbox, pinned by hash
-    fn = env.get(FUNCTION)
-    if not callable(fn):
-        raise ValueError(f"the code does not define a function {FUNCTION}(text)")
-    return fn
+_RUNNERS: list[SandboxedScore] = []
+atexit.register(lambda: [r.close() for r in _RUNNERS])
 
 
 def check_keep(keep: str | None) -> str:
@@ -62,15 +84,6 @@ def check_keep(keep: str | None) -> str:
     if not KEEP.match(keep):
         raise ValueError(f"keep rule {keep!r} must compare score with a number, e.g. 'score > 0' or 'score >= 0.5'")
     return keep
-
-
-def to_number(value: Any) -> float:
-    """A generated function's value as a float; anything but a bool or a finite number is an error."""
-    if isinstance(value, (bool, np.bool_)):
-        return float(value)
-    if isinstance(value, (int, float, np.integer, np.floating)) and math.isfinite(float(value)):
-        return float(value)
-    raise TypeError(f"{FUNCTION}() returned {type(value).__name__} {value!r:.40}; expected a bool or a finite number")
 
 
 def is_generated(name: str) -> bool:
@@ -85,8 +98,12 @@ def define(name: str, description: str, source: str, keep: str | None = None) ->
     if name in _REGISTRY and not is_generated(name):
         raise ValueError(f"generated operator name {name!r} is taken by a built-in operator")
     rule = check_keep(keep)
+    try:
+        check_available()
+    except SandboxUnavailable as exc:
+        raise UsageError(f"generated operator {name!r} refused: {exc}") from None
     digest = hashlib.sha256(source.encode()).hexdigest()[:12]
-    state: dict[str, Callable[[str], Any]] = {}
+    state: dict[str, SandboxedScore] = {}
 
     class GeneratedOperator(Operator):
         generated = True
@@ -101,11 +118,10 @@ def define(name: str, description: str, source: str, keep: str | None = None) ->
             return {"generated_rule": KEEP.sub(lambda m: f"{self.signal_column(FUNCTION)} {m.group(1)} {m.group(2)}", rule)}
 
         def apply(self, batch: Batch) -> dict[str, np.ndarray]:
-            if "fn" not in state:
-                state["fn"] = load_function(source, name)
-            fn = state["fn"]
-            texts = batch.texts()
-            return {FUNCTION: np.fromiter((to_number(fn(t or "")) for t in texts), np.float64, len(texts))}
+            if "runner" not in state:
+                state["runner"] = SandboxedScore(name, source, RUN_LIMITS)
+                _RUNNERS.append(state["runner"])
+            return {FUNCTION: state["runner"]([t if isinstance(t, str) else "" for t in batch.texts()])}
 
     GeneratedOperator.name = name
     GeneratedOperator.description = f"(generated by an LLM, accepted by the sandbox) {description}".strip()
