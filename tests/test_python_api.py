@@ -29,12 +29,13 @@ def test_run_register_and_read_back(tmp_path):
     recipe = gm.Recipe(input=str(SAMPLE), steps=[gm.ops.normalize_text(), gm.ops.length_filter(min_words=50)],
                        output=str(tmp_path / "out"))
     result = recipe.run(workers=1, into="web", catalog=str(tmp_path / "cat"))
-    assert result.summary["kept"] == 3060 and result.version.ref == "web@1"
+    kept = result.summary["kept"]
+    assert 0 < kept < result.summary["input"] and result.version.ref == "web@1"
     version = gm.catalog.get("web@1", root=str(tmp_path / "cat"))
     table = version.to_arrow()
-    assert table.num_rows == 3060 and "length_filter.words" in table.column_names
+    assert table.num_rows == kept and "length_filter.words" in table.column_names
     assert min(table["length_filter.words"].to_pylist()) >= 50
-    assert len(version.to_pandas()) == 3060
+    assert len(version.to_pandas()) == kept
     assert gm.catalog.open(str(tmp_path / "cat")).datasets() == ["web"]
 
 

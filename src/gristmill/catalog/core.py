@@ -21,7 +21,7 @@ import pyarrow.parquet as pq
 
 from gristmill import __version__
 from gristmill.catalog.store import AlreadyExists, Store, file_hash
-from gristmill.engine.layout import Layout
+from gristmill.engine.layout import SIDE_TABLE_EXT, Layout
 from gristmill.errors import GristmillError, UsageError
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
@@ -209,8 +209,8 @@ class Catalog:
         commit = f"{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}-{uuid.uuid4().hex[:8]}"
         base = f"datasets/{name}/data/{commit}"
         files = self._upload([layout.out / f for f in summary["output"]["files"]], base)
-        dropped = self._upload(sorted(layout.dropped(0, 0).parent.glob("*.parquet")), f"{base}/_dropped")
-        rejected = self._upload(sorted(layout.rejected(0, 0).parent.glob("*.parquet")), f"{base}/_rejected")
+        dropped = self._upload(sorted(layout.dropped_dir.glob("*" + SIDE_TABLE_EXT)), f"{base}/_dropped")
+        rejected = self._upload(sorted(layout.rejected_dir.glob("*" + SIDE_TABLE_EXT)), f"{base}/_rejected")
         schema = pq.read_schema(layout.out / summary["output"]["files"][0]) if summary["output"]["files"] else None
         by_hash = self._file_owners()
         parents = []

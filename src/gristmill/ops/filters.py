@@ -69,12 +69,15 @@ def count_words(batch: Batch) -> np.ndarray:
     not counted. Other texts keep the plain count: it is ~10x faster and the same for space-separated
     scripts up to punctuation marks that stand alone.
     """
-    texts = batch.texts()
+    return count_text_words(batch.texts(), batch.view("word_ids") if batch.has_view("word_ids") else None)
+
+
+def count_text_words(texts: list[str], shared: list | None = None) -> np.ndarray:
+    """:func:`count_words` over plain texts (the agent's independent length check counts the same way)."""
     n = len(texts)
     counts = np.fromiter((len(t.split()) for t in texts), np.int64, n)
     cjk = [i for i, t in enumerate(texts) if _CJK_CHAR.search(t)]
     if cjk:
-        shared = batch.view("word_ids") if batch.has_view("word_ids") else None
         ids = [shared[i] if shared is not None else split_word_ids(texts[i]) for i in cjk]
         symbol = token_props()["symbol"]  # after the split: covers every id just made
         for i, a in zip(cjk, ids):

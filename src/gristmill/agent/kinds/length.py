@@ -152,7 +152,9 @@ class Length(RequirementKind):
         texts = dry.kept_texts
         p, unit = req.params, req.params["unit"]
         if unit == "words":
-            vals = np.array([len(t.split()) for t in texts])
+            from gristmill.ops.filters import count_text_words
+
+            vals = count_text_words(list(texts))
         elif unit == "chars":
             vals = np.array([len(t) for t in texts])
         elif unit == "tokens":
