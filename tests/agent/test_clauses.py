@@ -88,3 +88,12 @@ def test_prepare_refuses_a_partly_understood_goal_with_exit_2(tmp_path) -> None:
     res = CliRunner().invoke(prepare_command, [str(src), "--goal", "remove exact duplicates and sort them alphabetically",
                                                "--output", str(tmp_path / "o"), "--plan-only", "--accept-partial"])
     assert res.exit_code == 0, res.output
+
+
+def test_exact_and_near_duplicates_in_one_clause_give_both_kinds() -> None:
+    from gristmill.agent.goal import parse_goal
+
+    g = parse_goal("pretraining data for a small model: remove exact and near duplicates")
+    kinds = {r.kind for r in g.requirements}
+    assert {"dedup_exact", "dedup_near"} <= kinds
+    assert not [c for c in g.clauses if c.line().split("-> ")[1].startswith("not understood")]

@@ -11,7 +11,8 @@ from gristmill.agent.requirement import Span
 _KEEP_DUPS = re.compile(r"\b(?:keep|allow|don'?t remove|do not remove|leave)\s+(?:the\s+)?(?:duplicates|dupes|copies)|"
                         r"\b(?:no|without|skip|don'?t)\s+(?:any\s+)?dedup")
 _EXACT = re.compile(r"\b(?:exact(?:ly)?[- ](?:dup\w*|cop\w+|same|identical|match\w*)|identical (?:docs|documents|texts?|copies|rows|entries)|"
-                    r"verbatim (?:dup\w*|copies|repeats)|byte[- ]identical|exact dedup\w*)\b")
+                    r"verbatim (?:dup\w*|copies|repeats)|byte[- ]identical|exact dedup\w*|"
+                    r"exact(?=\s*(?:and|or|&|/|,)\s*(?:near|fuzzy|semantic)))\b")
 _NEAR = re.compile(r"\b(?:near[- ]?(?:dup\w*|identical|copies)|fuzzy(?: dup\w*| dedup\w*)?|almost (?:identical|the same|duplicate)|minhash|"
                    r"similar (?:docs|documents|texts?|pages|articles)|nearly (?:identical|the same)|mostly the same|lightly edited|"
                    r"small edits|near[- ]?dedup\w*)\b")
