@@ -99,8 +99,8 @@ def main() -> None:
         fn.close()
 
     start = timed(start_and_close, 5)
-    print(f"{len(texts)} documents ({sum(map(len, texts)) / len(texts) / 1000:.1f} kB on average), best of "
-          f"{args.repeats} passes\n")
+    print(f"{len(texts)} documents ({sum(map(len, texts)) / len(texts) / 1000:.1f} kB on average), {args.repeats} "
+          "passes per batch size (CPU: the mean pass; wall: the best pass)\n")
     print("| one-time cost | ms |\n|---|---:|")
     print(f"| availability probe (once per worker process) | {probe * 1000:.0f} |")
     print(f"| child start-up and code load (once per operator per worker) | {start * 1000:.0f} |\n")
