@@ -8,7 +8,8 @@ the allowed packages (under ``/sandbox/site``), with any ``site-packages`` insid
 covered by an empty one; a private, size-capped tmpfs as ``/tmp`` (its working folder and home, the only
 writable place); a minimal, read-only ``/dev``; no ``/proc``, no ``/etc`` (but the loader cache), no home (only
 the path down to the interpreter when it lives there, as with pyenv), no input data. The network namespace has
-no interface but a loopback that is down, and the seccomp filter refuses ``socket``.
+no interface but its own loopback (the host's 127.0.0.1 is out of reach), and the seccomp filter refuses
+``socket``.
 """
 
 from __future__ import annotations
