@@ -145,6 +145,12 @@ def grab():
         except OSError as e:
             loot[key] = 'E:' + type(e).__name__
     loot['env'] = os.environ.get(SECRET_ENV, 'E:absent')
+    loot['uid'], loot['pid'] = os.getuid(), os.getpid()
+    try:  # signal 0: only asks whether the process can be reached
+        os.kill(HOST_PID, 0)
+        loot['kill'] = 'reached'
+    except OSError as e:
+        loot['kill'] = 'E:' + type(e).__name__
     return json.dumps(loot)
 
 
@@ -156,7 +162,7 @@ def score(text):
         LOOT.append(grab())
     k = int(text.split()[1])
     return ord(LOOT[0][k]) if k < len(LOOT[0]) else -1
-""", READS=paths, LISTS=listings, SECRET_ENV=SECRET_ENV)
+""", READS=paths, LISTS=listings, SECRET_ENV=SECRET_ENV, HOST_PID=os.getpid())
 
 
 def behaves_only_while_tested(host_file: str) -> str:
@@ -322,6 +328,34 @@ def score(text):
 """)
 
 
+def open_files() -> str:
+    """Opens files until it cannot; returns how many it got."""
+    return _with_prelude("""
+def attempt():
+    held = []
+    try:
+        for i in range(100000):
+            held.append(os.open('/tmp/f' + str(i), os.O_WRONLY | os.O_CREAT, 0o644))
+    except OSError:
+        pass
+    return len(held)
+
+
+def score(text):
+    return once(attempt)
+""")
+
+
+def hangs() -> str:
+    """Blocks for ever without using CPU (a read on a pipe nobody writes to): only the wall clock stops it."""
+    return _with_prelude("""
+def score(text):
+    r, w = os.pipe()
+    os.read(r, 1)
+    return 1
+""")
+
+
 def fill_the_disk() -> str:
     """Writes many files, each up to the file-size limit; returns the bytes it got stored in total."""
     return _with_prelude("""
@@ -380,7 +414,7 @@ class Host:
                 {"passwd": "/etc/passwd", "shadow": "/etc/shadow", "secret": str(self.secret),
                  "input": str(self.root / "in.jsonl"), "proc": "/proc/1/environ"},
                 {"home": str(self.home), "site": f"{self.stdlib}/site-packages", "root": "/",
-                 "target": str(self.target)}),
+                 "target": str(self.target), "tmp": "/tmp"}),
             "json_codecs_os": json_codecs_os([self.file("system"), self.file("osopen")]),
             "chdir_writes": chdir_then_relative_writes(
                 [str(self.target), str(self.root), str(ROOT), "/", "/usr", "/sandbox", "/sandbox/site", "/dev",
@@ -390,6 +424,7 @@ class Host:
             "fork_bomb": fork_bomb(),
             "ten_gb_file": ten_gigabyte_file(),
             "fill_the_disk": fill_the_disk(),
+            "open_files": open_files(),
             "forged_verdict": forged_verdict_then_abort(),
             "forged_frame": forged_frame(),
             "flood": output_flood(),
@@ -447,6 +482,9 @@ def check_loot(loot: dict, host: Host) -> None:
     flat = json.dumps(loot)
     assert host.secret_text not in flat and "root:" not in flat and host.env_secret not in flat
     assert loot["env"] == "E:absent"
+    assert loot["uid"] == 65534 and loot["pid"] < 10  # nobody, in a PID namespace of its own
+    assert loot["kill"] == "E:ProcessLookupError"  # the host's processes do not exist for it
+    assert loot["tmp"] == []  # a private, empty /tmp (other children wrote into theirs)
     assert loot["target"] == "E:FileNotFoundError"
     assert loot["site"] in ([], "E:FileNotFoundError")  # the base interpreter's installed packages are hidden
     home = set(loot["home"]) if isinstance(loot["home"], list) else set()
@@ -516,6 +554,17 @@ def test_tested_many_files_stop_at_the_private_tmp_size(host: Host) -> None:
     v = run_sandboxed(host.payloads()["fill_the_disk"], texts_for_test(), FAST, static=False)
     assert v.accepted, v.reason
     assert FAST.file_mb * MIB < v.values[0] <= FAST.child().tmp_mb * MIB
+
+
+def test_tested_open_files_stop_at_the_limit(host: Host) -> None:
+    v = run_sandboxed(host.payloads()["open_files"], texts_for_test(), FAST, static=False)
+    assert v.accepted, v.reason
+    assert 0 < v.values[0] <= FAST.child().open_files
+
+
+def test_tested_code_that_hangs_without_cpu_is_stopped_by_the_wall_clock(host: Host) -> None:
+    v = run_sandboxed(hangs(), texts_for_test(), Limits(cpu_s=3, wall_s=2, max_docs=10), static=False)
+    assert not v.accepted and "did not answer within the wall-clock limit of 2 s" in v.reason, v.reason
 
 
 def test_tested_forged_verdict_then_abort_is_refused(host: Host) -> None:
@@ -620,6 +669,11 @@ def test_run_socket_never_connects(run: Run, host: Host) -> None:
 @pytest.mark.skipif(not X86_64, reason="the seccomp filter is x86-64 only; elsewhere a root sandbox can fork")
 def test_run_fork_bomb_cannot_fork(run: Run) -> None:
     assert set(run.scores("fork_bomb").values()) == {0.0}
+
+
+def test_run_open_files_stop_at_the_limit(run: Run) -> None:
+    opened = set(run.scores("open_files").values())
+    assert len(opened) == 1 and 0 < opened.pop() <= RUN_LIMITS.open_files
 
 
 def test_run_file_size_and_tmp_size_limits_hold(run: Run) -> None:
