@@ -1,6 +1,6 @@
 """Hostile generated operators, each proven harmless twice: when the proposal is tested (``agent/sandbox.py``)
 and when a saved, "accepted" operator runs inside ``gristmill run`` (``ops/generated.py``, real CLI, 1 and 2
-workers).
+workers, and the Ray engine where the ray extra is installed).
 
 Every payload below is one of issue 11's reproduced bypasses of the old Python-level sandbox, or one of the
 attacks it lists (a socket to a real listener on 127.0.0.1, a fork bomb, a 10 GB file, reads outside the
@@ -607,11 +607,20 @@ class Run:
         return {k: r[f"{step}.score"] for k, r in self.by_doc.items()}
 
 
-@pytest.fixture(scope="module", params=[1, 2], ids=["workers1", "workers2"])
+def _ray_installed() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("ray") is not None
+
+
+@pytest.fixture(scope="module", params=[
+    ("local", 1), ("local", 2),
+    pytest.param(("ray", 2), marks=[pytest.mark.ray, pytest.mark.skipif(not _ray_installed(), reason="needs the ray extra")]),
+], ids=["workers1", "workers2", "ray"])
 def run(request: pytest.FixtureRequest, host: Host) -> Run:
     """Every payload saved as an accepted operator beside one recipe, and the recipe run by the real CLI."""
-    workers = request.param
-    folder = host.root / f"w{workers}"
+    engine, workers = request.param
+    folder = host.root / f"{engine}{workers}"
     names = list(host.payloads())
     for name, code in host.payloads().items():
         save_operator(folder / "operators", Proposal(f"hostile_{name}", f"hostile payload {name}", code, "score > -2"),
@@ -623,7 +632,7 @@ def run(request: pytest.FixtureRequest, host: Host) -> Run:
         "steps": [{"op": f"hostile_{n}", "name": n} for n in names],
         "output": {"path": str(folder / "out"), "keep_signals": True}, "engine": {"chunk_rows": 200}}))
     peak = folder / "peak_rss_kib"
-    cli = [sys.executable, "-m", "gristmill.cli", "run", str(recipe), "--workers", str(workers), "--json"]
+    cli = [sys.executable, "-m", "gristmill.cli", "run", str(recipe), "--engine", engine, "--workers", str(workers), "--json"]
     proc = subprocess.run([sys.executable, "-c", RUN_WRAPPER, str(peak), *cli], cwd=ROOT, capture_output=True,
                           timeout=600, env={**os.environ, SECRET_ENV: host.env_secret})
     return Run(folder / "out", proc, int(peak.read_text()))
