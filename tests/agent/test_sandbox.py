@@ -129,5 +129,5 @@ def test_refused_operator_every_time_falls_back_to_builtin(dirty: Path, tmp_path
     assert not (Layout(tmp_path / "o").prepare_dir / "operators").exists()
 
 
-if sys.platform != "linux":  # resource limits and audit hooks as used here are tested on Linux
+if sys.platform != "linux":  # the OS sandbox is Linux only
     pytestmark = pytest.mark.skip("sandbox tests need Linux")
