@@ -282,7 +282,9 @@ def process_chunk(cfg: WorkerConfig, task: ChunkTask) -> dict[str, Any]:
             out = batch.table
             if not out_spec.keep_signals:
                 out = out.drop_columns([c for c in signal_cols if c in out.column_names])
-            write_table(layout.kept(task.chunk), out, out_spec.format, out_spec.compression)
+            as_text = write_table(layout.kept(task.chunk), out, out_spec.format, out_spec.compression)
+            if as_text:  # NaN/Infinity that JSONL can only hold as text
+                run.stats["numbers_written_as_text"] = as_text
         else:
             write_parquet(layout.intermediate(task.stage, task.chunk), batch.table)
     if run.drops:
