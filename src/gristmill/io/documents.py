@@ -161,18 +161,16 @@ class DocumentReader:
         id_field: str = "id",
         fmt: str = "auto",
         columns: Sequence[str] | None = None,
-        chat: bool = False,
         max_doc_bytes: int = MAX_DOC_BYTES,
         csv_delimiter: str | None = None,
-        base_dir: str | None = None,
         rejects: RejectLog | None = None,
     ) -> None:
         self.skipped: list[str] = []  # gristmill output folders found inside an input folder, left out
         self.files: list[InputFile] = resolve_inputs(
-            [inputs] if isinstance(inputs, str) else list(inputs), fmt, base_dir, skipped=self.skipped
+            [inputs] if isinstance(inputs, str) else list(inputs), fmt, skipped=self.skipped
         )
-        self.spec = ParseSpec(text_field, id_field, max_doc_bytes, chat)
-        self.columns = None if columns is None or chat else list(dict.fromkeys([text_field, id_field, *columns]))
+        self.spec = ParseSpec(text_field, id_field, max_doc_bytes)
+        self.columns = None if columns is None else list(dict.fromkeys([text_field, id_field, *columns]))
         self.csv_delimiter = csv_delimiter
         self.rejects = rejects if rejects is not None else RejectLog()
 
@@ -198,6 +196,11 @@ class DocumentReader:
                         row.pop("id", None)
             if fields is not None:
                 rows = [{k: row.get(k) for k in fields} for row in rows]
+            if not parsed.rejects:
+                for row in rows:
+                    self.rejects.records += 1
+                    yield row
+                continue
             rejects = sorted(parsed.rejects, key=lambda r: -1 if r["location"] is None else r["location"])
             locs = batch.locations if batch is not None else np.zeros(0, np.int64)
             i = j = 0
