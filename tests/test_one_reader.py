@@ -298,6 +298,8 @@ def test_hostile_input_is_rejected_with_places_by_every_reader(hostile, tmp_path
     assert set(log.by_kind) == kinds and (log.total, log.records) == (6, 13)
     assert {(r["source"], r["location"]) for r in log.kept} >= {("a.jsonl", 2), ("a.jsonl", 4), ("b.jsonl", 2),
                                                               ("e.csv", 3)}
+    with pytest.warns(UserWarning, match="iter_records: rejected 6 of 13 input records"):
+        assert len(list(iter_records(str(hostile), ["text"]))) == 7  # without a log, a warning says so
     smp = draw_sample(str(hostile))
     assert (len(smp.rows), smp.scanned, smp.unreadable, set(smp.rejects.by_kind)) == (7, 13, 6, kinds)
     built = build_shards(str(hostile), tmp_path / "s", vocab_size=300)

@@ -39,6 +39,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -344,12 +345,14 @@ def iter_records(
     """The documents of ``paths`` (anything a run accepts as input), each as ``fields`` only.
 
     Read as a run reads them (:class:`gristmill.io.documents.DocumentReader`): a record without a usable
-    ``text_field`` or that cannot be parsed is not yielded but counted in ``rejects``. ``id`` is the input's
-    id, None when it gave none."""
+    ``text_field`` or that cannot be parsed is not yielded but counted in ``rejects`` (without one, a warning
+    says how many were rejected and why). ``id`` is the input's id, None when it gave none."""
     reader = DocumentReader(paths, text_field=text_field, columns=list(fields), rejects=rejects)
     for rec in reader.records(fields, generated_ids=False):
         if rec is not None:
             yield rec
+    if rejects is None and reader.rejects.total:
+        warnings.warn(f"iter_records: {reader.rejects.line()}", stacklevel=2)
 
 
 def shard_output_layout(out: str | os.PathLike) -> tuple[Any, Callable[[], list[Path]]]:
