@@ -414,7 +414,8 @@ def build_shards(
     Held-out documents are the ones with the smallest xxh64 of their id (text when there is no id) in each
     domain: stable across runs and machines, and at least one per domain that has two or more documents, so
     a scarce domain still gets a held-out split; more are moved to held-out (never the last one) until it holds
-    ``min_heldout_tokens``. Returns a summary (per domain documents and tokens).
+    ``min_heldout_tokens``. Returns a summary (per domain documents and tokens; ``rejected``: the input records
+    that could not be used, counted by kind, every one in ``out/.gristmill/rejected/input.pq``).
     """
     out = Path(out)
     per_domain, rejected = _read_documents(inputs, out, text_field, domain_field, id_field, domains)
