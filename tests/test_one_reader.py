@@ -348,3 +348,13 @@ def test_parquet_projection_reads_only_needed_columns_but_names_all_when_text_is
     log = RejectLog()
     assert list(DocumentReader(str(tmp_path / "notext.parquet"), columns=["domain"], rejects=log)) == []
     assert "this file's columns: body, domain" in log.kept[0]["reason"]
+
+
+def test_every_reject_is_written_in_few_row_groups(tmp_path):
+    rows = [{"text": f"document {i} without a domain"} for i in range(5000)]
+    rows += [{"text": f"a book about the river number {i}", "domain": "books"} for i in range(2)]
+    s = build_shards(str(write_jsonl(tmp_path / "in.jsonl", rows)), tmp_path / "s", vocab_size=300)
+    assert s["rejected"]["by_kind"] == {"bad_domain": 5000} and s["rejected"]["records"] == 5002
+    details = pq.ParquetFile(tmp_path / "s" / s["rejected"]["details"])
+    assert details.metadata.num_rows == 5000 and details.metadata.num_row_groups <= 2
+    assert details.read(columns=["location"]).column(0).to_pylist() == list(range(1, 5001))

@@ -34,6 +34,7 @@ CHUNK_ROWS: int = EngineSpec.model_fields["chunk_rows"].default
 CHUNK_BYTES: int = EngineSpec.model_fields["chunk_bytes"].default
 MAX_DOC_BYTES: int = InputSpec.model_fields["max_doc_bytes"].default
 _REASON_CHARS = 160
+_FLUSH_ROWS = 4096
 
 
 @dataclass
@@ -46,15 +47,12 @@ class DocumentBatch:
     locations: np.ndarray  # the line or row of each document
     generated_ids: np.ndarray  # True where the input gave no id and ``id`` was made from the location
 
-    def where(self, i: int) -> str:
-        return f"{self.file.relpath} {self.unit} {int(self.locations[i])}"
-
 
 class RejectLog:
     """Every record a command could not use: counted by kind, the first ones kept for the message.
 
     With ``path`` every reject is written there (Parquet, the run's reject schema: source, unit, location,
-    kind, reason, raw) as it comes, through a temporary file renamed on :meth:`close`; nothing is written
+    kind, reason, raw) a few thousand at a time, through a temporary file renamed on :meth:`close`; nothing is written
     when nothing is rejected. Without it the first ``keep`` rejects stay in memory (:meth:`save` writes them).
     """
 
@@ -65,6 +63,7 @@ class RejectLog:
         self.total = 0
         self.by_kind: Counter[str] = Counter()
         self.kept: list[dict] = []
+        self._pending: list[dict] = []  # written in row groups of _FLUSH_ROWS, not one per reject
         self._writer: pq.ParquetWriter | None = None
 
     def add(self, rejects: list[dict]) -> None:
@@ -77,10 +76,19 @@ class RejectLog:
         if room > 0:
             self.kept += rejects[:room]
         if self.path is not None:
-            if self._writer is None:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                self._writer = pq.ParquetWriter(self._tmp, REJECT_SCHEMA)
-            self._writer.write_table(pa.Table.from_pylist(rejects, REJECT_SCHEMA))
+            self._pending += rejects
+            if len(self._pending) >= _FLUSH_ROWS:
+                self._flush()
+
+    def _flush(self) -> None:
+        if not self._pending:
+            return
+        if self._writer is None:
+            assert self.path is not None
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._writer = pq.ParquetWriter(self._tmp, REJECT_SCHEMA)
+        self._writer.write_table(pa.Table.from_pylist(self._pending, REJECT_SCHEMA))
+        self._pending = []
 
     def reject(self, batch: DocumentBatch, i: int, reason: str, kind: str) -> None:
         """Reject document ``i`` of ``batch`` for a reason of the command's own (a missing domain, say)."""
@@ -93,7 +101,8 @@ class RejectLog:
         return self.path.with_name(self.path.name + ".tmp")
 
     def close(self) -> None:
-        """Finish the details file (when one was started)."""
+        """Finish the details file (when there is anything to write)."""
+        self._flush()
         if self._writer is not None:
             self._writer.close()
             self._writer = None
