@@ -45,15 +45,13 @@ def input_columns(paths: str | list[str] | None, fmt: str = "auto", base_dir: st
 def catalog_columns(ref: str) -> set[str]:
     """The columns a catalog version reads as: its data columns and any side columns written back to it.
 
-    Read from the manifest alone (no data file is fetched or hashed): ``schema`` lists every column, and
-    side-file entries that name their ``columns`` add theirs."""
+    Read from the manifest alone (no data file is fetched or hashed): ``schema`` lists the data files'
+    columns, and each entry of ``side_files`` (columns added to the version, docs/catalog.md) its own."""
     from gristmill.catalog.core import Catalog
 
     manifest = Catalog().get(ref).manifest
     names = {f["name"] for f in manifest.get("schema", [])}
-    for key, entries in manifest.items():
-        if key.startswith("side") and isinstance(entries, list):
-            for entry in entries:
-                if isinstance(entry, dict):
-                    names |= {str(c) for c in entry.get("columns", []) or []}
+    for entry in manifest.get("side_files", []) or []:
+        if isinstance(entry, dict):
+            names |= {str(c) for c in entry.get("columns", []) or []}
     return names
