@@ -133,10 +133,11 @@ def test_prefer_easy_documents_within_a_token_budget(tmp_path):
     frame = corpus(400)
     src = write(frame, tmp_path / "in" / "v.parquet")
     total = sum((len(t) + 3) // 4 for t in frame["text"])
-    res = prepare(str(src), f"prefer documents the last model found easy, at most {total // 2} tokens in total",
-                  tmp_path / "out", log=quiet, workers=1)
+    res = prepare(str(src), f"prefer documents the last model found easy, at most {total // 2} tokens in total; "
+                  "at least 10 words", tmp_path / "out", log=quiet, workers=1)
     assert res.passed, [c.line() for c in res.checks]
-    step = next(s for s in res.recipe["steps"] if s["op"] == "budget_sample")
+    assert [s["op"] for s in res.recipe["steps"]][-2:] == ["length_filter", "budget_sample"]  # the budget cuts last
+    step = res.recipe["steps"][-1]
     assert step["params"]["weight"] == "exp(-field('train.r2.loss'))" and step["params"]["fraction"] < 0.5
     ids = set(kept_ids(tmp_path / "out"))
     kept = frame[frame["id"].isin(ids)]

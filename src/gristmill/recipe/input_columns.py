@@ -11,6 +11,9 @@ manifest, so both are read without reading any data. JSONL and CSV carry none: t
 
 from __future__ import annotations
 
+import functools
+import os
+
 import pyarrow.parquet as pq
 
 from gristmill.errors import GristmillError
@@ -36,10 +39,18 @@ def input_columns(paths: str | list[str] | None, fmt: str = "auto", base_dir: st
             for f in resolve_inputs(files, fmt, base_dir):
                 if f.format != "parquet":
                     return None
-                names |= set(pq.read_schema(f.path).names)
+                st = os.stat(f.path)
+                names |= _parquet_columns(f.path, st.st_size, st.st_mtime_ns)
     except (GristmillError, OSError, ValueError):
         return None
     return frozenset(names)
+
+
+@functools.lru_cache(maxsize=4096)
+def _parquet_columns(path: str, size: int, mtime_ns: int) -> frozenset[str]:
+    """A file's column names from its footer, remembered per (path, size, mtime): a run compiles its recipe
+    in the main process and again in each worker, and forked workers inherit what the first read."""
+    return frozenset(pq.read_schema(path).names)
 
 
 def catalog_columns(ref: str) -> set[str]:

@@ -230,9 +230,11 @@ class TrainingSignals(RequirementKind):
                 raise Unsupported(f"{req.text}: preferring documents means sampling to a size; add a token budget to "
                                   "the goal (e.g. 'at most 2M tokens')")
             weight = f"exp(-{field})" if p["end"] == "low" else f"exp({field})"
-            return [self.step("budget_sample", {"fraction": 1.0, "weight": weight}, None,
-                              f"{req.text}: weight {weight} ({note}); the token budget sets the share",
-                              name=self.step_name(req))]
+            step = self.step("budget_sample", {"fraction": 1.0, "weight": weight}, None,
+                             f"{req.text}: weight {weight} ({note}); the token budget sets the share",
+                             name=self.step_name(req))
+            step.order = 14  # a budget is the last cut, after every filter (the token_budget kind's place)
+            return [step]
         group = self.group_field(req, ctx)
         p["by"] = group  # what the check groups by
         params: dict[str, Any] = {"of": field, "by": group, f"drop_{p['end']}": p["share"]}
