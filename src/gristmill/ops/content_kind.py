@@ -69,6 +69,7 @@ class ContentKind(Operator):
     per kind. Use it to keep or drop code, logs, tables or markup when no field labels them, e.g.
     `params: {keep: [code]}` or the rule `content_kind.kind == 'code'`. Measures only unless keep/drop is set."""
     Params = ContentKindParams
+    version = "2"  # 2: features computed per batch (bytes, runs of code lines), weights refit; was per document
     cost = "cheap"
     references = ("Weights fitted on Debian package excerpts: bench/content_kind (train.py, run.py)",)
     signals = (

@@ -37,17 +37,19 @@ from gristmill.ops.content_kind_vocab import (
 
 __all__ = ["KINDS", "LANGUAGES", "batch_features", "feature_names", "features"]
 
-BLOCK_BYTES = 4 << 20  # texts are processed in blocks of about this many bytes (bounds the scratch memory)
+BLOCK_BYTES = 256 << 10  # texts go through in blocks of about this many bytes: scratch arrays stay in cache
 
-# --- byte classes: word classes first (a word byte is class <= _WORD_MAX), anchors last -------------------
-_LOWER, _UPPER, _DIGIT, _UNDERSCORE, _CONT, _LEAD, _SPACE, _OTHER = range(8)
-_WORD_MAX = _LEAD
-_ANCHORS = "\n()=>:-.!?\\$<&;,|\t"  # the characters patterns are checked at
-_CLASS_OF: dict[str, int] = {}
-for _ch in [c for c in PUNCT if c not in _ANCHORS and c != "_"] + list(_ANCHORS):
-    _CLASS_OF[_ch] = 8 + len(_CLASS_OF)
-_ANCHOR_MIN = _CLASS_OF[_ANCHORS[0]]
-_NCLASS = 8 + len(_CLASS_OF)
+# --- byte classes ----------------------------------------------------------------------------------------
+# word bytes are classes _LOWER.._UNDERSCORE; classes from _UNDERSCORE up are rare enough to be located one by
+# one ("positioned": every punctuation mark, newline, control characters); the four dense classes below
+# them are counted per document by a reduction
+_SPACE, _LOWER, _UPPER, _DIGIT, _CONT, _LEAD, _UNDERSCORE, _OTHER = range(8)
+_DENSE = (_SPACE, _UPPER, _DIGIT, _LEAD)
+_POSITIONED_MIN = _UNDERSCORE
+_CLASS_OF: dict[str, int] = {"_": _UNDERSCORE, "\x00": _OTHER}
+for _ch in [c for c in PUNCT if c != "_"] + ["\n"]:
+    _CLASS_OF[_ch] = 8 + len(_CLASS_OF) - 2
+_NCLASS = 8 + len(_CLASS_OF) - 2
 _TABLE = bytearray([_OTHER] * 256)
 for _b in range(256):
     _c = chr(_b)
@@ -57,8 +59,6 @@ for _b in range(256):
         _TABLE[_b] = _UPPER
     elif 48 <= _b <= 57:
         _TABLE[_b] = _DIGIT
-    elif _c == "_":
-        _TABLE[_b] = _UNDERSCORE
     elif 0x80 <= _b < 0xC0:
         _TABLE[_b] = _CONT
     elif _b >= 0xC0:
@@ -68,7 +68,6 @@ for _b in range(256):
     elif _c in _CLASS_OF:
         _TABLE[_b] = _CLASS_OF[_c]
 _TRANSLATE = bytes(_TABLE)
-_PUNCT_COLUMNS = [_UNDERSCORE if c == "_" else _CLASS_OF[c] for c in PUNCT]
 
 
 def _byte_set(chars: bytes | str) -> np.ndarray:
@@ -108,11 +107,11 @@ def _word_keys(words: Sequence[bytes]) -> tuple[np.ndarray, np.ndarray, np.ndarr
     return lens, k1, k2
 
 
-def _bucket(lens: np.ndarray, k1: np.ndarray) -> np.ndarray:
-    """A 16-bit hash of a token's length and first 8 bytes, for a cheap first filter."""
+def _bucket(k1: np.ndarray) -> np.ndarray:
+    """A 16-bit hash of a token's first 8 bytes, for a cheap first filter."""
     with np.errstate(over="ignore"):
-        h = (k1 ^ lens.astype(np.uint64)) * np.uint64(0x9E3779B97F4A7C15)
-    return (h >> np.uint64(48)).astype(np.intp)
+        h = k1 * np.uint64(0x9E3779B97F4A7C15)
+    return (h >> np.uint64(48)).view(np.int64)
 
 
 _W_LEN, _W_K1, _W_K2 = _word_keys([w.encode() for w in _WORDS])
@@ -121,7 +120,7 @@ _W_K1_SORTED = _W_K1[_W_ORDER]
 if len(np.unique(_W_K1_SORTED)) != len(_WORDS):  # a token's first 8 bytes must pick at most one word
     raise RuntimeError("content_kind keywords must differ in their first 8 bytes")
 _W_FILTER = np.zeros(1 << 16, bool)
-_W_FILTER[_bucket(_W_LEN, _W_K1)] = True
+_W_FILTER[_bucket(_W_K1)] = True
 _VOCAB_COLUMN = np.array([VOCAB.index(w) if w in VOCAB else -1 for w in _WORDS])
 _LEVEL_COLUMNS = [i for i, w in enumerate(_WORDS) if w in LEVEL_WORDS]
 _LANG_MATRIX = np.array([[w in ws for w in VOCAB] for ws in KEYWORDS.values()], np.float64).T
@@ -167,7 +166,10 @@ def _offsets(arr: pa.Array) -> np.ndarray:
 
 def _cut(doc: memoryview, max_chars: int) -> int:
     """Bytes in the first ``max_chars`` characters of a UTF-8 text."""
-    starts = np.flatnonzero((np.frombuffer(doc, np.uint8) & 0xC0) != 0x80)  # bytes that begin a character
+    if bytes(doc[:max_chars]).isascii():
+        return max_chars
+    head = np.frombuffer(doc[: 4 * max_chars + 1], np.uint8)
+    starts = np.flatnonzero((head & 0xC0) != 0x80)  # bytes that begin a character
     return int(starts[max_chars]) if len(starts) > max_chars else len(doc)
 
 
@@ -197,16 +199,17 @@ class _Block:
         self.u = np.frombuffer(self.padded, np.uint8)
         self.u64 = np.ndarray((len(self.u) - 7,), "<u8", self.padded, 0, (1,))  # the 8 bytes from each position
         self.cls = np.frombuffer(self.padded.translate(_TRANSLATE), np.uint8)
-        pos = np.flatnonzero(self.cls >= _ANCHOR_MIN)
+        pos = np.flatnonzero(self.cls >= _POSITIONED_MIN)
         order = np.argsort(self.cls[pos], kind="stable")  # by class, then position
-        self._anchors = pos[order]
-        self._cuts = np.searchsorted(self.cls[self._anchors], np.arange(_ANCHOR_MIN, _NCLASS + 1))
+        self._positions = pos[order]
+        self._cuts = np.searchsorted(self.cls[self._positions], np.arange(_POSITIONED_MIN, _NCLASS + 1))
         self._lines()
 
     def positions(self, ch: str) -> np.ndarray:
-        """Where the anchor character ``ch`` occurs, ascending (newlines include the separators)."""
-        i = _CLASS_OF[ch] - _ANCHOR_MIN
-        return self._anchors[self._cuts[i] : self._cuts[i + 1]]
+        """Where the (punctuation, newline, ``_``) character ``ch`` occurs, ascending; newlines include the
+        separators, ``"\\x00"`` stands for every control character."""
+        i = _CLASS_OF[ch] - _POSITIONED_MIN
+        return self._positions[self._cuts[i] : self._cuts[i + 1]]
 
     def at(self, ch: str) -> _Sites:
         return _Sites(self.u, self.positions(ch))
@@ -418,13 +421,13 @@ def _consistency(b: _Block, nl: np.ndarray) -> list[np.ndarray]:
 
 def _words(b: _Block) -> tuple[np.ndarray, np.ndarray]:
     """Per document: identifiers (tokens not starting with a digit), and counts of each word of ``_WORDS``."""
-    word = b.cls <= _WORD_MAX
-    flips = np.flatnonzero(word[1:] != word[:-1]) + 1  # padding and separators are not word bytes
-    starts, stops = np.ascontiguousarray(flips[0::2]), np.ascontiguousarray(flips[1::2])
+    word = (b.cls - np.uint8(_LOWER)) <= np.uint8(_UNDERSCORE - _LOWER)  # wraps below _LOWER
+    flips = np.flatnonzero(word[1:] != word[:-1])  # padding and separators are not word bytes
+    starts, stops = flips[0::2] + 1, flips[1::2] + 1
     idents = b.count(starts) - b.count(starts[b.cls[starts] == _DIGIT])
     lens = stops - starts
     k1 = b.u64[starts] & _MASK8[np.minimum(lens, 8)]
-    maybe = np.flatnonzero(_W_FILTER[_bucket(lens, k1)])
+    maybe = np.flatnonzero(_W_FILTER[_bucket(k1)])
     s, cl, k1 = starts[maybe], lens[maybe], k1[maybe]
     k2 = np.where(cl > 8, b.u64[s + cl - 8], np.uint64(0))
     w = _W_ORDER[np.minimum(np.searchsorted(_W_K1_SORTED, k1), len(_WORDS) - 1)]
@@ -451,18 +454,23 @@ def _code_runs(b: _Block, code_line: np.ndarray) -> tuple[np.ndarray, np.ndarray
     return runs, np.bincount(run_doc[length >= 2], minlength=b.n), longest
 
 
-def _char_counts(b: _Block) -> np.ndarray:
-    """Per document and byte class, how many bytes (one bincount; each separator counts as its newline)."""
-    key = np.repeat(np.arange(b.n, dtype=np.int64) * _NCLASS, b.sizes + 1)
-    key += b.cls[b.start[0] : b.end[-1] + 1]
-    return np.bincount(key, minlength=b.n * _NCLASS).reshape(b.n, _NCLASS).astype(np.float64)
+def _char_counts(b: _Block, nchars: np.ndarray) -> dict[str, np.ndarray]:
+    """Per document: each punctuation mark (from their positions), the dense classes (one reduction each),
+    lower-case letters (what is left)."""
+    punct = np.column_stack([b.count(b.positions(c)) for c in PUNCT])
+    out = {c: np.add.reduceat(b.cls == c, b.start, dtype=np.int32).astype(np.float64) for c in _DENSE}
+    newlines = b.lines_per_doc - 1
+    rest = punct.sum(1) + b.count(b.positions("\x00")) + newlines + (b.sizes - nchars)  # + continuation bytes
+    out[_LOWER] = b.sizes - rest - sum(out.values())
+    out["punct"] = punct
+    return out
 
 
 def _block_features(arr: pa.Array, max_chars: int) -> np.ndarray:
     b = _Block(arr, max_chars)
     n = b.n
-    h = _char_counts(b)
-    nchars = b.sizes - h[:, _CONT]
+    nchars = np.minimum(np.asarray(pc.utf8_length(arr), np.float64), max_chars)
+    h = _char_counts(b, nchars)
     nn = np.maximum(nchars, 1)
     nonblank_lines = b.per_doc(b.nonblank)
     nl = np.maximum(nonblank_lines, 1)
@@ -494,13 +502,13 @@ def _block_features(arr: pa.Array, max_chars: int) -> np.ndarray:
     prose_chars = np.minimum(1.0, b.per_doc(np.where(shape["prose_end"], b.strip_len, 0)) / chars)
     runs, blocks, longest = _code_runs(b, code_line)
 
-    cols = [h[:, c] / nn for c in _PUNCT_COLUMNS]
+    cols = list((h["punct"] / nn[:, None]).T)
     cols += [
-        (h[:, _LOWER] + h[:, _UPPER] + h[:, _LEAD]) / nn,
-        h[:, _DIGIT] / nn,
-        h[:, _SPACE] / nn,
-        h[:, _UPPER] / nn,
-        h[:, _LEAD] / nn,
+        (h[_LOWER] + h[_UPPER] + h[_LEAD]) / nn,
+        h[_DIGIT] / nn,
+        h[_SPACE] / nn,
+        h[_UPPER] / nn,
+        h[_LEAD] / nn,
         np.log1p(nchars) / 10,
         np.minimum(nonblank_chars / nl / 100, 3.0),
         (b.lines_per_doc - nonblank_lines) / b.lines_per_doc,
