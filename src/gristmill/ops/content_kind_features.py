@@ -121,7 +121,6 @@ if len(np.unique(_W_K1_SORTED)) != len(_WORDS):  # a token's first 8 bytes must 
     raise RuntimeError("content_kind keywords must differ in their first 8 bytes")
 _W_FILTER = np.zeros(1 << 16, bool)
 _W_FILTER[_bucket(_W_K1)] = True
-_VOCAB_COLUMN = np.array([VOCAB.index(w) if w in VOCAB else -1 for w in _WORDS])
 _LEVEL_COLUMNS = [i for i, w in enumerate(_WORDS) if w in LEVEL_WORDS]
 _LANG_MATRIX = np.array([[w in ws for w in VOCAB] for ws in KEYWORDS.values()], np.float64).T
 
@@ -149,7 +148,7 @@ def batch_features(texts: pa.Array | pa.ChunkedArray | Sequence[str | None], max
         offsets = _offsets(arr)
         ends = np.cumsum(np.minimum(np.diff(offsets), 4 * max_chars))
         cuts = np.searchsorted(ends, np.arange(BLOCK_BYTES, ends[-1], BLOCK_BYTES), "right") if len(arr) else []
-        bounds = np.unique(np.r_[0, cuts, len(arr)])
+        bounds = np.unique(np.concatenate([[0], cuts, [len(arr)]]).astype(np.int64))
         blocks += [_block_features(arr.slice(a, b - a), max_chars) for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
     return np.concatenate(blocks) if blocks else np.zeros((0, len(feature_names())))
 
@@ -195,14 +194,20 @@ class _Block:
         self.padded = b"\n".join([_PAD, *docs, _PAD])
         self.start = np.cumsum(self.sizes + 1) - self.sizes + len(_PAD)  # where each document begins
         self.end = self.start + self.sizes
-        self.edges = np.r_[self.start, self.end[-1]]
+        self.edges = np.append(self.start, self.end[-1])  # document d is edges[d] .. edges[d + 1]
         self.u = np.frombuffer(self.padded, np.uint8)
         self.u64 = np.ndarray((len(self.u) - 7,), "<u8", self.padded, 0, (1,))  # the 8 bytes from each position
         self.cls = np.frombuffer(self.padded.translate(_TRANSLATE), np.uint8)
         pos = np.flatnonzero(self.cls >= _POSITIONED_MIN)
-        order = np.argsort(self.cls[pos], kind="stable")  # by class, then position
+        pos_cls = self.cls[pos]
+        order = np.argsort(pos_cls, kind="stable")  # by class, then position
         self._positions = pos[order]
-        self._cuts = np.searchsorted(self.cls[self._positions], np.arange(_POSITIONED_MIN, _NCLASS + 1))
+        self._cuts = np.searchsorted(pos_cls[order], np.arange(_POSITIONED_MIN, _NCLASS + 1))
+        # per class and document, how many: one search of every document edge in every class's positions
+        key = pos_cls[order].astype(np.int64) * len(self.u) + self._positions
+        classes = np.arange(_POSITIONED_MIN, _NCLASS)[:, None] * len(self.u)
+        found = np.searchsorted(key, classes + self.edges[None, :])
+        self.class_counts = (found[:, 1:] - found[:, :-1]).astype(np.float64)  # classes x documents
         self._lines()
 
     def positions(self, ch: str) -> np.ndarray:
@@ -219,7 +224,8 @@ class _Block:
 
     def count(self, pos: np.ndarray) -> np.ndarray:
         """How many of the (ascending) positions fall in each document."""
-        return np.diff(np.searchsorted(pos, self.edges)).astype(np.float64)
+        found = np.searchsorted(pos, self.edges)
+        return (found[1:] - found[:-1]).astype(np.float64)
 
     def _lines(self) -> None:
         """Lines as a zero-copy Arrow array of newline-terminated spans, trimmed by Arrow (lengths only)."""
@@ -242,8 +248,10 @@ class _Block:
         m[self.line_of(pos)] = True
         return m
 
-    def per_doc(self, per_line: np.ndarray) -> np.ndarray:
-        return np.bincount(self.line_doc, weights=per_line, minlength=self.n)
+    def per_doc(self, *per_line: np.ndarray) -> np.ndarray:
+        """Sums over each document's lines (lines are in document order, every document has one or more)."""
+        first = np.cumsum(self.lines_per_doc) - self.lines_per_doc
+        return np.add.reduceat(np.column_stack(per_line).astype(np.float64), first).T
 
 
 def _lengths(arr: pa.Array) -> np.ndarray:
@@ -280,8 +288,8 @@ def _is(chars: bytes) -> np.ndarray:
 def _pairs_matched(valid: np.ndarray) -> np.ndarray:
     """Which of consecutive pairs a left-to-right scan takes when pair i (item i, i+1) may match."""
     taken = np.zeros(len(valid), bool)
-    v = np.r_[False, valid, False].astype(np.int8)
-    edges = np.flatnonzero(np.diff(v))
+    v = np.concatenate([[False], valid, [False]]).view(np.int8)
+    edges = np.flatnonzero(v[1:] != v[:-1])
     run_first = np.repeat(edges[::2], edges[1::2] - edges[::2])  # the first pair of each valid pair's run
     idx = np.flatnonzero(valid)
     taken[idx[(idx - run_first) % 2 == 0]] = True
@@ -322,7 +330,7 @@ def _date_and_time(b: _Block) -> tuple[np.ndarray, np.ndarray]:
     s = b.at("-").where_all((1, -1, 2, -2, -3, -4), _IS_DIGIT).where(3, _is(b"-")).where_all((4, 5), _IS_DIGIT)
     dates = s.p - 4
     s = b.at(".").where(7, _is(b"]")).where_all((1, -1, 2, 3, 4, 5, 6), _IS_DIGIT)
-    return times, np.r_[times, dates, s.p - 1]
+    return times, np.concatenate([times, dates, s.p - 1])
 
 
 def _assignments(b: _Block) -> np.ndarray:
@@ -331,7 +339,7 @@ def _assignments(b: _Block) -> np.ndarray:
     eq = eq.keep(eq.byte(1) != 61)  # the last "=" of a run
     eq_start = np.where(_IS_OP_PREFIX[eq.byte(-1)], eq.p - 1, eq.p)
     gt = b.at(">").where(-1, _is(b"-="))
-    op_last, op_first = np.r_[eq.p, gt.p], np.r_[eq_start, gt.p - 1]
+    op_last, op_first = np.concatenate([eq.p, gt.p]), np.concatenate([eq_start, gt.p - 1])
     u = b.u
     left = u[op_first - 1]
     left = np.where(left == 32, u[op_first - 2], left)
@@ -349,7 +357,7 @@ def _tags(b: _Block) -> tuple[np.ndarray, np.ndarray]:
     j = np.searchsorted(gt, lt)
     close = gt[np.minimum(j, len(gt) - 1)] if len(gt) else np.zeros(len(lt), np.int64)
     d = b.doc_of(lt)
-    tag &= (j < len(gt)) & (close < b.end[d]) & (close < np.r_[lt[1:], len(b.u)])
+    tag &= (j < len(gt)) & (close < b.end[d]) & (close < np.append(lt[1:], len(b.u)))
     return np.bincount(d[tag], minlength=b.n), np.bincount(d[tag], weights=(close - lt + 1)[tag], minlength=b.n)
 
 
@@ -376,7 +384,7 @@ def _math_dollars(b: _Block) -> np.ndarray:
     if len(p) < 2:
         return np.zeros(b.n)
     nl = b.positions("\n")
-    gap = np.diff(p)
+    gap = p[1:] - p[:-1]
     valid = (gap >= 2) & (gap <= 81) & (np.searchsorted(nl, p[1:]) == np.searchsorted(nl, p[:-1]))
     return b.count(p[:-1][_pairs_matched(valid)])
 
@@ -412,7 +420,7 @@ def _consistency(b: _Block, nl: np.ndarray) -> list[np.ndarray]:
     kg, kc = np.divmod(keys, top)
     best = np.lexsort((kc, -freq, kg))
     kg, freq = kg[best], freq[best]
-    head = np.r_[True, kg[1:] != kg[:-1]]
+    head = np.concatenate([[True], kg[1:] != kg[:-1]])
     flat = out.reshape(-1)
     flat[kg[head]] = freq[head] / nl[kg[head] % b.n]
     flat[np.bincount(group, minlength=len(DELIMITERS) * b.n) < 2] = 0.0
@@ -443,9 +451,9 @@ def _code_runs(b: _Block, code_line: np.ndarray) -> tuple[np.ndarray, np.ndarray
     if not len(idx):
         return np.zeros(b.n), np.zeros(b.n), np.zeros(b.n)
     code, doc = code_line[idx], b.line_doc[idx]
-    new_doc = np.r_[True, doc[1:] != doc[:-1]]
-    edge = np.flatnonzero(new_doc | np.r_[True, code[1:] != code[:-1]])  # where a run of equal lines begins
-    length = np.diff(np.r_[edge, len(code)])
+    change = np.concatenate([[True], (doc[1:] != doc[:-1]) | (code[1:] != code[:-1])])
+    edge = np.flatnonzero(change)  # where a run of equal lines (code or not) begins
+    length = np.append(edge[1:], len(code)) - edge
     is_code = code[edge]
     run_doc, length = doc[edge][is_code], length[is_code]
     longest = np.zeros(b.n, np.int64)
@@ -457,10 +465,11 @@ def _code_runs(b: _Block, code_line: np.ndarray) -> tuple[np.ndarray, np.ndarray
 def _char_counts(b: _Block, nchars: np.ndarray) -> dict[str, np.ndarray]:
     """Per document: each punctuation mark (from their positions), the dense classes (one reduction each),
     lower-case letters (what is left)."""
-    punct = np.column_stack([b.count(b.positions(c)) for c in PUNCT])
+    punct = b.class_counts[[_CLASS_OF[c] - _POSITIONED_MIN for c in PUNCT]].T
     out = {c: np.add.reduceat(b.cls == c, b.start, dtype=np.int32).astype(np.float64) for c in _DENSE}
     newlines = b.lines_per_doc - 1
-    rest = punct.sum(1) + b.count(b.positions("\x00")) + newlines + (b.sizes - nchars)  # + continuation bytes
+    other = b.class_counts[_OTHER - _POSITIONED_MIN]
+    rest = punct.sum(1) + other + newlines + (b.sizes - nchars)  # + continuation bytes
     out[_LOWER] = b.sizes - rest - sum(out.values())
     out["punct"] = punct
     return out
@@ -468,15 +477,10 @@ def _char_counts(b: _Block, nchars: np.ndarray) -> dict[str, np.ndarray]:
 
 def _block_features(arr: pa.Array, max_chars: int) -> np.ndarray:
     b = _Block(arr, max_chars)
-    n = b.n
     nchars = np.minimum(np.asarray(pc.utf8_length(arr), np.float64), max_chars)
-    h = _char_counts(b, nchars)
     nn = np.maximum(nchars, 1)
-    nonblank_lines = b.per_doc(b.nonblank)
-    nl = np.maximum(nonblank_lines, 1)
-    nonblank_chars = b.per_doc(b.strip_len)
+    h = _char_counts(b, nchars)
     shape = _line_shape(b)
-
     sentences = sum(
         b.count(b.at(ch).where(1, _is(b" ")).where(2, _IS_UPPER).where_all((-1, -2), _IS_LOWER).p) for ch in ".!?"
     )
@@ -491,19 +495,22 @@ def _block_features(arr: pa.Array, max_chars: int) -> np.ndarray:
     tags, tag_chars = _tags(b)
     idents, words = _words(b)
     ni = np.maximum(idents, 1)
-    kw = np.zeros((n, len(VOCAB)))
-    kw[:, _VOCAB_COLUMN[_VOCAB_COLUMN >= 0]] = words[:, _VOCAB_COLUMN >= 0]
+    kw = words[:, : len(VOCAB)]  # _WORDS begins with VOCAB
 
     code_line = b.nonblank & ~shape["prose_end"] & (
         (b.lead > 0) | shape["line_mark"] | shape["code_end"] | b.lines_with(calls) | b.lines_with(assigns)
     )
-    chars = np.maximum(nonblank_chars, 1)
-    cs = np.minimum(1.0, b.per_doc(np.where(code_line, b.strip_len, 0)) / chars)
-    prose_chars = np.minimum(1.0, b.per_doc(np.where(shape["prose_end"], b.strip_len, 0)) / chars)
     runs, blocks, longest = _code_runs(b, code_line)
-
-    cols = list((h["punct"] / nn[:, None]).T)
-    cols += [
+    (nonblank_lines, nonblank_chars, indented, code_end, prose_end, comment, stamp_lines, spaces2, code_chars,
+     prose_end_chars) = b.per_doc(
+        b.nonblank, b.strip_len, shape["indented"], shape["code_end"], shape["prose_end"], shape["comment"],
+        b.lines_with(stamps), _double_spaces(b), np.where(code_line, b.strip_len, 0),
+        np.where(shape["prose_end"], b.strip_len, 0),
+    )
+    nl = np.maximum(nonblank_lines, 1)
+    cs = np.minimum(1.0, code_chars / np.maximum(nonblank_chars, 1))
+    prose_chars = np.minimum(1.0, prose_end_chars / np.maximum(nonblank_chars, 1))
+    cols = [
         (h[_LOWER] + h[_UPPER] + h[_LEAD]) / nn,
         h[_DIGIT] / nn,
         h[_SPACE] / nn,
@@ -512,14 +519,14 @@ def _block_features(arr: pa.Array, max_chars: int) -> np.ndarray:
         np.log1p(nchars) / 10,
         np.minimum(nonblank_chars / nl / 100, 3.0),
         (b.lines_per_doc - nonblank_lines) / b.lines_per_doc,
-        b.per_doc(shape["indented"]) / nl,
-        b.per_doc(shape["code_end"]) / nl,
-        b.per_doc(shape["prose_end"]) / nl,
+        indented / nl,
+        code_end / nl,
+        prose_end / nl,
         sentences / nl,
-        b.per_doc(shape["comment"]) / nl,
+        comment / nl,
         b.count(assigns) / nl,
         b.count(calls) / nl,
-        b.per_doc(b.lines_with(stamps)) / nl,
+        stamp_lines / nl,
         np.minimum(b.count(times) / nl, 2.0),
         np.minimum(words[:, _LEVEL_COLUMNS].sum(1) / nl, 2.0),
         b.count(tex_cmd) / ni,
@@ -529,7 +536,7 @@ def _block_features(arr: pa.Array, max_chars: int) -> np.ndarray:
         tag_chars / nn,
         b.count(_entities(b)) / nn * 10,
         *_consistency(b, nl),
-        b.per_doc(_double_spaces(b)) / nl,
+        spaces2 / nl,
         kw.sum(1) / ni,
         idents / nn * 5,
         cs,
@@ -540,4 +547,7 @@ def _block_features(arr: pa.Array, max_chars: int) -> np.ndarray:
         longest / nl,
         np.minimum(cs, prose_chars),
     ]
-    return np.column_stack([*cols, np.sqrt(kw / ni[:, None]), np.sqrt(kw @ _LANG_MATRIX / ni[:, None])])
+    return np.hstack([
+        h["punct"] / nn[:, None], np.column_stack(cols), np.sqrt(kw / ni[:, None]),
+        np.sqrt(kw @ _LANG_MATRIX / ni[:, None]),
+    ])
