@@ -1,4 +1,5 @@
-"""content_kind on real excerpts (bench/content_kind/data, from Debian packages) that training never saw."""
+"""content_kind on real excerpts (bench/content_kind/data, from Debian packages) that training never saw, and its
+batch feature code checked against the one-document reference that defines the features."""
 
 from __future__ import annotations
 
@@ -157,3 +158,12 @@ def test_operator_kinds_equal_those_from_reference_features():
     ref_kinds = [KINDS[i] for i in (xs @ m["kind_w"] + m["kind_b"]).argmax(1)]
     assert sig["kind"] == ref_kinds
     assert len(set(ref_kinds)) >= 5  # the sample spans the kinds
+
+
+def test_reads_texts_rewritten_by_an_earlier_step():
+    code = next(r["text"] for r in HELD_OUT if r["kind"] == "code" and r["language"] == "java")
+    prose = next(r["text"] for r in HELD_OUT if r["kind"] == "prose" and len(r["text"]) > 1000)
+    batch = Batch(pa.table({"text": [code]}))
+    assert ContentKind().apply(batch)["kind"] == ["code"]
+    batch.set_texts([prose])  # what a cleaning step does
+    assert ContentKind().apply(batch)["kind"] == ["prose"]

@@ -1,16 +1,21 @@
-"""``content_kind``'s features for a whole batch at once: numpy over the Arrow text buffer, no per-document loop.
+"""``content_kind``'s features for a whole batch at once: numpy over the Arrow text buffer, no loop per document.
 
-The features are defined, one document at a time, by ``content_kind_reference`` (Python ``re``); this module
-computes the same numbers ~10x faster, which is what lets the operator keep up with ``lang_id``:
+The features are defined, one document at a time, by ``content_kind_reference`` (plain Python ``re``); this
+module computes the same numbers an order of magnitude faster, which lets the operator keep up with
+``lang_id``. Texts go through in blocks of ~256 KiB, each handled as one byte array:
 
-* one ``bytes.translate`` maps every byte to a class (lower, upper, digit, word byte, space, each punctuation
-  mark...), and one ``bincount`` over (document, class) gives every per-character count;
-* the few characters that patterns hinge on (``( = > : - . \\ $ < & ; , | \\n`` and tab) are located once;
-  each pattern is then checked only at those positions by looking at their neighbouring bytes;
-* lines come from Arrow's ``split_pattern`` and ``ascii_[lr]trim_whitespace`` (lengths only), and a
-  position belongs to the line whose start precedes it (``searchsorted``);
-* tokens are the runs of word bytes (edges where the word mask flips); a keyword is recognised by its
-  length and its first and last 8 bytes, read as unaligned 64-bit integers.
+* the documents are joined with a newline between them (no pattern spans a newline, so neighbouring bytes are
+  read without bounds checks and no token runs from one document into the next);
+* one ``bytes.translate`` gives every byte a class; the rare classes (each punctuation mark, newline, control
+  characters) are located once and sorted by class, which gives their count per document with one search
+  and the places where a pattern can start: each pattern is then checked only at its character's positions,
+  by its neighbouring bytes; the dense classes (space, upper case, digit, non-ASCII) are counted by one
+  ``reduceat`` each;
+* lines are a zero-copy Arrow array of newline-terminated spans, whose lengths after Arrow's ASCII trim
+  kernels give each line's first and last non-blank byte; a position belongs to the line whose start
+  precedes it;
+* tokens are the runs of word bytes (the edges of the word-byte mask); a keyword is recognised by a token's
+  length and first and last 8 bytes, read as unaligned 64-bit integers.
 """
 
 from __future__ import annotations
@@ -89,6 +94,8 @@ _IS_LINE_MARK = _byte_set(b"#$<")
 _IS_ASSIGN_LEFT = _IS_WORD | _byte_set(b")]")
 _IS_ASSIGN_RIGHT = _IS_WORD | _byte_set(b"\"'([{-")
 _IS_OP_PREFIX = _byte_set(b":+-*/!<>=")
+_IS_ARROW_BODY = _byte_set(b"-=")
+_IS_SPACE, _IS_COLON, _IS_DASH, _IS_CLOSE_BRACKET, _IS_AT = (_byte_set(c) for c in (b" ", b":", b"-", b"]", b"@"))
 _COMMENT_1 = _byte_set(b"".join(c for c in COMMENT_START if len(c) == 1))
 _COMMENT_2 = {c[0] + 256 * c[1] for c in COMMENT_START if len(c) == 2}  # little-endian pairs
 _CJK_STOPS = {int.from_bytes(s, "little") for s in SENTENCE_STOPS_CJK}
@@ -281,10 +288,6 @@ class _Sites:
         return s
 
 
-def _is(chars: bytes) -> np.ndarray:
-    return _byte_set(chars)
-
-
 def _pairs_matched(valid: np.ndarray) -> np.ndarray:
     """Which of consecutive pairs a left-to-right scan takes when pair i (item i, i+1) may match."""
     taken = np.zeros(len(valid), bool)
@@ -325,11 +328,11 @@ def _line_shape(b: _Block) -> dict[str, np.ndarray]:
 
 def _date_and_time(b: _Block) -> tuple[np.ndarray, np.ndarray]:
     """Starts of hh:mm:ss (all of them), and of any date or time: hh:mm:ss, yyyy-mm-dd, dmesg's 1.234567]."""
-    s = b.at(":").where_all((1, -1, 2, -2), _IS_DIGIT).where(3, _is(b":")).where_all((4, 5), _IS_DIGIT)
+    s = b.at(":").where_all((1, -1, 2, -2), _IS_DIGIT).where(3, _IS_COLON).where_all((4, 5), _IS_DIGIT)
     times = s.p - 2
-    s = b.at("-").where_all((1, -1, 2, -2, -3, -4), _IS_DIGIT).where(3, _is(b"-")).where_all((4, 5), _IS_DIGIT)
+    s = b.at("-").where_all((1, -1, 2, -2, -3, -4), _IS_DIGIT).where(3, _IS_DASH).where_all((4, 5), _IS_DIGIT)
     dates = s.p - 4
-    s = b.at(".").where(7, _is(b"]")).where_all((1, -1, 2, 3, 4, 5, 6), _IS_DIGIT)
+    s = b.at(".").where(7, _IS_CLOSE_BRACKET).where_all((1, -1, 2, 3, 4, 5, 6), _IS_DIGIT)
     return times, np.concatenate([times, dates, s.p - 1])
 
 
@@ -338,7 +341,7 @@ def _assignments(b: _Block) -> np.ndarray:
     eq = b.at("=")
     eq = eq.keep(eq.byte(1) != 61)  # the last "=" of a run
     eq_start = np.where(_IS_OP_PREFIX[eq.byte(-1)], eq.p - 1, eq.p)
-    gt = b.at(">").where(-1, _is(b"-="))
+    gt = b.at(">").where(-1, _IS_ARROW_BODY)
     op_last, op_first = np.concatenate([eq.p, gt.p]), np.concatenate([eq_start, gt.p - 1])
     u = b.u
     left = u[op_first - 1]
@@ -482,14 +485,14 @@ def _block_features(arr: pa.Array, max_chars: int) -> np.ndarray:
     h = _char_counts(b, nchars)
     shape = _line_shape(b)
     sentences = sum(
-        b.count(b.at(ch).where(1, _is(b" ")).where(2, _IS_UPPER).where_all((-1, -2), _IS_LOWER).p) for ch in ".!?"
+        b.count(b.at(ch).where(1, _IS_SPACE).where(2, _IS_UPPER).where_all((-1, -2), _IS_LOWER).p) for ch in ".!?"
     )
     calls = b.at("(").where(-1, _IS_WORD).p
     assigns = _assignments(b)
     times, stamps = _date_and_time(b)
     stamps = stamps[stamps - b.line_start[b.line_of(stamps)] < STAMP_WINDOW]
     tex = b.at("\\")
-    tex_cmd = tex.where(1, _IS_LETTER | _is(b"@")).p
+    tex_cmd = tex.where(1, _IS_LETTER | _IS_AT).p
     nxt = b.u64[tex.p + 1]
     tex_env = tex.p[((nxt & _MASK8[6]) == _BEGIN) | ((nxt & _MASK8[4]) == _END)]
     tags, tag_chars = _tags(b)
