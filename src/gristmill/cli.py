@@ -48,15 +48,20 @@ def main() -> None:
 @click.option("--progress/--no-progress", default=None, help="Show progress [default: when stderr is a terminal].")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
 @click.option("--into", "into", default=None, help="Register the output as the next version of this catalog dataset.")
-@click.option("--catalog", "catalog_root", default=None, help="Catalog root for --into [default: $GRISTMILL_HOME or ~/.gristmill].")
+@click.option("--catalog", "catalog_root", default=None,
+              help="Catalog root for --into and catalog:// inputs [default: $GRISTMILL_HOME or ~/.gristmill].")
 def run(recipe: str, input_path: tuple[str, ...], output: str | None, engine: str, workers: int | None, strict: bool,
         overwrite: bool, progress: bool | None, as_json: bool, into: str | None, catalog_root: str | None) -> None:
     """Run RECIPE over its input (or --input) into its output folder (or --output). Resumes a killed run."""
+    from gristmill.catalog.core import Catalog, parse_ref, use_root
     from gristmill.engine.local import LocalExecutor, RunOptions
     from gristmill.recipe.compile import load_recipe
     from gristmill.report.console import RunProgress, print_summary
 
     try:
+        if into:  # refuse before the run, not after it: a bad name or a root that cannot take the version
+            parse_ref(into)
+            Catalog(catalog_root).store.check_writable()
         compiled = load_recipe(recipe, list(input_path) or None, output)
         show = err.is_terminal if progress is None else progress
         fault = os.environ.get("GRISTMILL_TEST_FAULT")  # kill-at-a-point hook for the resume tests
@@ -67,7 +72,7 @@ def run(recipe: str, input_path: tuple[str, ...], output: str | None, engine: st
             executor: LocalExecutor = RayExecutor(compiled, options)
         else:
             executor = LocalExecutor(compiled, options)
-        with RunProgress(enabled=show) as bar:
+        with RunProgress(enabled=show) as bar, use_root(catalog_root):
             result = executor.run(progress=bar)
     except (GristmillError, OSError) as exc:
         _fail(exc)
@@ -91,8 +96,6 @@ def run(recipe: str, input_path: tuple[str, ...], output: str | None, engine: st
     if _report_mass_rejects(summary):
         sys.exit(1)  # a run whose input was mostly unreadable is not registered in the catalog
     if into:
-        from gristmill.catalog.core import Catalog
-
         try:
             from pathlib import Path
 
@@ -225,19 +228,28 @@ def _bounds(schema: dict[str, Any]) -> str:
 @click.option("--text-field", default="text", show_default=True)
 @click.option("--domain-field", default="domain", show_default=True)
 @click.option("--heldout-fraction", type=click.FloatRange(0.0, 0.5), default=0.05, show_default=True)
+@click.option("--catalog", "catalog_root", default=None,
+              help="Catalog root for catalog:// inputs [default: $GRISTMILL_HOME or ~/.gristmill].")
 def tokenize(inputs: tuple[str, ...], output: str, tokenizer: str | None, vocab_size: int, text_field: str,
-             domain_field: str, heldout_fraction: float) -> None:
+             domain_field: str, heldout_fraction: float, catalog_root: str | None) -> None:
     """Tokenize INPUTS into packed token shards per domain, with a held-out split, for `gristmill train`.
 
-    INPUTS are JSONL/Parquet files or globs; a gristmill output folder contributes its kept documents only.
+    INPUTS are JSONL/Parquet files or globs; a gristmill output folder contributes its kept documents only;
+    catalog://NAME[@V] reads a catalog version.
     """
+    from gristmill.catalog.core import catalog_paths, use_root
     from gristmill.engine.layout import is_gristmill_output, kept_files
     from gristmill.engine.output_folder import claim_output
     from gristmill.shards import build_shards, shard_output_layout
 
     paths: list[str] = []
-    for item in inputs:
-        paths += [str(p) for p in kept_files(item)] if is_gristmill_output(item) else [item]
+    try:
+        with use_root(catalog_root):
+            for item in catalog_paths(list(inputs)):
+                paths += [str(p) for p in kept_files(item)] if is_gristmill_output(item) else [item]
+    except (GristmillError, OSError) as exc:
+        _fail(exc)
+        return
     try:
         layout, own = shard_output_layout(output)
         with claim_output(layout, kind="tokenize", input_files=_existing_files(paths), overwrite=True, own_entries=own):

@@ -41,7 +41,9 @@ class TrainData:
 
 def _build_from_text(cfg: DataConfig, output: Path) -> tuple[Path, Path]:
     """Tokenize plain text into ``<output>/shards`` once; reused while the input files (size, mtime) and settings are unchanged."""
-    texts = [cfg.text] if isinstance(cfg.text, str) else list(cfg.text or [])
+    from gristmill.catalog.core import catalog_paths
+
+    texts = catalog_paths([cfg.text] if isinstance(cfg.text, str) else list(cfg.text or []))  # catalog://NAME[@V]
     stamps = [(f, os.path.getsize(f), os.path.getmtime(f)) for t in texts for f in sorted(glob.glob(t))]
     key = json.dumps(
         [stamps, cfg.text, cfg.tokenizer, cfg.vocab_size, cfg.text_field, cfg.domain_field, cfg.heldout_fraction,
@@ -53,7 +55,7 @@ def _build_from_text(cfg: DataConfig, output: Path) -> tuple[Path, Path]:
     if not (stamp.exists() and stamp.read_text() == digest):
         try:
             build_shards(
-                cfg.text, root, tokenizer=cfg.tokenizer, vocab_size=cfg.vocab_size, text_field=cfg.text_field,
+                texts, root, tokenizer=cfg.tokenizer, vocab_size=cfg.vocab_size, text_field=cfg.text_field,
                 domain_field=cfg.domain_field, heldout_fraction=cfg.heldout_fraction,
                 max_heldout_docs=cfg.max_heldout_docs, min_heldout_tokens=cfg.min_heldout_tokens,
                 domains=cfg.domains,
