@@ -284,9 +284,10 @@ class Catalog:
         provenance = self._upload(sorted(layout.provenance_dir.glob("*" + SIDE_TABLE_EXT)), f"{base}/_provenance")
         schema = pq.read_schema(layout.out / summary["output"]["files"][0]) if summary["output"]["files"] else None
         by_hash = self._file_owners()
+        owner_of = {inp["relpath"]: _owner(by_hash.get(inp["fingerprint"], []), inp["relpath"]) for inp in summary["inputs"]}
         parents = []
         for inp in summary["inputs"]:
-            owner = by_hash.get(inp["fingerprint"])
+            owner = owner_of[inp["relpath"]]
             if owner:
                 parents.append({"kind": "version", "ref": owner})
             else:
@@ -310,7 +311,7 @@ class Catalog:
             "id_field": recipe.spec.input.id_field if recipe is not None else "id",
             "parents": parents,
             "input_files": [{"relpath": i["relpath"], "fingerprint": i["fingerprint"],
-                             "version": by_hash.get(i["fingerprint"])} for i in summary["inputs"]],
+                             "version": owner_of[i["relpath"]]} for i in summary["inputs"]],
             "counts": {"input": summary["input"], "kept": summary["kept"], "dropped": summary["dropped"],
                        "rejected": summary["rejected"]},
             "steps": summary["steps"],
@@ -329,15 +330,15 @@ class Catalog:
                         "rows": pq.ParquetFile(p).metadata.num_rows if p.suffix == ".parquet" else None})
         return out
 
-    def _file_owners(self) -> dict[str, str]:
-        """Data file hash -> the version holding it, so a run reading catalog://X records X as its parent."""
+    def _file_owners(self) -> dict[str, list[str]]:
+        """Data file hash -> the versions holding it, so a run reading catalog://X records X as its parent."""
         self.sync()
         db = self._db()
         owners = {}
-        for (text,) in db.execute("select manifest from versions where problem is null"):
+        for (text,) in db.execute("select manifest from versions where problem is null order by dataset, version"):
             m = json.loads(text)
             for f in m["files"]:
-                owners.setdefault(f["hash"], f"{m['dataset']}@{m['version']}")
+                owners.setdefault(f["hash"], []).append(f"{m['dataset']}@{m['version']}")
         db.close()
         return owners
 
@@ -380,6 +381,13 @@ class Catalog:
                         f.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
             written.append(target)
         return written
+
+
+def _owner(refs: list[str], relpath: str) -> str | None:
+    """The version an input file came from: the one its ``catalog://`` path named (``NAME@V/part-...``),
+    since versions of identical content share file hashes; else the first version holding those bytes."""
+    head = relpath.split("/", 1)[0]
+    return head if head in refs else (refs[0] if refs else None)
 
 
 def catalog_input_files(spec: str) -> list:

@@ -77,15 +77,21 @@ class Store:
             raise UsageError(f"catalog root {self.uri} is not writable: {type(exc).__name__}: {exc}") from None
 
     def exists(self, key: str) -> bool:
-        return self.fs.exists(self.path(key))
+        return self.fs.exists(self._fresh(self.path(key)))
 
     def read_bytes(self, key: str) -> bytes:
         return self.fs.cat_file(self.path(key))
 
+    def _fresh(self, path: str) -> str:
+        """``path``, with any listing an object-store client cached for it dropped: other processes write too."""
+        if not self.is_local:
+            self.fs.invalidate_cache(path)
+        return path
+
     def list(self, key: str) -> list[str]:
         """Names directly under ``key`` (empty when it does not exist)."""
         try:
-            entries = self.fs.ls(self.path(key), detail=False)
+            entries = self.fs.ls(self._fresh(self.path(key)), detail=False)
         except FileNotFoundError:
             return []
         return sorted(e.rstrip("/").rsplit("/", 1)[-1] for e in entries)
@@ -94,7 +100,7 @@ class Store:
         """Names directly under ``key`` with a stamp (size and modification time or ETag) that changes when
         the object is rewritten: how the index notices a manifest replaced behind its back."""
         try:
-            entries = self.fs.ls(self.path(key), detail=True)
+            entries = self.fs.ls(self._fresh(self.path(key)), detail=True)
         except FileNotFoundError:
             return {}
         out = {}
@@ -107,7 +113,7 @@ class Store:
         """Every file under ``key``, recursively: (key, bytes, modification time as a Unix timestamp)."""
         base = self.path(key)
         try:
-            found = self.fs.find(base, detail=True)
+            found = self.fs.find(self._fresh(base), detail=True)
         except FileNotFoundError:
             return []
         out = []
