@@ -95,6 +95,7 @@ def test_every_path_and_every_ref_a_manifest_names_counts_whoever_added_it(cat, 
     (side / "train.loss.pq").write_bytes(b"PAR1")
     (side / "state").mkdir()
     (side / "state" / "bands.bin").write_bytes(b"x")
+    (side / "by_url.pq").write_bytes(b"PAR1")
     stray = root / "datasets" / "web" / "columns" / "c2" / "orphan.pq"
     stray.parent.mkdir(parents=True)
     stray.write_bytes(b"PAR1")
@@ -102,13 +103,14 @@ def test_every_path_and_every_ref_a_manifest_names_counts_whoever_added_it(cat, 
     manifest["parents"] = [{"kind": "run", "run": "r1"}]
     manifest["side_columns"] = [{"path": "datasets/web/columns/c1/train.loss.pq"}]
     manifest["dedup_state"] = "datasets/web/columns/c1/state/"  # a folder: all under it
+    manifest["extra"] = {"url": str(side / "by_url.pq")}  # a full path under the root counts too
     manifest["incremental"] = {"base": {"ref": "web@1"}}
     assert cat_._claim("web", manifest).number == 3
 
     out = ok_json(gristmill("catalog", "gc", "web", "--keep-last", "1", "--min-age", "0", "--json", env=env))
     assert out["versions_removed"] == ["web@2"]
     assert out["versions_refused"] == [{"ref": "web@1", "reason": "a parent of web@3, which stays"}]
-    assert (side / "train.loss.pq").exists() and (side / "state" / "bands.bin").exists()
+    assert (side / "train.loss.pq").exists() and (side / "state" / "bands.bin").exists() and (side / "by_url.pq").exists()
     assert not stray.exists()
     assert all((root / f["path"]).exists() for f in v2.manifest["files"])  # web@3 uses web@2's data files
 

@@ -145,7 +145,7 @@ def lineage_cmd(ref: str, root: str | None, as_json: bool) -> None:
             for p in node["parents"]:
                 out += lines(p, depth + 1)
             return out
-        return [f"{'  ' * depth}{node['path']} ({node['fingerprint']})"]
+        return [f"{'  ' * depth}{node.get('path') or node.get('kind')} ({node.get('fingerprint') or '-'})"]
 
     _emit(tree, as_json, "\n".join(lines(tree, 0)))
 

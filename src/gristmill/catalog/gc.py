@@ -118,19 +118,20 @@ def collect(cat: Catalog, min_age_s: float, dry_run: bool, dropping: list[Versio
         ref, why = next(iter(damaged.items()))
         raise GristmillError(f"gc removes nothing while a manifest is damaged (it may name files that look "
                              f"unreferenced): {ref}: {why}")
+    roots = (cat.store.url(""), cat.store.root)  # keys written as full paths or URLs count too
     live: set[str] = set()
     for name in cat.datasets():
         for v in cat.versions(name):
             if (v.name, v.number) not in gone:
-                live |= referenced_keys(v.manifest)
+                live |= referenced_keys(v.manifest, roots)
     retired: set[str] = set()  # files that only removed versions named: no commit can be writing them
     for v in dropping:
-        retired |= referenced_keys(v.manifest)
+        retired |= referenced_keys(v.manifest, roots)
     for name in cat.store.list("datasets"):
         for fname in cat.store.list(f"datasets/{name}/versions"):
             if fname.endswith(".removed.json"):
                 stone = json.loads(cat.store.read_bytes(f"datasets/{name}/versions/{fname}"))
-                retired |= referenced_keys(stone.get("manifest", {}))
+                retired |= referenced_keys(stone.get("manifest", {}), roots)
     folders: dict[str, dict[str, Any]] = {}
     young: dict[str, float] = {}
     for key, size, mtime in cat.store.walk("datasets"):

@@ -79,9 +79,20 @@ def _walk(value: Any) -> Iterator[tuple[str | None, Any]]:
             yield key, v
 
 
-def referenced_keys(manifest: dict[str, Any]) -> set[str]:
-    """Every store key (file or folder) the manifest names: what gc must keep while the version exists."""
-    return {v.rstrip("/") for _, v in _walk(manifest) if isinstance(v, str) and v.startswith(DATA_PREFIX)}
+def referenced_keys(manifest: dict[str, Any], roots: tuple[str, ...] = ()) -> set[str]:
+    """Every store key (file or folder) the manifest names: what gc must keep while the version exists.
+    A key may also be written as a full path or URL under one of ``roots`` (the store's)."""
+    out = set()
+    for _, v in _walk(manifest):
+        if not isinstance(v, str):
+            continue
+        for root in roots:
+            if root and v.startswith(root.rstrip("/") + "/"):
+                v = v[len(root.rstrip("/")) + 1:]
+                break
+        if v.startswith(DATA_PREFIX):
+            out.add(v.rstrip("/"))
+    return out
 
 
 def version_refs(manifest: dict[str, Any]) -> set[tuple[str, int]]:
