@@ -6,6 +6,7 @@ import contextlib
 import json
 import socket
 import subprocess
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -43,8 +44,9 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def s3_server(tmp_path: Path, monkeypatch) -> Iterator[dict[str, str]]:
-    """A local S3-compatible server (moto) with a bucket ``bucket``; yields the environment that reaches it."""
+def s3_server(tmp_path: Path, monkeypatch) -> Iterator[str]:
+    """A local S3-compatible server (moto) with a fresh bucket; sets the environment that reaches it and
+    yields the bucket's name (moto keeps buckets per process, so each test gets its own)."""
     moto_server = pytest.importorskip("moto.server")
     s3fs = pytest.importorskip("s3fs")
     port = _free_port()
@@ -55,7 +57,8 @@ def s3_server(tmp_path: Path, monkeypatch) -> Iterator[dict[str, str]]:
                "GRISTMILL_S3_ENDPOINT": f"http://127.0.0.1:{port}", "XDG_CACHE_HOME": str(tmp_path / "cache")}
         for k, v in env.items():
             monkeypatch.setenv(k, v)
-        s3fs.S3FileSystem(client_kwargs={"endpoint_url": f"http://127.0.0.1:{port}"}).mkdir("bucket")
-        yield env
+        bucket = f"bucket-{uuid.uuid4().hex[:12]}"
+        s3fs.S3FileSystem(client_kwargs={"endpoint_url": f"http://127.0.0.1:{port}"}).mkdir(bucket)
+        yield bucket
     finally:
         server.stop()

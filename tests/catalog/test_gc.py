@@ -116,21 +116,22 @@ def test_every_path_and_every_ref_a_manifest_names_counts_whoever_added_it(cat, 
 
 
 def test_gc_on_an_s3_root(tmp_path, monkeypatch):
-    with s3_server(tmp_path, monkeypatch):
-        env = {"GRISTMILL_HOME": "s3://bucket/cat"}
+    with s3_server(tmp_path, monkeypatch) as bucket:
+        uri = f"s3://{bucket}/cat"
+        env = {"GRISTMILL_HOME": uri}
         data = str(write_jsonl(tmp_path / "in" / "a.jsonl", _docs(40)))
         for i in (1, 2):
             _commit(tmp_path, env, "web", data, f"v{i}")
         r = recipe(tmp_path / "k.yaml", data, tmp_path / "out-k", STEPS)
         p = gristmill("run", r, "--workers", "1", "--into", "web", env={**env, "GRISTMILL_TEST_FAULT": "catalog:before-claim"})
         assert p.returncode != 0
-        cat = Catalog("s3://bucket/cat")
+        cat = Catalog(uri)
         files1 = [f["path"] for f in cat.get("web@1").manifest["files"]]
         out = ok_json(gristmill("catalog", "gc", "web", "--keep-last", "1", "--min-age", "0", "--json", env=env))
         assert out["versions_removed"] == ["web@1"] and out["files_removed"] == 6  # web@1's 3 + the leftover's 3
         assert not any(cat.store.exists(k) for k in files1)
         assert cat.store.exists("datasets/web/versions/000001.removed.json")
-        assert Catalog("s3://bucket/cat").get("web@2").to_arrow().num_rows == 32
+        assert Catalog(uri).get("web@2").to_arrow().num_rows == 32
         clear_failure(gristmill("catalog", "show", "web@1", env=env), 2, "web@1 was removed")
         again = ok_json(gristmill("catalog", "gc", "--min-age", "0", "--json", env=env))
         assert again["files_removed"] == 0
