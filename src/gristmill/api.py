@@ -124,6 +124,9 @@ class Recipe:
             parse_ref(into)
             Catalog(catalog).store.check_writable()
         compiled = self.validate()
+        if into and compiled.spec.output.format != "parquet":
+            raise UsageError(f"into= needs output format parquet (a catalog version is Parquet), not "
+                             f"{compiled.spec.output.format}")
         options = RunOptions(workers=workers, overwrite=overwrite, progress=False)
         if engine == "ray":
             from gristmill.engine.ray_engine import RayExecutor

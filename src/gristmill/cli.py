@@ -63,6 +63,9 @@ def run(recipe: str, input_path: tuple[str, ...], output: str | None, engine: st
             parse_ref(into)
             Catalog(catalog_root).store.check_writable()
         compiled = load_recipe(recipe, list(input_path) or None, output)
+        if into and compiled.spec.output.format != "parquet":
+            raise UsageError(f"--into needs output.format: parquet (a catalog version is Parquet); "
+                             f"this recipe writes {compiled.spec.output.format}")
         show = err.is_terminal if progress is None else progress
         fault = os.environ.get("GRISTMILL_TEST_FAULT")  # kill-at-a-point hook for the resume tests
         options = RunOptions(workers=workers, strict=strict, overwrite=overwrite, progress=show, fault=fault)

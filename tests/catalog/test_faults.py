@@ -91,6 +91,9 @@ def test_a_root_that_is_not_writable_is_refused_before_the_run(tmp_path):
     clear_failure(gristmill("run", r, "--into", "web", "--catalog", blocker / "cat"), 2, "is not writable")
     assert not (tmp_path / "o").exists()  # refused before anything ran
     clear_failure(gristmill("run", r, "--into", "web/../x", "--catalog", tmp_path / "cat"), 2, "bad dataset name")
+    jsonl = recipe(tmp_path / "j.yaml", str(data), tmp_path / "oj", STEPS, output_options={"format": "jsonl"})
+    clear_failure(gristmill("run", jsonl, "--into", "web", "--catalog", tmp_path / "cat"), 2, "needs output.format: parquet")
+    assert not (tmp_path / "oj").exists()
 
 
 def test_a_version_removed_by_gc_is_a_clear_error_for_the_recipe_that_names_it(web):
