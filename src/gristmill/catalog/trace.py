@@ -114,13 +114,12 @@ def _rejected(v: Version, doc_id: str) -> list[dict[str, Any]]:
 # -- what happened to it ----------------------------------------------------------------------------------
 
 def _steps(v: Version, row: dict[str, Any], dropped_at: str | None, rule: str | None) -> list[dict[str, Any]]:
-    ops = {o["name"]: o for o in v.manifest.get("operators", [])}
-    names = [s["name"] for s in v.manifest.get("steps", [])] or list(ops)
+    ops = {o["name"]: o for o in v.manifest.get("operators", [])}  # the compiled steps: op, params, rules
+    ran = {s["name"]: s.get("op") for s in v.manifest.get("steps", [])}  # the run summary's steps, in order
     out, reached = [], True
-    for name in names:
+    for name in list(ran) or list(ops):
         op = ops.get(name, {})
-        entry: dict[str, Any] = {"step": name, "op": op.get("op") or next(
-            (s.get("op") for s in v.manifest.get("steps", []) if s["name"] == name), None)}
+        entry: dict[str, Any] = {"step": name, "op": op.get("op") or ran.get(name)}
         if not reached:
             entry["status"] = "not reached"
             out.append(entry)
