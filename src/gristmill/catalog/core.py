@@ -400,11 +400,3 @@ def catalog_input_files(spec: str) -> list:
                       compression=None, size=os.path.getsize(p))
             for entry, p in zip(version.manifest["files"], version.local_files())]
 
-
-def catalog_paths(specs: list[str]) -> list[str]:
-    """``specs`` with every ``catalog://NAME[@V]`` replaced by its local, hash-checked data files; for the
-    commands that read plain paths (tokenize, train's data.text)."""
-    out: list[str] = []
-    for spec in specs:
-        out += [f.path for f in catalog_input_files(spec)] if spec.startswith("catalog://") else [spec]
-    return out

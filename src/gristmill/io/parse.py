@@ -59,7 +59,7 @@ class Parsed:
     blank_lines: int = 0
     coerced_fields: list[str] = field(default_factory=list)
     numbers_as_text: dict[str, int] = field(default_factory=dict)  # per field: numbers kept as their JSON text
-    locations: np.ndarray | None = None  # per row of ``table``: its line (1-based) or Parquet row (0-based)
+    locations: np.ndarray | None = None  # per table row: its line (1-based) or Parquet row (0-based) in the file
 
 
 def _preview(raw: bytes | str | Any) -> tuple[str, int]:
@@ -291,7 +291,7 @@ def _parse_lines(chunk: RawChunk, src: str, spec: ParseSpec) -> Parsed:
             as_text[name] = as_text.get(name, 0) + n
     table, coerced = rows_to_table(rows, spec.chat)
     return Parsed(table, rejects, records=len(lines) - blank, blank_lines=blank, coerced_fields=coerced,
-                  numbers_as_text=as_text, locations=np.array(locs, dtype=np.int64))
+                  numbers_as_text=as_text, locations=np.asarray(locs, dtype=np.int64))
 
 
 def _loads(raw: bytes) -> tuple[Any, str | None, dict[str, int]]:
@@ -476,7 +476,8 @@ def _parse_csv_rows(chunk: RawChunk, src: str, spec: ParseSpec) -> Parsed:
         rows.append(row)
         locs.append(line)
     table, coerced = rows_to_table(rows, spec.chat)
-    return Parsed(table, rejects, records=len(chunk.data), coerced_fields=coerced, locations=np.array(locs, dtype=np.int64))
+    return Parsed(table, rejects, records=len(chunk.data), coerced_fields=coerced,
+                  locations=np.asarray(locs, dtype=np.int64))
 
 
 def _has_surrogate(s: str) -> bool:
