@@ -109,3 +109,12 @@ def test_python_api(elsewhere):
                          env={**__import__("os").environ, **env, "PYTHONPATH": str(ROOT / "src")}, timeout=300)
     assert run.returncode == 0, run.stderr
     assert int(run.stdout.strip()) == rows
+
+
+def test_model_fit_lm(elsewhere):
+    tmp, root, env, rows = elsewhere
+    clear_failure(gristmill("model", "fit-lm", "catalog://web@1", "--output", tmp / "lm0.npz", env=env), 2,
+                  "unknown dataset 'web'")
+    p = gristmill("model", "fit-lm", "catalog://web@1", "--output", tmp / "lm1.npz", "--catalog", root, env=env)
+    assert p.returncode == 0, p.stderr
+    assert f"trained on {rows:,} documents" in p.stderr
