@@ -57,3 +57,17 @@ def test_the_documented_example_runs(tmp_path):
                           text=True, timeout=300, env={**__import__("os").environ, "PYTHONPATH": str(ROOT / "src")})
     assert proc.returncode == 0, proc.stderr
     assert "registered web@1" in proc.stdout and (tmp_path / "catalog" / "datasets" / "web" / "versions").is_dir()
+    assert "dropped by length_filter/too_few_words, read from sample.jsonl.gz line " in proc.stdout
+
+
+def test_the_custom_operator_example_runs_on_local_workers(tmp_path):
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    proc = subprocess.run([sys.executable, str(ROOT / "examples" / "custom_operator.py"), str(tmp_path)],
+                          capture_output=True, text=True, timeout=300,
+                          env={**__import__("os").environ, "PYTHONPATH": str(ROOT / "src")})
+    assert proc.returncode == 0, proc.stderr
+    assert "digit_share dropped {'too_many_digits': " in proc.stdout

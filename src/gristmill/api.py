@@ -113,12 +113,20 @@ class Recipe:
     def run(self, engine: str = "local", workers: int | None = None, into: str | None = None,
             catalog: str | None = None, overwrite: bool = False):
         """Run to the output folder; with ``into``, register the output as the next version of that dataset.
+        ``catalog`` is the catalog root for ``into`` and for ``catalog://`` inputs.
 
         Returns the executor's result: ``.summary`` (the run summary), ``.output``, and ``.version`` when
         registered."""
+        from gristmill.catalog.core import Catalog, parse_ref, use_root
         from gristmill.engine.local import LocalExecutor, RunOptions
 
+        if into:  # refuse before running, not after
+            parse_ref(into)
+            Catalog(catalog).store.check_writable()
         compiled = self.validate()
+        if into and compiled.spec.output.format != "parquet":
+            raise UsageError(f"into= needs output format parquet (a catalog version is Parquet), not "
+                             f"{compiled.spec.output.format}")
         options = RunOptions(workers=workers, overwrite=overwrite, progress=False)
         if engine == "ray":
             from gristmill.engine.ray_engine import RayExecutor
@@ -128,12 +136,11 @@ class Recipe:
             executor = LocalExecutor(compiled, options)
         else:
             raise UsageError(f"unknown engine {engine!r}: local or ray")
-        result = executor.run()
+        with use_root(catalog):
+            result = executor.run()
         result.version = None
         if into:
             import yaml
-
-            from gristmill.catalog.core import Catalog
 
             text = Path(self.source).read_text(encoding="utf-8") if self.source else yaml.safe_dump(self.to_dict())
             result.version = Catalog(catalog).commit_run(into, result.output, text, compiled)

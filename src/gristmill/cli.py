@@ -48,16 +48,24 @@ def main() -> None:
 @click.option("--progress/--no-progress", default=None, help="Show progress [default: when stderr is a terminal].")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
 @click.option("--into", "into", default=None, help="Register the output as the next version of this catalog dataset.")
-@click.option("--catalog", "catalog_root", default=None, help="Catalog root for --into [default: $GRISTMILL_HOME or ~/.gristmill].")
+@click.option("--catalog", "catalog_root", default=None,
+              help="Catalog root for --into and catalog:// inputs [default: $GRISTMILL_HOME or ~/.gristmill].")
 def run(recipe: str, input_path: tuple[str, ...], output: str | None, engine: str, workers: int | None, strict: bool,
         overwrite: bool, progress: bool | None, as_json: bool, into: str | None, catalog_root: str | None) -> None:
     """Run RECIPE over its input (or --input) into its output folder (or --output). Resumes a killed run."""
+    from gristmill.catalog.core import Catalog, parse_ref, use_root
     from gristmill.engine.local import LocalExecutor, RunOptions
     from gristmill.recipe.compile import load_recipe
     from gristmill.report.console import RunProgress, print_summary
 
     try:
+        if into:  # refuse before the run, not after it: a bad name or a root that cannot take the version
+            parse_ref(into)
+            Catalog(catalog_root).store.check_writable()
         compiled = load_recipe(recipe, list(input_path) or None, output)
+        if into and compiled.spec.output.format != "parquet":
+            raise UsageError(f"--into needs output.format: parquet (a catalog version is Parquet); "
+                             f"this recipe writes {compiled.spec.output.format}")
         show = err.is_terminal if progress is None else progress
         fault = os.environ.get("GRISTMILL_TEST_FAULT")  # kill-at-a-point hook for the resume tests
         options = RunOptions(workers=workers, strict=strict, overwrite=overwrite, progress=show, fault=fault)
@@ -67,7 +75,7 @@ def run(recipe: str, input_path: tuple[str, ...], output: str | None, engine: st
             executor: LocalExecutor = RayExecutor(compiled, options)
         else:
             executor = LocalExecutor(compiled, options)
-        with RunProgress(enabled=show) as bar:
+        with RunProgress(enabled=show) as bar, use_root(catalog_root):
             result = executor.run(progress=bar)
     except (GristmillError, OSError) as exc:
         _fail(exc)
@@ -91,8 +99,6 @@ def run(recipe: str, input_path: tuple[str, ...], output: str | None, engine: st
     if _report_mass_rejects(summary):
         sys.exit(1)  # a run whose input was mostly unreadable is not registered in the catalog
     if into:
-        from gristmill.catalog.core import Catalog
-
         try:
             from pathlib import Path
 
@@ -225,28 +231,33 @@ def _bounds(schema: dict[str, Any]) -> str:
 @click.option("--text-field", default="text", show_default=True)
 @click.option("--domain-field", default="domain", show_default=True)
 @click.option("--heldout-fraction", type=click.FloatRange(0.0, 0.5), default=0.05, show_default=True)
+@click.option("--catalog", "catalog_root", default=None,
+              help="Catalog root for catalog:// inputs [default: $GRISTMILL_HOME or ~/.gristmill].")
 def tokenize(inputs: tuple[str, ...], output: str, tokenizer: str | None, vocab_size: int, text_field: str,
-             domain_field: str, heldout_fraction: float) -> None:
+             domain_field: str, heldout_fraction: float, catalog_root: str | None) -> None:
     """Tokenize INPUTS into packed token shards per domain, with a held-out split, for `gristmill train`.
 
     INPUTS are what `gristmill run` reads: files, folders, globs or catalog://NAME[@V]; JSONL (.gz/.zst),
     Parquet, CSV/TSV; a gristmill output folder contributes its kept documents only. Records a run would
     reject, and records without a domain, are rejected with their reason (OUTPUT/.gristmill/rejected/).
     """
+    from gristmill.catalog.core import use_root
     from gristmill.engine.output_folder import claim_output
     from gristmill.io.documents import describe_rejects
     from gristmill.io.inputs import resolve_inputs
     from gristmill.shards import build_shards, shard_output_layout
 
     try:
-        skipped: list[str] = []
-        files = resolve_inputs(list(inputs), skipped=skipped)
-        _note_skipped(skipped)
-        layout, own = shard_output_layout(output)
-        with claim_output(layout, kind="tokenize", input_files=[f.path for f in files], overwrite=True,
-                          own_entries=own):
-            summary = build_shards(list(inputs), output, tokenizer=tokenizer, vocab_size=vocab_size,
-                                   text_field=text_field, domain_field=domain_field, heldout_fraction=heldout_fraction)
+        with use_root(catalog_root):  # catalog:// inputs read the catalog --catalog names
+            skipped: list[str] = []
+            files = resolve_inputs(list(inputs), skipped=skipped)
+            _note_skipped(skipped)
+            layout, own = shard_output_layout(output)
+            with claim_output(layout, kind="tokenize", input_files=[f.path for f in files], overwrite=True,
+                              own_entries=own):
+                summary = build_shards(list(inputs), output, tokenizer=tokenizer, vocab_size=vocab_size,
+                                       text_field=text_field, domain_field=domain_field,
+                                       heldout_fraction=heldout_fraction)
     except GristmillError as exc:
         _fail(exc)
         return
@@ -308,6 +319,8 @@ def _fit_rejects(output: str) -> Any:
 
 
 _INPUTS_HELP = "files, folders, globs or catalog://NAME[@V] (JSONL, Parquet, CSV/TSV)"
+_catalog_inputs = click.option("--catalog", "catalog_root", default=None,
+                               help="Catalog root for catalog:// inputs [default: $GRISTMILL_HOME or ~/.gristmill].")
 
 
 @model.command("fit-classifier")
@@ -318,13 +331,16 @@ _INPUTS_HELP = "files, folders, globs or catalog://NAME[@V] (JSONL, Parquet, CSV
 @click.option("--text-field", default="text", show_default=True)
 @click.option("--epochs", type=click.IntRange(1, 100), default=8, show_default=True)
 @click.option("--output", required=True, type=click.Path(dir_okay=False), help="Model file (.npz).")
+@_catalog_inputs
 def fit_classifier(positive: tuple[str, ...], negative: tuple[str, ...], positive_where: str | None,
-                   negative_where: str | None, text_field: str, epochs: int, output: str) -> None:
+                   negative_where: str | None, text_field: str, epochs: int, output: str,
+                   catalog_root: str | None) -> None:
     """Train the hashed n-gram quality classifier used by the quality_classifier operator."""
+    from gristmill.catalog.core import use_root
     from gristmill.ops.model_signals import HashedClassifier
 
     try:
-        with _fit_rejects(output) as rejects:
+        with _fit_rejects(output) as rejects, use_root(catalog_root):
             pos = _texts(positive, text_field, positive_where, rejects)
             neg = _texts(negative, text_field, negative_where, rejects)
     except (GristmillError, OSError) as exc:
@@ -343,15 +359,17 @@ def fit_classifier(positive: tuple[str, ...], negative: tuple[str, ...], positiv
 @click.option("--where", default=None, help="Only rows with FIELD=VALUE (e.g. domain=books).")
 @click.option("--text-field", default="text", show_default=True)
 @click.option("--output", required=True, type=click.Path(dir_okay=False), help="Model file (.npz).")
-def fit_lm(inputs: tuple[str, ...], where: str | None, text_field: str, output: str) -> None:
+@_catalog_inputs
+def fit_lm(inputs: tuple[str, ...], where: str | None, text_field: str, output: str, catalog_root: str | None) -> None:
     """Train the word trigram language model used by the ngram_perplexity operator.
 
     INPUTS are what `gristmill run` reads: files, folders, globs or catalog://NAME[@V] (JSONL, Parquet,
     CSV/TSV); records a run would reject are counted and written to MODEL.rejected.pq."""
+    from gristmill.catalog.core import use_root
     from gristmill.ops.model_signals import NgramLM
 
     try:
-        with _fit_rejects(output) as rejects:
+        with _fit_rejects(output) as rejects, use_root(catalog_root):
             texts = _texts(inputs, text_field, where, rejects)
     except (GristmillError, OSError) as exc:
         _fail(exc)

@@ -22,19 +22,24 @@ import click
 @click.option("--max-rounds", type=click.IntRange(1, 20), default=3, show_default=True, help="Dry-run/verify/repair rounds.")
 @click.option("--workers", type=click.IntRange(1, 1024), default=None, help="Worker processes for the full run.")
 @click.option("--accept-partial", is_flag=True, help="Run what was understood even when part of the goal was not (it is listed).")
+@click.option("--catalog", "catalog_root", default=None,
+              help="Catalog root for a catalog:// INPUT [default: $GRISTMILL_HOME or ~/.gristmill].")
 def prepare_command(input_path: str, goal: str, output: str, llm: str | None, plan_only: bool, recipe_out: str | None,
-                    sample: int, max_rounds: int, workers: int | None, accept_partial: bool) -> None:
+                    sample: int, max_rounds: int, workers: int | None, accept_partial: bool,
+                    catalog_root: str | None) -> None:
     """Turn GOAL into a verified recipe for INPUT, then run it into OUTPUT (unless --plan-only)."""
     from gristmill.agent.prepare import prepare
+    from gristmill.catalog.core import use_root
     from gristmill.errors import GristmillError, UsageError
 
     def log(msg: str) -> None:
         click.echo(msg, err=True)
 
     try:
-        result = prepare(input_path, goal, output, llm=llm, plan_only=plan_only, recipe_out=recipe_out,
-                         sample=sample, max_rounds=max_rounds, workers=workers,
-                         accept_partial=accept_partial, log=log)
+        with use_root(catalog_root):
+            result = prepare(input_path, goal, output, llm=llm, plan_only=plan_only, recipe_out=recipe_out,
+                             sample=sample, max_rounds=max_rounds, workers=workers,
+                             accept_partial=accept_partial, log=log)
     except UsageError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)

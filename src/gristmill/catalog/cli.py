@@ -1,4 +1,4 @@
-"""``gristmill catalog ...``: list, show, log, diff, lineage, tag and export dataset versions."""
+"""``gristmill catalog ...``: list, show, log, diff, lineage, trace, tag, export, rm and gc dataset versions."""
 
 from __future__ import annotations
 
@@ -59,8 +59,14 @@ def catalog_group() -> None:
 def list_cmd(root: str | None, as_json: bool) -> None:
     """Datasets with their latest version."""
     cat = _open(root)
-    rows = [_brief(cat.get(n).manifest) for n in cat.datasets()]
-    _emit(rows, as_json, "\n".join(f"{r['dataset']}@{r['version']}  {r['rows']:,} rows  {r['created']}" for r in rows)
+    rows = []
+    for n in cat.datasets():
+        try:
+            rows.append(_brief(cat.get(n).manifest))
+        except GristmillError as exc:  # one damaged or emptied dataset does not hide the others
+            rows.append({"dataset": n, "error": str(exc)})
+    _emit(rows, as_json, "\n".join(f"{r['dataset']}: {r['error']}" if "error" in r else
+                                   f"{r['dataset']}@{r['version']}  {r['rows']:,} rows  {r['created']}" for r in rows)
           or "(empty catalog)")
 
 
@@ -139,7 +145,7 @@ def lineage_cmd(ref: str, root: str | None, as_json: bool) -> None:
             for p in node["parents"]:
                 out += lines(p, depth + 1)
             return out
-        return [f"{'  ' * depth}{node['path']} ({node['fingerprint']})"]
+        return [f"{'  ' * depth}{node.get('path') or node.get('kind')} ({node.get('fingerprint') or '-'})"]
 
     _emit(tree, as_json, "\n".join(lines(tree, 0)))
 
@@ -167,3 +173,68 @@ def export_cmd(ref: str, output: str, fmt: str, root: str | None, as_json: bool)
     """Write a version's rows to a plain folder."""
     files = _open(root).export(ref, output, fmt)
     _emit({"files": [str(f) for f in files]}, as_json, f"wrote {len(files)} files to {output}")
+
+
+@catalog_group.command("trace")
+@click.argument("ref")
+@click.argument("doc_id")
+@catalog_option
+@json_option
+@_guard
+def trace_cmd(ref: str, doc_id: str, root: str | None, as_json: bool) -> None:
+    """Where document DOC_ID of REF came from: source file and line/row through every parent version, the
+    steps it passed with their signals, and the step and rule that dropped it."""
+    from gristmill.catalog.trace import render, trace
+
+    node = trace(_open(root), ref, doc_id)
+    _emit(node, as_json, "\n".join(render(node)))
+
+
+@catalog_group.command("rm")
+@click.argument("refs", nargs=-1, required=True)
+@click.option("--dry-run", is_flag=True, help="Say what would be removed; remove nothing.")
+@catalog_option
+@json_option
+@_guard
+def rm_cmd(refs: tuple[str, ...], dry_run: bool, root: str | None, as_json: bool) -> None:
+    """Remove versions (NAME@V ...) and the files only they use. Refused for a tagged version or a parent of
+    a version that stays; a removed version's number is never reused."""
+    from gristmill.catalog.gc import rm
+
+    report = rm(_open(root), list(refs), dry_run=dry_run)
+    _emit(report, as_json, _gc_text(report))
+
+
+@catalog_group.command("gc")
+@click.argument("names", nargs=-1)
+@click.option("--keep-last", type=click.IntRange(1), default=None,
+              help="Also remove all but the newest N versions of NAMES (default: every dataset); tagged versions "
+                   "and parents of versions that stay are kept.")
+@click.option("--min-age", default="1h", show_default=True,
+              help="Leave unreferenced files younger than this (a commit may be writing them): 0, 90s, 30m, 1h, 7d.")
+@click.option("--dry-run", is_flag=True, help="Say what would be removed; remove nothing.")
+@catalog_option
+@json_option
+@_guard
+def gc_cmd(names: tuple[str, ...], keep_last: int | None, min_age: str, dry_run: bool, root: str | None,
+           as_json: bool) -> None:
+    """Remove data no version references (a killed commit's leftovers, removed versions' files), and with
+    --keep-last, old versions."""
+    from gristmill.catalog.gc import gc, parse_duration
+
+    if names and keep_last is None:
+        raise click.UsageError("NAMES select the datasets --keep-last applies to; give --keep-last N")
+    report = gc(_open(root), list(names), keep_last, parse_duration(min_age), dry_run)
+    _emit(report, as_json, _gc_text(report))
+
+
+def _gc_text(r: dict) -> str:
+    verb = "would remove" if r["dry_run"] else "removed"
+    lines = [f"{verb} {len(r['versions_removed'])} version(s): {', '.join(r['versions_removed']) or '-'}"]
+    lines += [f"kept {x['ref']}: {x['reason']}" for x in r.get("versions_refused", [])]
+    lines.append(f"{verb} {r.get('files_removed', 0)} file(s), {r.get('bytes_removed', 0):,} bytes")
+    lines += [f"  {f['folder']}: {f['files']} file(s), {f['bytes']:,} bytes" for f in r.get("folders", [])]
+    for y in r.get("young", []):
+        lines.append(f"left {y['folder']}: unreferenced but only {y['age_s']:.0f} s old (a commit may be writing "
+                     f"it; --min-age 0 removes it)")
+    return "\n".join(lines)

@@ -12,6 +12,9 @@ import re
 import sqlite3
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +23,15 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from gristmill import __version__
+from gristmill.catalog.manifest import (
+    MANIFEST_FILE,
+    TAKEN_FILE,
+    CorruptManifest,
+    manifest_key,
+    removed_key,
+    seal,
+    unseal,
+)
 from gristmill.catalog.store import AlreadyExists, Store, file_hash
 from gristmill.engine.layout import SIDE_TABLE_EXT, Layout
 from gristmill.errors import GristmillError, UsageError
@@ -28,8 +40,26 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 FAULT_ENV = "GRISTMILL_TEST_FAULT"  # "catalog:before-claim" kills the commit just before its manifest
 
 
+_ROOT: ContextVar[str | None] = ContextVar("gristmill_catalog_root", default=None)
+INDEX_SCHEMA = 2  # bump to rebuild every local index (it is derived from the manifests)
+
+
 def default_root(explicit: str | None = None) -> str:
-    return explicit or os.environ.get("GRISTMILL_HOME") or os.path.expanduser("~/.gristmill")
+    """The catalog root: ``explicit``, else the one a command set (``--catalog``), else $GRISTMILL_HOME,
+    else ~/.gristmill."""
+    return explicit or _ROOT.get() or os.environ.get("GRISTMILL_HOME") or os.path.expanduser("~/.gristmill")
+
+
+@contextmanager
+def use_root(root: str | None) -> Iterator[None]:
+    """Within the block, ``catalog://`` inputs and ``Catalog()`` open ``root`` (None leaves the default):
+    how a command's ``--catalog`` reaches the place where a ``catalog://`` input is resolved."""
+    token = _ROOT.set(root) if root else None
+    try:
+        yield
+    finally:
+        if token is not None:
+            _ROOT.reset(token)
 
 
 def parse_ref(ref: str) -> tuple[str, int | None]:
@@ -113,24 +143,40 @@ class Catalog:
             db = sqlite3.connect(self.index_path, timeout=30)
         except (OSError, sqlite3.Error) as exc:
             raise UsageError(f"cannot open the catalog index {self.index_path}: {exc}") from None
+        if db.execute("pragma user_version").fetchone()[0] != INDEX_SCHEMA:
+            with db:
+                db.execute("drop table if exists versions")
+                db.execute(f"pragma user_version = {INDEX_SCHEMA}")
         db.execute("create table if not exists versions (dataset text, version integer, manifest text, "
-                   "primary key (dataset, version))")
+                   "stamp text, problem text, primary key (dataset, version))")
         return db
 
     def sync(self) -> None:
         """Bring the index up to date with the manifests on the store."""
         db = self._db()
         with db:
-            known = {(d, v) for d, v in db.execute("select dataset, version from versions")}
+            known = {(d, v): st for d, v, st in db.execute("select dataset, version, stamp from versions")}
+            present = set()
             for name in self.store.list("datasets"):
-                for fname in self.store.list(f"datasets/{name}/versions"):
-                    if not re.fullmatch(r"\d{6}\.json", fname):
+                for fname, stamp in self.store.list_stamped(f"datasets/{name}/versions").items():
+                    if not (m := MANIFEST_FILE.fullmatch(fname)):
                         continue
-                    v = int(fname[:6])
-                    if (name, v) in known:
+                    v = int(m.group(1))
+                    present.add((name, v))
+                    if known.get((name, v)) == stamp:
                         continue
-                    text = self.store.read_bytes(f"datasets/{name}/versions/{fname}").decode()
-                    db.execute("insert or replace into versions values (?, ?, ?)", (name, v, text))
+                    key = manifest_key(name, v)
+                    try:
+                        manifest = unseal(self.store.read_bytes(key), self.store.url(key))
+                        text, problem = json.dumps(manifest), None
+                    except FileNotFoundError:  # removed while we listed
+                        present.discard((name, v))
+                        continue
+                    except CorruptManifest as exc:
+                        text, problem = None, str(exc)
+                    db.execute("insert or replace into versions values (?, ?, ?, ?, ?)", (name, v, text, stamp, problem))
+            for gone in set(known) - present:  # removed by gc / rm, here or on another machine
+                db.execute("delete from versions where dataset = ? and version = ?", gone)
         db.close()
 
     def datasets(self) -> list[str]:
@@ -143,22 +189,46 @@ class Catalog:
     def versions(self, name: str) -> list[Version]:
         self.sync()
         db = self._db()
-        rows = db.execute("select manifest from versions where dataset = ? order by version", (name,)).fetchall()
+        rows = db.execute("select manifest from versions where dataset = ? and problem is null order by version",
+                          (name,)).fetchall()
         db.close()
         return [Version(json.loads(r[0]), self) for r in rows]
+
+    def damaged(self, name: str) -> dict[int, str]:
+        """Versions of ``name`` whose manifest is damaged or was modified, with why (see :func:`unseal`)."""
+        db = self._db()
+        rows = db.execute("select version, problem from versions where dataset = ? and problem is not null",
+                          (name,)).fetchall()
+        db.close()
+        return dict(rows)
 
     def get(self, ref: str) -> Version:
         name, number = parse_ref(ref)
         found = self.versions(name)
-        if not found:
-            known = ", ".join(self.datasets()) or "none"
-            raise UsageError(f"unknown dataset {name!r} in catalog {self.store.uri} (datasets: {known})")
-        if number is None:
-            return found[-1]
+        damaged = self.damaged(name)
+        numbers = sorted([v.number for v in found] + list(damaged))
+        if number is None and numbers:
+            number = numbers[-1]  # the latest, even when damaged: never fall back silently to an older one
+        if number in damaged:
+            raise CorruptManifest(damaged[number])
         for v in found:
             if v.number == number:
                 return v
-        raise UsageError(f"unknown version {name}@{number} (versions: {', '.join(str(v.number) for v in found)})")
+        removed = self.removed(name, number) if number is not None else None
+        if removed is not None:
+            raise UsageError(f"{name}@{number} was removed from catalog {self.store.uri} on {removed['removed']} "
+                             f"({removed['by']}); versions left: {', '.join(map(str, numbers)) or 'none'}")
+        if not numbers:
+            known = ", ".join(self.datasets()) or "none"
+            raise UsageError(f"unknown dataset {name!r} in catalog {self.store.uri} (datasets: {known})")
+        raise UsageError(f"unknown version {name}@{number} (versions: {', '.join(map(str, numbers))})")
+
+    def removed(self, name: str, number: int) -> dict | None:
+        """The tombstone of a removed version (when, how, its last manifest), or None."""
+        try:
+            return json.loads(self.store.read_bytes(removed_key(name, number)))
+        except FileNotFoundError:
+            return None
 
     def tags(self, name: str) -> dict[str, int]:
         out = {}
@@ -211,11 +281,13 @@ class Catalog:
         files = self._upload([layout.out / f for f in summary["output"]["files"]], base)
         dropped = self._upload(sorted(layout.dropped_dir.glob("*" + SIDE_TABLE_EXT)), f"{base}/_dropped")
         rejected = self._upload(sorted(layout.rejected_dir.glob("*" + SIDE_TABLE_EXT)), f"{base}/_rejected")
+        provenance = self._upload(sorted(layout.provenance_dir.glob("*" + SIDE_TABLE_EXT)), f"{base}/_provenance")
         schema = pq.read_schema(layout.out / summary["output"]["files"][0]) if summary["output"]["files"] else None
         by_hash = self._file_owners()
+        owner_of = {inp["relpath"]: _owner(by_hash.get(inp["fingerprint"], []), inp["relpath"]) for inp in summary["inputs"]}
         parents = []
         for inp in summary["inputs"]:
-            owner = by_hash.get(inp["fingerprint"])
+            owner = owner_of[inp["relpath"]]
             if owner:
                 parents.append({"kind": "version", "ref": owner})
             else:
@@ -233,10 +305,13 @@ class Catalog:
             "files": files,
             "dropped_files": dropped,
             "rejected_files": rejected,
+            "provenance_files": provenance,  # id -> input file and line/row: what `catalog trace` follows
             "recipe": {"name": summary["recipe"]["name"], "hash": summary["recipe"]["hash"], "text": recipe_text},
             "operators": [s.canonical() for s in recipe.steps] if recipe is not None else [],
             "id_field": recipe.spec.input.id_field if recipe is not None else "id",
             "parents": parents,
+            "input_files": [{"relpath": i["relpath"], "fingerprint": i["fingerprint"],
+                             "version": owner_of[i["relpath"]]} for i in summary["inputs"]],
             "counts": {"input": summary["input"], "kept": summary["kept"], "dropped": summary["dropped"],
                        "rejected": summary["rejected"]},
             "steps": summary["steps"],
@@ -255,29 +330,31 @@ class Catalog:
                         "rows": pq.ParquetFile(p).metadata.num_rows if p.suffix == ".parquet" else None})
         return out
 
-    def _file_owners(self) -> dict[str, str]:
-        """Data file hash -> the version holding it, so a run reading catalog://X records X as its parent."""
+    def _file_owners(self) -> dict[str, list[str]]:
+        """Data file hash -> the versions holding it, so a run reading catalog://X records X as its parent."""
         self.sync()
         db = self._db()
         owners = {}
-        for (text,) in db.execute("select manifest from versions"):
+        for (text,) in db.execute("select manifest from versions where problem is null order by dataset, version"):
             m = json.loads(text)
             for f in m["files"]:
-                owners.setdefault(f["hash"], f"{m['dataset']}@{m['version']}")
+                owners.setdefault(f["hash"], []).append(f"{m['dataset']}@{m['version']}")
         db.close()
         return owners
 
     def _claim(self, name: str, manifest: dict) -> Version:
         """Take the next free version number with put-if-absent; a lost race moves on to the next number."""
-        taken = [int(f[:6]) for f in self.store.list(f"datasets/{name}/versions") if re.fullmatch(r"\d{6}\.json", f)]
+        taken = [int(m.group(1)) for f in self.store.list(f"datasets/{name}/versions") if (m := TAKEN_FILE.fullmatch(f))]
         number = max(taken, default=0) + 1
         if os.environ.get(FAULT_ENV) == "catalog:before-claim":
             os.kill(os.getpid(), 9)
         for _ in range(100):
             manifest["version"] = number
+            if self.store.exists(removed_key(name, number)):  # a removed version's number is never reused
+                number += 1
+                continue
             try:
-                self.store.put_if_absent(f"datasets/{name}/versions/{number:06d}.json",
-                                         json.dumps(manifest, indent=1, sort_keys=True).encode())
+                self.store.put_if_absent(manifest_key(name, number), seal(manifest))
             except AlreadyExists:
                 number += 1
                 continue
@@ -306,10 +383,20 @@ class Catalog:
         return written
 
 
+def _owner(refs: list[str], relpath: str) -> str | None:
+    """The version an input file came from: the one its ``catalog://`` path named (``NAME@V/part-...``),
+    since versions of identical content share file hashes; else the first version holding those bytes."""
+    head = relpath.split("/", 1)[0]
+    return head if head in refs else (refs[0] if refs else None)
+
+
 def catalog_input_files(spec: str) -> list:
-    """The data files of ``catalog://NAME[@V]`` as run inputs (hash-checked), for io.inputs."""
+    """The data files of ``catalog://NAME[@V]`` as run inputs (hash-checked), for io.inputs. The catalog is
+    the one the command names (``--catalog``, see :func:`use_root`), else $GRISTMILL_HOME, else ~/.gristmill."""
     from gristmill.io.inputs import InputFile
 
     version = Catalog().get(spec)
-    return [InputFile(path=p, relpath=f"{version.ref}/{os.path.basename(p)}", format="parquet", compression=None,
-                      size=os.path.getsize(p)) for p in version.local_files()]
+    return [InputFile(path=p, relpath=f"{version.ref}/{entry['path'].rsplit('/', 1)[-1]}", format="parquet",
+                      compression=None, size=os.path.getsize(p))
+            for entry, p in zip(version.manifest["files"], version.local_files())]
+

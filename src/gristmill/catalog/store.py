@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import uuid
 from pathlib import Path
 
 import fsspec
@@ -59,6 +60,7 @@ class Store:
         return self.path(key) if self.is_local else f"{self.uri.split('://', 1)[0]}://{self.path(key)}"
 
     def check_writable(self) -> None:
+        """Refuse (exit 2) before anything is written when the root cannot take a file."""
         if self.is_local:
             try:
                 os.makedirs(self.root, exist_ok=True)
@@ -66,20 +68,79 @@ class Store:
                     pass
             except OSError as exc:
                 raise UsageError(f"catalog root {self.root} is not writable: {exc.strerror or exc}") from None
+            return
+        probe = f".probe-{uuid.uuid4().hex}"
+        try:
+            self.fs.pipe_file(self.path(probe), b"")
+            self.fs.rm_file(self.path(probe))
+        except Exception as exc:  # noqa: BLE001 - each object store raises its own kinds
+            raise UsageError(f"catalog root {self.uri} is not writable: {type(exc).__name__}: {exc}") from None
 
     def exists(self, key: str) -> bool:
-        return self.fs.exists(self.path(key))
+        return self.fs.exists(self._fresh(self.path(key)))
 
     def read_bytes(self, key: str) -> bytes:
         return self.fs.cat_file(self.path(key))
 
+    def _fresh(self, path: str) -> str:
+        """``path``, with any listing an object-store client cached for it dropped: other processes write too."""
+        if not self.is_local:
+            self.fs.invalidate_cache(path)
+        return path
+
     def list(self, key: str) -> list[str]:
         """Names directly under ``key`` (empty when it does not exist)."""
         try:
-            entries = self.fs.ls(self.path(key), detail=False)
+            entries = self.fs.ls(self._fresh(self.path(key)), detail=False)
         except FileNotFoundError:
             return []
         return sorted(e.rstrip("/").rsplit("/", 1)[-1] for e in entries)
+
+    def list_stamped(self, key: str) -> dict[str, str]:
+        """Names directly under ``key`` with a stamp (size and modification time or ETag) that changes when
+        the object is rewritten: how the index notices a manifest replaced behind its back."""
+        try:
+            entries = self.fs.ls(self._fresh(self.path(key)), detail=True)
+        except FileNotFoundError:
+            return {}
+        out = {}
+        for e in entries:
+            when = e.get("mtime") or e.get("ETag") or e.get("LastModified") or ""
+            out[e["name"].rstrip("/").rsplit("/", 1)[-1]] = f"{e.get('size')}:{when}"
+        return out
+
+    def walk(self, key: str) -> list[tuple[str, int, float]]:
+        """Every file under ``key``, recursively: (key, bytes, modification time as a Unix timestamp)."""
+        base = self.path(key)
+        try:
+            found = self.fs.find(self._fresh(base), detail=True)
+        except FileNotFoundError:
+            return []
+        out = []
+        for path, info in found.items():
+            if info.get("type") == "directory":
+                continue
+            when = info.get("mtime")
+            if when is None and info.get("LastModified") is not None:
+                when = info["LastModified"].timestamp()
+            rel = path.rstrip("/")[len(self.root) + 1:] if path.startswith(self.root + "/") else path
+            out.append((rel, int(info.get("size") or 0), float(when or 0.0)))
+        return sorted(out)
+
+    def delete(self, key: str) -> None:
+        """Remove one file (missing is fine); on a local disk also the folders it leaves empty."""
+        try:
+            self.fs.rm_file(self.path(key))
+        except FileNotFoundError:
+            return
+        if self.is_local:
+            folder = os.path.dirname(self.path(key))
+            while folder.startswith(self.root + os.sep):
+                try:
+                    os.rmdir(folder)
+                except OSError:
+                    break
+                folder = os.path.dirname(folder)
 
     def put_bytes(self, key: str, data: bytes) -> None:
         """Write ``data`` whole: readers see the old object or the new one, never a part."""

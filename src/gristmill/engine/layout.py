@@ -12,6 +12,8 @@
                                          a folder without it is an unfinished run)
         rejected/s0-part-000000.pq       unreadable input with source, location and reason
         dropped/s0-part-000000.pq        ids, rule and signals of dropped documents (full rows on request)
+        provenance/part-000000.pq        id -> source file and line/row of every parsed document (kept or
+                                         dropped), per input chunk: what `catalog trace` follows
         dropped_samples.jsonl            a few dropped documents per rule, for a quick look
         state/                           run state: run.json, per-stage chunk files and done markers
 
@@ -78,6 +80,13 @@ class Layout:
 
     def dropped(self, stage: int, chunk: int) -> Path:
         return self.dropped_dir / f"s{stage}-part-{chunk:06d}{SIDE_TABLE_EXT}"
+
+    @property
+    def provenance_dir(self) -> Path:
+        return self.side / "provenance"
+
+    def provenance(self, chunk: int) -> Path:
+        return self.provenance_dir / f"part-{chunk:06d}{SIDE_TABLE_EXT}"
 
     @property
     def samples(self) -> Path:

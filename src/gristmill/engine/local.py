@@ -24,6 +24,7 @@ from typing import Any
 import pyarrow.parquet as pq
 
 from gristmill import __version__
+from gristmill.engine.custom_ops import pack as pack_custom_ops
 from gristmill.engine.layout import SIG_COLUMN, Layout
 from gristmill.engine.output_folder import Claim, claim_output
 from gristmill.engine.stages import Stage, plan_stages
@@ -92,6 +93,7 @@ class LocalExecutor:
                 "engine": self.recipe.spec.engine.model_dump(),
                 "output_format": self.recipe.spec.output.format,
                 "dropped": [self.recipe.spec.output.write_dropped, self.recipe.spec.output.dropped_samples],
+                **({} if self.recipe.spec.output.provenance else {"provenance": False}),
             },
             sort_keys=True,
         )
@@ -164,6 +166,7 @@ class LocalExecutor:
             input_path=self.input_path,
             output=str(self.layout.out),
             fault=self.options.fault,
+            custom_ops=pack_custom_ops(self.recipe),
         )
         decide_seconds: dict[str, float] = {}
         pool = self._make_pool(cfg)

@@ -2,7 +2,8 @@
 
 Only the pool differs, so output, resume and determinism are the local engine's. On one machine this needs
 nothing more; on a cluster the output folder must be on storage that every node sees (NFS, a mounted
-bucket), since each task writes its chunk's files itself.
+bucket), since each task writes its chunk's files itself. Operators the user registered in the driver
+(``@register``) reach the tasks inside the worker configuration, pickled by value (engine/custom_ops.py).
 """
 
 from __future__ import annotations

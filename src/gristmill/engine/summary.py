@@ -134,6 +134,8 @@ def build_summary(
             "summary": f"{side}/{layout.summary.name}",
             "rejected": f"{side}/{layout.rejected_dir.name}/*{layout.rejected(0, 0).suffix}",
             "dropped": f"{side}/{layout.dropped_dir.name}/*{layout.dropped(0, 0).suffix}",
+            "provenance": (f"{side}/{layout.provenance_dir.name}/*{layout.provenance(0).suffix}"
+                           if recipe.spec.output.provenance else None),
             "dropped_samples": f"{side}/{layout.samples.name}" if samples else None,
         },
         "mass_rejects": mass_rejects(per_file, by_file_kind, records, rejected),

@@ -17,7 +17,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from gristmill.batch import Batch, RuleEnv
+from gristmill.engine.custom_ops import unpack as unpack_custom_ops
 from gristmill.engine.layout import SIG_COLUMN, Layout
+from gristmill.engine.provenance import UNITS, provenance_table, write_provenance
 from gristmill.engine.stages import Stage, plan_stages
 from gristmill.errors import GristmillError
 from gristmill.io.inputs import InputFile
@@ -46,6 +48,7 @@ class WorkerConfig:
     input_path: Any
     output: str
     fault: str | None = None  # test hook: "stage:chunk:where" kills the process at that point
+    custom_ops: tuple[bytes, ...] = ()  # operators the user registered in the driver (engine/custom_ops.py)
 
 
 _CTX: dict[str, Any] = {}
@@ -55,6 +58,7 @@ def init_worker(cfg: WorkerConfig) -> None:
     from gristmill.ops.plugins import load_operator_plugins
 
     load_operator_plugins(cfg.recipe_source)
+    unpack_custom_ops(cfg.custom_ops)
     recipe = compile_recipe(cfg.recipe_raw, source=cfg.recipe_source, input_override=cfg.input_path, output_override=cfg.output)
     for step in recipe.steps:
         step.op.setup()
@@ -204,6 +208,7 @@ def process_chunk(cfg: WorkerConfig, task: ChunkTask) -> dict[str, Any]:
     tf = inp.text_field
 
     table: pa.Table | None
+    provenance: pa.Table | None = None
     if task.stage == 0:
         assert task.raw is not None and task.file is not None
         parsed = parse_chunk(task.raw, task.file, ParseSpec(tf, inp.id_field, inp.max_doc_bytes, inp.chat))
@@ -218,6 +223,9 @@ def process_chunk(cfg: WorkerConfig, task: ChunkTask) -> dict[str, Any]:
             numbers_as_text=parsed.numbers_as_text,
         )
         table = parsed.table
+        if out_spec.provenance and table is not None and parsed.locations is not None:
+            provenance = provenance_table(table.column("id"), task.file.relpath, UNITS.get(task.raw.kind, "row"),
+                                          parsed.locations)
     else:
         path = layout.intermediate(task.stage - 1, task.chunk)
         table = pq.read_table(path) if path.exists() else None
@@ -267,6 +275,8 @@ def process_chunk(cfg: WorkerConfig, task: ChunkTask) -> dict[str, Any]:
         write_parquet(layout.dropped(task.stage, task.chunk), pa.concat_tables(run.drops, promote_options="default"))
     if run.rejects:
         write_parquet(layout.rejected(task.stage, task.chunk), pa.Table.from_pylist(run.rejects, schema=REJECT_SCHEMA))
+    if provenance is not None:
+        write_provenance(layout.provenance(task.chunk), provenance)
     run.stats["samples"] = [s for v in run.samples.values() for s in v]
     run.stats["first_reject"] = run.rejects[0] if run.rejects else None
     _maybe_fault(cfg, task.stage, task.chunk, "before-marker")

@@ -32,6 +32,8 @@ class OutputSpec(_Strict):
     keep_signals: bool = Field(True, description="write signal columns next to the kept documents")
     write_dropped: bool = Field(False, description="write dropped documents in full (ids and reasons are always written)")
     dropped_samples: int = Field(5, ge=0, le=1000, description="dropped documents kept per rule for inspection")
+    provenance: bool = Field(True, description="record each document's source file and line/row in the side "
+                             "folder (what `gristmill catalog trace` follows)")
 
 
 class EngineSpec(_Strict):

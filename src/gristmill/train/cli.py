@@ -40,9 +40,14 @@ def _explained_errors() -> Iterator[None]:
 @click.option("--output", "-o", default=None, help="Output folder (overrides the config's `output`).")
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="Override a dotted config key.")
 @click.option("--check", is_flag=True, help="Validate the config, data, model and policy; do not train.")
-def train_command(config: str, output: str | None, overrides: tuple[str, ...], check: bool) -> None:
+@click.option("--catalog", "catalog_root", default=None,
+              help="Catalog root for catalog:// data [default: $GRISTMILL_HOME or ~/.gristmill].")
+def train_command(config: str, output: str | None, overrides: tuple[str, ...], check: bool,
+                  catalog_root: str | None) -> None:
     """Train a causal LM on token shards with a data policy (mixing, selection or reweighting)."""
-    with _explained_errors():
+    from gristmill.catalog.core import use_root
+
+    with _explained_errors(), use_root(catalog_root):
         require_train_extra()
         from gristmill.train.config import load_config
         from gristmill.train.loop import prepare, train
