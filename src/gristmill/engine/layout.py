@@ -13,6 +13,9 @@
         rejected/s0-part-000000.pq       unreadable input with source, location and reason
         dropped/s0-part-000000.pq        ids, rule and signals of dropped documents (full rows on request)
         dropped_samples.jsonl            a few dropped documents per rule, for a quick look
+        dedup_state/STEP/chunk-000000.pq what each global step saw and decided, per chunk (id, keep, its
+                                         signals, signature: hashes, never text), so that a catalog
+                                         version can be extended or re-decided (engine/dedup_state.py)
         state/                           run state: run.json, per-stage chunk files and done markers
 
 The side tables are Parquet files named ``*.pq`` so that a recursive ``OUT/**/*.parquet`` glob (DuckDB)
@@ -78,6 +81,13 @@ class Layout:
 
     def dropped(self, stage: int, chunk: int) -> Path:
         return self.dropped_dir / f"s{stage}-part-{chunk:06d}{SIDE_TABLE_EXT}"
+
+    @property
+    def dedup_state_dir(self) -> Path:
+        return self.side / "dedup_state"
+
+    def dedup_state(self, step: str, chunk: int) -> Path:
+        return self.dedup_state_dir / step / f"chunk-{chunk:06d}{SIDE_TABLE_EXT}"
 
     @property
     def samples(self) -> Path:

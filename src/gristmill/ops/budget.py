@@ -11,6 +11,7 @@ global ordered pass and would keep whichever documents happen to come first.
 from __future__ import annotations
 
 import hashlib
+from typing import ClassVar
 
 import numpy as np
 from pydantic import Field
@@ -21,6 +22,7 @@ from gristmill.ops.registry import register
 
 
 class BudgetSampleParams(OpParams):
+    decision_params: ClassVar[frozenset[str]] = frozenset({"fraction"})
     fraction: float = Field(1.0, gt=0, le=1, description="share of documents (drawn by content hash) to keep")
     seed: int = Field(0, ge=0, description="change to draw a different subset")
 
