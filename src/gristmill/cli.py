@@ -57,35 +57,37 @@ def run(recipe: str, input_path: tuple[str, ...], output: str | None, engine: st
         overwrite: bool, progress: bool | None, as_json: bool, into: str | None, catalog_root: str | None,
         incremental: bool) -> None:
     """Run RECIPE over its input (or --input) into its output folder (or --output). Resumes a killed run."""
-    from gristmill.engine.local import RunOptions
+    from gristmill.engine.local import LocalExecutor, RunOptions
     from gristmill.recipe.compile import load_recipe
     from gristmill.report.console import RunProgress, print_summary
 
-    plan = None
     try:
-        if incremental and not into:
-            raise UsageError("--incremental builds on a catalog dataset: give it one with --into NAME")
         compiled = load_recipe(recipe, list(input_path) or None, output)
         show = err.is_terminal if progress is None else progress
         fault = os.environ.get("GRISTMILL_TEST_FAULT")  # kill-at-a-point hook for the resume tests
         options = RunOptions(workers=workers, strict=strict, overwrite=overwrite, progress=show, fault=fault)
         if incremental:
             from gristmill.catalog.core import Catalog
-            from gristmill.catalog.incremental import plan_run
+            from gristmill.catalog.incremental import IncrementalRun
 
-            plan = plan_run(Catalog(catalog_root), str(into), compiled)
-            err.print(plan.message(), highlight=False, markup=False)
-            for note in plan.notes:
-                err.print(f"note: {note}", highlight=False, markup=False, style="yellow")
-            if plan.mode == "up_to_date":
-                if as_json:
-                    click.echo(json.dumps({"up_to_date": plan.parent.ref if plan.parent else None}))
-                return
-        executor = _executor(compiled, options, engine, plan)
+            if not into:
+                raise UsageError("--incremental builds on a catalog dataset: give it one with --into NAME")
+            executor = IncrementalRun(Catalog(catalog_root), into, compiled, options, engine,
+                                      say=lambda m: click.echo(m, err=True))  # unwrapped: greppable
+        elif engine == "ray":
+            from gristmill.engine.ray_engine import RayExecutor
+
+            executor: LocalExecutor = RayExecutor(compiled, options)
+        else:
+            executor = LocalExecutor(compiled, options)
         with RunProgress(enabled=show) as bar:
-            result = _run_or_fall_back(executor, plan, compiled, options, engine, bar)
+            result = executor.run(progress=bar)
     except (GristmillError, OSError) as exc:
         _fail(exc)
+        return
+    if result.extra.get("up_to_date"):  # --incremental with nothing new: nothing ran, nothing to register
+        if as_json:
+            click.echo(json.dumps({"up_to_date": result.extra["up_to_date"]}))
         return
     summary = result.summary
     for folder in result.extra.get("skipped_outputs", []):
@@ -112,52 +114,11 @@ def run(recipe: str, input_path: tuple[str, ...], output: str | None, engine: st
             from pathlib import Path
 
             text = Path(recipe).read_text(encoding="utf-8")
-            if plan is not None and plan.mode == "full" and not result.extra.get("already_complete"):
-                from gristmill.catalog.incremental import note_full_run
-
-                note_full_run(result.output, plan)
             version = Catalog(catalog_root).commit_run(into, result.output, text, compiled)
         except (GristmillError, OSError) as exc:
             _fail(exc)
             return
         err.print(f"registered [bold]{version.ref}[/] in the catalog")
-
-
-def _executor(compiled: Any, options: Any, engine: str, plan: Any = None) -> Any:
-    """The executor for the engine; an incremental one (on that engine's pool) when the plan builds on a parent."""
-    from gristmill.engine.local import LocalExecutor
-
-    cls: type = LocalExecutor
-    if engine == "ray":
-        from gristmill.engine.ray_engine import RayExecutor
-
-        cls = RayExecutor
-    if plan is None or plan.mode != "incremental":
-        return cls(compiled, options)
-    from gristmill.engine.incremental import IncrementalExecutor
-
-    if cls is not LocalExecutor:
-        cls = type("Incremental" + cls.__name__, (IncrementalExecutor, cls), {})
-    else:
-        cls = IncrementalExecutor
-    return cls(compiled, options, plan.parent_run(), plan.new_files, plan.fingerprints)
-
-
-def _run_or_fall_back(executor: Any, plan: Any, compiled: Any, options: Any, engine: str, bar: Any) -> Any:
-    """Run; when the parent's stored state cannot give the full run's output, say why and run in full."""
-    from dataclasses import replace
-
-    from gristmill.engine.redecide import NotRedecidable
-
-    try:
-        return executor.run(progress=bar)
-    except NotRedecidable as exc:
-        if plan is None:
-            raise
-        plan.fall_back(str(exc))
-        err.print(f"--incremental: running in full: {exc}", highlight=False, markup=False, style="yellow")
-        # the folder holds only what this run wrote a moment ago: start it afresh
-        return _executor(compiled, replace(options, overwrite=True), engine).run(progress=bar)
 
 
 def _report_mass_rejects(summary: dict[str, Any]) -> bool:

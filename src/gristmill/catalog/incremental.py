@@ -27,15 +27,18 @@ files it covers with fingerprints, the next chunk number and how the version was
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
 from gristmill.catalog.core import Catalog, Version
 from gristmill.engine.dedup_state import stores_state
-from gristmill.engine.incremental import ParentRun
+from gristmill.engine.incremental import IncrementalExecutor, ParentRun
 from gristmill.engine.layout import Layout
-from gristmill.engine.redecide import ParentFiles
+from gristmill.engine.local import LocalExecutor, RunOptions, RunResult
+from gristmill.engine.redecide import NotRedecidable, ParentFiles
 from gristmill.errors import UsageError
 from gristmill.io.inputs import InputFile, resolve_inputs
 from gristmill.io.writers import write_json
@@ -149,7 +152,8 @@ def plan_run(catalog: Catalog, name: str, recipe: CompiledRecipe) -> Plan:
         else:
             plan.new_files.append(f)
     present = set(plan.fingerprints.values())
-    plan.carried = [i["relpath"] for i in covered if _hex(i["fingerprint"]) not in present]
+    names = {f.relpath for f in files}
+    plan.carried = [i["relpath"] for i in covered if _hex(i["fingerprint"]) not in present and i["relpath"] not in names]
     seen_rel = [f.relpath for f in files if plan.fingerprints[f.path] in seen]
     early = [f.relpath for f in plan.new_files if seen_rel and f.relpath < max(seen_rel)]
     if early:
@@ -183,14 +187,62 @@ def _why_full(plan: Plan, recipe: CompiledRecipe, changed: list[str]) -> str | N
     return None
 
 
-def note_full_run(output: str | Path, plan: Plan) -> None:
+class IncrementalRun:
+    """``run --into NAME --incremental``: plans (:func:`plan_run`), then runs on the chosen engine, building on
+    NAME's latest version, or in full when that cannot give a full run's output (saying why through ``say``).
+
+    ``run()`` returns the executor's result; when nothing is new, a result whose ``extra["up_to_date"]`` names
+    the version that already covers everything (nothing is written).
+    """
+
+    def __init__(self, catalog: Catalog, name: str, recipe: CompiledRecipe, options: RunOptions,
+                 engine: str = "local", say: Callable[[str], None] | None = None) -> None:
+        self.catalog, self.name, self.recipe, self.options, self.engine = catalog, name, recipe, options, engine
+        self.say = say or (lambda _m: None)
+        self.plan: Plan | None = None
+
+    def _executor(self, options: RunOptions) -> LocalExecutor:
+        base: type[LocalExecutor] = LocalExecutor
+        if self.engine == "ray":
+            from gristmill.engine.ray_engine import RayExecutor
+
+            base = RayExecutor
+        elif self.engine != "local":
+            raise UsageError(f"unknown engine {self.engine!r}: local or ray")
+        assert self.plan is not None
+        if self.plan.mode != "incremental":
+            return base(self.recipe, options)
+        cls = IncrementalExecutor if base is LocalExecutor else type(f"Incremental{base.__name__}", (IncrementalExecutor, base), {})
+        return cls(self.recipe, options, self.plan.parent_run(), self.plan.new_files, self.plan.fingerprints)
+
+    def run(self, progress: Callable[[str, int, int], None] | None = None) -> RunResult:
+        self.plan = plan = plan_run(self.catalog, self.name, self.recipe)
+        self.say(plan.message())
+        for note in plan.notes:
+            self.say(f"note: {note}")
+        if plan.mode == "up_to_date":
+            assert plan.parent is not None
+            return RunResult({}, Path(self.recipe.spec.output.path or "."), extra={"up_to_date": plan.parent.ref})
+        try:
+            result = self._executor(self.options).run(progress=progress)
+        except NotRedecidable as exc:
+            plan.fall_back(str(exc))
+            self.say(f"--incremental: running in full: {exc}")
+            # the output folder holds only what the attempt just wrote: start it afresh
+            result = self._executor(replace(self.options, overwrite=True)).run(progress=progress)
+        if plan.mode == "full" and not result.extra.get("already_complete"):
+            result.summary["incremental"] = note_full_run(result.output, plan)
+        result.extra["plan"] = plan
+        return result
+
+
+def note_full_run(output: str | Path, plan: Plan) -> dict[str, Any]:
     """Record in a full run's summary that it was asked to be incremental, and why it was not."""
     layout = Layout(output)
-    import json
-
     summary = json.loads(layout.summary.read_text())
     summary["incremental"] = {"mode": "full", "reason": plan.reason, "parent": plan.parent.ref if plan.parent else None}
     write_json(layout.summary, summary)
+    return summary["incremental"]
 
 
 def extend_manifest(catalog: Catalog, manifest: dict[str, Any], layout: Layout, summary: dict[str, Any],
