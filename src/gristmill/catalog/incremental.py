@@ -39,7 +39,7 @@ from gristmill.engine.incremental import IncrementalExecutor, ParentRun
 from gristmill.engine.layout import Layout
 from gristmill.engine.local import LocalExecutor, RunOptions, RunResult
 from gristmill.engine.redecide import NotRedecidable, ParentFiles
-from gristmill.errors import UsageError
+from gristmill.errors import GristmillError, UsageError
 from gristmill.io.inputs import InputFile, resolve_inputs
 from gristmill.io.writers import write_json
 from gristmill.recipe.change import RecipeChange, compare, stored_form
@@ -126,10 +126,9 @@ class Plan:
 def plan_run(catalog: Catalog, name: str, recipe: CompiledRecipe) -> Plan:
     """Decide how ``--incremental`` runs ``recipe`` into ``name`` (see the module docstring)."""
     input_path, _ = require_paths(recipe)
-    versions = catalog.versions(name)
-    if not versions:
+    if not catalog.versions(name):
         return Plan(name, "full", f"the catalog has no version of {name!r} yet")
-    parent = versions[-1]
+    parent = catalog.get(name)  # the latest
     record = parent.manifest.get("incremental")
     if not record or record.get("state_format") != STATE_FORMAT or not record.get("recipe"):
         return Plan(name, "full", f"{parent.ref} stores no signatures to build on (made before incremental runs, "
@@ -261,6 +260,10 @@ def extend_manifest(catalog: Catalog, manifest: dict[str, Any], layout: Layout, 
         "recipe": stored_form(recipe.canonical()) if recipe is not None else None,
     }
     if record["mode"] == "incremental":
+        latest = catalog.versions(manifest["dataset"])[-1].ref
+        if latest != run["parent"]:  # another writer committed meanwhile: this child would hide its rows
+            raise GristmillError(f"{latest} was committed while this run built on {run['parent']}: run the same "
+                                 "command again to build on it")
         record.update({k: run[k] for k in ("parent", "recipe_change", "rule_steps", "inputs_new", "inputs_skipped",
                                            "inputs_carried", "parent_rows_changed", "redecided_steps")})
         record["inputs"] = run["covered_inputs"]

@@ -84,6 +84,7 @@ class LocalExecutor:
         self.stages = plan_stages(recipe)
         self.claim: Claim | None = None
         self.first_chunk = 0  # an incremental run numbers its chunks after its parent's
+        self.chunk_rows = recipe.spec.engine.chunk_rows  # an incremental run may cut a small delta finer
         self.run_key_extra: dict[str, Any] | None = None  # what else identifies the run (a parent version)
         self.known_fingerprints: dict[str, str] = {}  # path -> fingerprint already computed by the caller
 
@@ -212,7 +213,7 @@ class LocalExecutor:
         eng = self.recipe.spec.engine
         cid = self.first_chunk
         for i, f in enumerate(files):
-            for raw in iter_chunks(i, f, eng.chunk_rows, eng.chunk_bytes, self.recipe.spec.input.csv_delimiter):
+            for raw in iter_chunks(i, f, self.chunk_rows, eng.chunk_bytes, self.recipe.spec.input.csv_delimiter):
                 yield ChunkTask(stage=0, chunk=cid, raw=raw, file=f)
                 cid += 1
 

@@ -109,6 +109,15 @@ def _link(src: str, dst: Path) -> None:
     os.replace(tmp, dst)
 
 
+def _read_parquet(path: str, columns: list[str] | None = None) -> pa.Table:
+    """One Parquet file (without the dataset layer: these are many small files)."""
+    return pq.ParquetFile(path).read(columns=columns)
+
+
+def _absent(ids: Iterable[Any], gone: dict[str, Any]) -> np.ndarray:
+    return np.fromiter((i not in gone for i in ids), dtype=bool)
+
+
 def _same(a: pa.Array, b: pa.Array) -> np.ndarray:
     """Element-wise equality where null equals null and NaN equals NaN."""
     a, b = pc.cast(a, b.type) if a.type != b.type else a, b
@@ -147,6 +156,7 @@ class ParentWalk:
         self.redecided: list[str] = []
         self._ledgers: dict[int, Ledger] = {}
         self._cache: dict[str, pa.Table] = {}
+        self._full: dict[str, pa.Table] = {}
 
     # -- the parent's rows --------------------------------------------------------------------------------
     def ledger(self, chunk: int) -> Ledger:
@@ -159,7 +169,7 @@ class ParentWalk:
         start = 0
         if chunk in self.parent.data:
             path = self.parent.data[chunk]
-            col = pq.read_table(path, columns=["id"]).column("id").combine_chunks()
+            col = _read_parquet(path, ["id"]).column("id").combine_chunks()
             ids.append(col)
             exits.append(np.full(len(col), len(self.steps)))
             rules.append(np.full(len(col), None, dtype=object))
@@ -168,7 +178,7 @@ class ParentWalk:
         for (_, c), path in sorted(self.parent.dropped.items()):
             if c != chunk:
                 continue
-            t = pq.read_table(path, columns=["id", "step", "rule"])
+            t = _read_parquet(path, ["id", "step", "rule"])
             unknown = set(t.column("step").to_pylist()) - set(self.index)
             if unknown:
                 raise NotRedecidable(f"{self.parent.ref}: dropped rows name steps {sorted(unknown)} that this recipe lacks")
@@ -195,7 +205,7 @@ class ParentWalk:
         names = pq.read_schema(path).names
         want = [c for c in columns if c in names and (have is None or c not in have.column_names)]
         if want:
-            more = pq.read_table(path, columns=want)
+            more = _read_parquet(path, want)
             if have is None:
                 have = more
             else:
@@ -257,7 +267,7 @@ class ParentWalk:
             reach = led.exit >= i
             gone = self.removed.get(c)
             if gone:
-                reach &= ~np.isin(led.ids, list(gone))
+                reach &= _absent(led.ids, gone)
             rows = np.flatnonzero(reach)
             if not len(rows):
                 continue
@@ -305,11 +315,11 @@ class ParentWalk:
         for (name, c), path in sorted(self.parent.state.items(), key=lambda kv: kv[0][1]):
             if name != step.name:
                 continue
-            t = pq.read_table(path)
+            t = _read_parquet(path)
             mask = np.ones(t.num_rows, bool)
             gone = self.removed.get(c)
             if gone:
-                mask = ~np.isin(np.array(t.column("id").to_pylist(), dtype=object), list(gone))
+                mask = _absent(t.column("id").to_pylist(), gone)
                 touched |= not mask.all()
             alive[c] = (t, mask)
         self.pos = gi + 1
@@ -380,25 +390,30 @@ class ParentWalk:
         out = self.recipe.spec.output
         changed = self.changed_chunks()
         stats = {"chunks": len(self.parent.chunks()), "chunks_rewritten": 0, "files_linked": 0, "files_written": 0}
-        for c, path in sorted(self.parent.data.items()):
-            table = self._rewrite_kept(c, path) if c in changed else None
-            if table is None:
-                _link(path, layout.kept(c))
-                stats["files_linked"] += 1
-            elif table.num_rows:
-                write_table(layout.kept(c), table, "parquet", out.compression)
-                stats["files_written"] += 1
         for (stage, c), path in sorted(self.parent.rejected.items()):
             _link(path, layout.rejected(stage, c))
             stats["files_linked"] += 1
         for c in self.parent.chunks():
+            path = self.parent.data.get(c)
             if c in changed:
+                self._full = {}  # whole parent files of this chunk, read once
                 stats["chunks_rewritten"] += 1
+                table = self._rewrite_kept(c, path) if path else None
+                if table is not None and table.num_rows:
+                    write_table(layout.kept(c), table, "parquet", out.compression)
+                    stats["files_written"] += 1
+                elif table is None and path:
+                    _link(path, layout.kept(c))
+                    stats["files_linked"] += 1
                 for stage, table in self._rewrite_dropped(c).items():
                     if table.num_rows:
                         write_parquet(layout.dropped(stage, c), table)
                         stats["files_written"] += 1
+                self._full = {}
             else:
+                if path:
+                    _link(path, layout.kept(c))
+                    stats["files_linked"] += 1
                 for (stage, cc), path in self.parent.dropped.items():
                     if cc == c:
                         _link(path, layout.dropped(stage, c))
@@ -413,6 +428,11 @@ class ParentWalk:
                 _link(path, layout.dedup_state(name, c))
                 stats["files_linked"] += 1
         return stats
+
+    def _whole(self, path: str) -> pa.Table:
+        if path not in self._full:
+            self._full[path] = _read_parquet(path)
+        return self._full[path]
 
     def _apply_overrides(self, chunk: int, table: pa.Table) -> pa.Table:
         ov = self.overrides.get(chunk, {})
@@ -437,10 +457,10 @@ class ParentWalk:
         """The chunk's kept rows without the removed ones and with new signal values; None when unchanged."""
         gone = self.removed.get(chunk, {})
         ov = self.overrides.get(chunk, {})
-        ids = pq.read_table(path, columns=["id"]).column("id").to_pylist()
+        table = self._whole(path)
+        ids = table.column("id").to_pylist()
         if not any(i in gone for i in ids) and not any(i in by_id for by_id in ov.values() for i in ids):
             return None
-        table = pq.read_table(path)
         if gone:
             table = table.filter(pa.array([i not in gone for i in ids]))
         return self._apply_overrides(chunk, table)
@@ -454,7 +474,7 @@ class ParentWalk:
         for (stage, c), path in sorted(self.parent.dropped.items()):
             if c != chunk:
                 continue
-            t = pq.read_table(path)
+            t = self._whole(path)
             if gone:
                 t = t.filter(pa.array([i not in gone for i in t.column("id").to_pylist()]))
             per_stage[stage].append(t)
@@ -466,7 +486,7 @@ class ParentWalk:
                     by_source[(path, exit_step)].append((r - start, rule, r))
                     break
         for (path, exit_step), rows in sorted(by_source.items()):
-            src = pq.read_table(path).take(pa.array([r[0] for r in rows]))
+            src = self._whole(path).take(pa.array([r[0] for r in rows]))
             per_stage[self.drop_stage[exit_step]].append(self._drop_rows(src, exit_step, [r[1] for r in rows]))
         return {stage: self._apply_overrides(chunk, pa.concat_tables(ts, promote_options="permissive"))
                 for stage, ts in per_stage.items()}
