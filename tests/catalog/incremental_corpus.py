@@ -35,12 +35,21 @@ def chain() -> dict[str, dict]:
             for name, words in (("a", a), ("b", b), ("c", c))}
 
 
+def pair() -> dict[str, dict]:
+    """X (1,000 words) and Y (X and 40 words more): near-duplicates (about 0.96); MinHash keeps X, the first."""
+    rows = {r["id"]: r for r in _sample()}
+    words = [w for d in ("books-000089", "books-000047") for w in rows[d]["text"].split() if w.isalpha()]
+    return {"x": {"id": "pair-x", "text": _prose(words[:1000]), "domain": "books"},
+            "y": {"id": "pair-y", "text": _prose(words[:1040]), "domain": "books"}}
+
+
 def build(folder: Path) -> dict[str, list[dict]]:
     """``2024-01.jsonl`` (the parent's input) and ``2024-02.jsonl`` (10-20% more: fresh documents, exact duplicates of
     old rows under new ids, near-duplicates of old rows, and the chain's middle document)."""
     docs = [r for r in _sample() if r["domain"] in ("books", "docs", "legal", "reference")][::12]
     ch = chain()
-    old = docs[:160] + [ch["a"], ch["c"]]
+    pr = pair()
+    old = docs[:80] + [pr["x"]] + docs[80:160] + [pr["y"], ch["a"], ch["c"]]
     fresh = docs[160:190]
     dups = [{**r, "id": r["id"] + "-copy"} for r in docs[:40:8]]
     near = []

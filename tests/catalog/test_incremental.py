@@ -21,6 +21,7 @@ STEPS = [
     {"op": "normalize_text"},
     {"op": "length_filter", "params": {"min_words": 30}},
     {"op": "gopher_quality"},
+    {"op": "filter", "name": "blocklist", "keep": "field('id') != 'none'"},
     {"op": "exact_dedup"},
     {"op": "minhash_dedup"},
     {"op": "filter", "name": "cluster_cap", "keep": "minhash_dedup.cluster_size <= 3"},
@@ -137,24 +138,37 @@ def test_new_thresholds_are_redecided_from_stored_signals_without_measuring(corp
     tighter = [dict(s) for s in STEPS]
     tighter[1] = {"op": "length_filter", "params": {"min_words": 120}}
     tighter[2] = {"op": "gopher_quality", "params": {"min_stop_words": 4, "max_avg_word_length": 7}}
-    tighter[5] = {**STEPS[5], "keep": "minhash_dedup.cluster_size <= 1"}
+    tighter[3] = {**STEPS[3], "keep": "field('id') != 'pair-x'"}  # Y, X's near-duplicate, takes X's place
+    tighter[6] = {**STEPS[6], "keep": "minhash_dedup.cluster_size <= 1"}
 
-    def no_measuring(*args, **kwargs):
-        raise AssertionError("re-deciding measured a document")
+    measured: list[tuple[str, int]] = []
+
+    def counting(cls, name):
+        original = getattr(cls, name)
+
+        def wrapper(self, batch, *args, **kwargs):
+            measured.append((f"{cls.name}.{name}", batch.num_rows))
+            return original(self, batch, *args, **kwargs)
+
+        return wrapper
 
     for cls in all_ops().values():
-        monkeypatch.setattr(cls, "apply", no_measuring)
+        monkeypatch.setattr(cls, "apply", counting(cls, "apply"))
         if cls.is_global:
-            monkeypatch.setattr(cls, "signature", no_measuring)
+            monkeypatch.setattr(cls, "signature", counting(cls, "signature"))
     child = _run(c, "o2", "web", tighter)
     monkeypatch.undo()
+    # nothing measured again but the one row brought back, through the one step after its dedup step
+    assert measured == [("filter.apply", 1)]
     inc = child.summary["incremental"]
     assert inc["recipe_change"] == "decisions"
-    assert inc["rule_steps"] == ["length_filter", "gopher_quality", "cluster_cap"]
+    assert inc["rule_steps"] == ["length_filter", "gopher_quality", "blocklist", "cluster_cap"]
     assert inc["inputs_new"] == [] and inc["new_rows"]["input"] == 0
-    assert inc["parent_rows_changed"]["dropped_now"] > 0
+    changed = inc["parent_rows_changed"]
+    assert changed["dropped_now"] > 0 and changed["kept_now"] == 1 and changed["measured_again"] == 1
     _run(c, "o3", "full", tighter, incremental=False)
-    _assert_same(c, "web@2", "full@1")
+    kept = _assert_same(c, "web@2", "full@1")
+    assert "pair-y" in kept.column("id").to_pylist() and "pair-x" not in kept.column("id").to_pylist()
 
 
 def test_a_measuring_change_or_a_looser_threshold_runs_in_full_and_says_why(corpus):
@@ -173,7 +187,7 @@ def test_a_measuring_change_or_a_looser_threshold_runs_in_full_and_says_why(corp
     _assert_same(c, "web@2", "full@1")
 
     measuring = [dict(s) for s in looser]
-    measuring[4] = {"op": "minhash_dedup", "params": {"num_perm": 128}}
+    measuring[5] = {"op": "minhash_dedup", "params": {"num_perm": 128}}
     done = _run(c, "o4", "web", measuring)
     assert done.summary["incremental"]["mode"] == "full"
     assert "measuring parameters changed (num_perm: 256 -> 128)" in done.summary["incremental"]["reason"]

@@ -150,8 +150,10 @@ class IncrementalExecutor(LocalExecutor):
             "new_rows": {"input": new_input, "kept": new_kept},
             "parent_rows_changed": {
                 "dropped_now": sum(n for (old, _, _, _), n in self.walk.moves.items() if old == len(self.walk.steps)),
+                "kept_now": sum(n for (_, _, new, _), n in self.walk.moves.items() if new == len(self.walk.steps)),
                 "moved": moved,
                 "signal_values": sum(len(v) for ov in self.walk.overrides.values() for v in ov.values()),
+                "measured_again": self.walk.measured,
             },
             "redecided_steps": list(dict.fromkeys(self.walk.redecided)),
             "parent_files": self.materialized,
