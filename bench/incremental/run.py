@@ -15,6 +15,8 @@ included, ``--workers`` worker processes:
 
 (a) adding the new month: ``--incremental`` over the version of the old months, against a full run over
     every month; then the two versions' rows are compared (ids in order, and every column);
+(a') for scale: a plain run over the new months alone, the floor for (a) (the same documents through fresh
+    worker processes, whose per-process word-splitting cache starts cold, as (a)'s do);
 (b) tighter thresholds (length, Gopher and FineWeb): ``--incremental`` re-deciding the version from (a),
     against a full run of the new recipe over every month; the rows compared the same way.
 ``--loosen`` adds (c): a looser threshold, which re-deciding cannot serve (rows the parent dropped would
@@ -175,6 +177,7 @@ def main() -> None:
     full_s, _, _ = gristmill(["run", str(recipe(run_dir / "r2.yaml", everything, run_dir / "o2")), *w,
                               "--into", "web-full"], env)
     a = compare(cat, "web@2", "web-full@1")
+    floor_s, _, _ = gristmill(["run", str(recipe(run_dir / "rf.yaml", [str(new)], run_dir / "of")), *w], env)
     red_s, red, red_err = gristmill(["run", str(recipe(run_dir / "r3.yaml", everything, run_dir / "o3", TIGHTER)), *w,
                                      "--into", "web", "--incremental"], env)
     full2_s, _, _ = gristmill(["run", str(recipe(run_dir / "r4.yaml", everything, run_dir / "o4", TIGHTER)), *w,
@@ -188,9 +191,13 @@ def main() -> None:
          f"{inc['incremental']['new_rows']['input']:,} new docs read; parent rows changed: "
          f"{inc['incremental']['parent_rows_changed']['dropped_now']} dropped now, "
          f"{inc['incremental']['parent_rows_changed']['signal_values']} cluster sizes"),
+        ("(a') for scale: a plain run over the new months alone (no parent, no dedup against it)", floor_s, full_s,
+         "-", None, "the floor for (a): the same documents through fresh workers"),
         ("(b) tighter thresholds (re-decide)", red_s, full2_s, ">= 10 (full / re-decide)", b,
          f"steps re-decided: {', '.join(red['incremental']['redecided_steps'])}; "
-         f"{red['incremental']['parent_rows_changed']['dropped_now']:,} kept rows now dropped"),
+         f"{red['incremental']['parent_rows_changed']['dropped_now']:,} kept rows now dropped, "
+         f"{red['incremental']['parent_rows_changed']['kept_now']:,} duplicates back in their place "
+         f"({red['incremental']['parent_rows_changed']['measured_again']:,} row-steps measured)"),
     ]
     if args.loosen:
         loose_s, loose, _ = gristmill(["run", str(recipe(run_dir / "r5.yaml", everything, run_dir / "o5", LOOSER)), *w,

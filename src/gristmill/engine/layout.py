@@ -11,7 +11,8 @@
         summary.json                     counts, per-step figures, recipe hash, inputs (written last:
                                          a folder without it is an unfinished run)
         rejected/s0-part-000000.pq       unreadable input with source, location and reason
-        dropped/s0-part-000000.pq        ids, rule and signals of dropped documents (full rows on request)
+        dropped/s0-part-000000.pq        ids, rule and signals of dropped documents (full rows on request;
+                                         always for duplicates, which re-deciding may bring back)
         dropped_samples.jsonl            a few dropped documents per rule, for a quick look
         dedup_state/STEP/chunk-000000.pq what each global step saw and decided, per chunk (id, keep, its
                                          signals, signature: hashes, never text), so that a catalog

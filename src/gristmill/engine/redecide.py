@@ -582,7 +582,10 @@ class ParentWalk:
                     _link(path, layout.kept(c))
                     stats["files_linked"] += 1
                 for stage, table in self._rewrite_dropped(c).items():
-                    if table.num_rows:
+                    if isinstance(table, str):
+                        _link(table, layout.dropped(stage, c))
+                        stats["files_linked"] += 1
+                    elif table.num_rows:
                         write_parquet(layout.dropped(stage, c), table)
                         stats["files_written"] += 1
                 self._full = {}
@@ -594,14 +597,14 @@ class ParentWalk:
                     if cc == c:
                         _link(path, layout.dropped(stage, c))
                         stats["files_linked"] += 1
-        for (name, c), path in sorted(self.parent.state.items()):
+        for name, c in sorted(set(self.parent.state) | set(self.new_state), key=lambda k: (k[1], k[0])):
             if (name, c) in self.new_state:
                 table = self.new_state[(name, c)]
                 if table is not None and table.num_rows:
                     write_parquet(layout.dedup_state(name, c), table)
                     stats["files_written"] += 1
             else:
-                _link(path, layout.dedup_state(name, c))
+                _link(self.parent.state[(name, c)], layout.dedup_state(name, c))
                 stats["files_linked"] += 1
         return stats
 
@@ -666,19 +669,26 @@ class ParentWalk:
             return pq.read_schema(path).names
         return None
 
-    def _rewrite_dropped(self, chunk: int) -> dict[int, pa.Table]:
+    def _rewrite_dropped(self, chunk: int) -> dict[int, pa.Table | str]:
         """The chunk's dropped rows per stage: the parent's, less the moved rows, plus the moved rows at their
-        new step, each with the signals it had when it was dropped."""
+        new step, each with the signals it had when it was dropped. A stage whose parent file is untouched
+        maps to that file's path (to be linked)."""
         led = self.ledger(chunk)
         gone = self.removed.get(chunk, {})
         back = self.undropped.get(chunk, set())
+        touched = {i for by_id in self.overrides.get(chunk, {}).values() for i in by_id} | set(gone) | back
         per_stage: dict[int, list[pa.Table]] = defaultdict(list)
+        same: dict[int, str] = {}
         for (stage, c), path in sorted(self.parent.dropped.items()):
             if c != chunk:
                 continue
+            ids = _read_parquet(path, ["id"]).column("id").to_pylist()
+            if not any(i in touched for i in ids):
+                same[stage] = path
+                continue
             t = self._whole(path)
             if gone or back:
-                t = t.filter(pa.array([i not in gone and i not in back for i in t.column("id").to_pylist()]))
+                t = t.filter(pa.array([i not in gone and i not in back for i in ids]))
             per_stage[stage].append(t)
         for exit_step, rows in self.revived_drops.get(chunk, []):
             per_stage[self.drop_stage[exit_step]].append(rows)
@@ -692,8 +702,12 @@ class ParentWalk:
         for (path, exit_step), rows in sorted(by_source.items()):
             src = self._whole(path).take(pa.array([r[0] for r in rows]))
             per_stage[self.drop_stage[exit_step]].append(self._drop_rows(src, exit_step, [r[1] for r in rows]))
-        return {stage: self._apply_overrides(chunk, pa.concat_tables(ts, promote_options="permissive"))
-                for stage, ts in per_stage.items()}
+        out: dict[int, pa.Table | str] = {}
+        for stage, ts in per_stage.items():
+            if stage in same:  # new rows for a stage whose parent rows are untouched
+                ts = [self._whole(same.pop(stage)), *ts]
+            out[stage] = self._apply_overrides(chunk, pa.concat_tables(ts, promote_options="permissive"))
+        return {**same, **out}
 
     def _drop_rows(self, src: pa.Table, exit_step: int, rules: list[str]) -> pa.Table:
         """Dropped-table rows for ``src`` at ``exit_step``, with the columns the worker would have written."""
