@@ -229,3 +229,17 @@ def test_a_killed_incremental_run_resumes_to_the_same_version(corpus):
     assert p.returncode == 0, p.stderr
     _run(c, "o3", "full", incremental=False)
     _assert_same(c, "web@2", "full@1")
+
+
+@pytest.mark.ray
+def test_an_incremental_run_on_ray_equals_a_full_run(corpus):
+    pytest.importorskip("ray")
+    c = corpus
+    held = _hold(c, "2024-02.jsonl")
+    _run(c, "o1", "web")
+    shutil.move(held, c["data"] / "2024-02.jsonl")
+    child = gm.Recipe.load(str(_recipe(c, "o2"))).run(engine="ray", workers=2, into="web", catalog=str(c["root"]),
+                                                      incremental=True)
+    assert child.summary["incremental"]["mode"] == "incremental"
+    _run(c, "o3", "full", incremental=False)
+    _assert_same(c, "web@2", "full@1")

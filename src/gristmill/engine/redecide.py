@@ -1,8 +1,7 @@
-"""Re-decide a parent version's rows from what it stored, step by step, without measuring anything again.
+"""Re-decide a parent version's rows from what it stored, step by step, measuring again only what it must.
 
-The parent's rows are never re-read as text. Each row has an *exit* in the parent: the step (and rule) that
-dropped it, or "kept". The walk goes through the recipe's steps in order and keeps, per chunk, only what
-differs from the parent:
+Each parent row has an *exit*: the step (and rule) that dropped it, or "kept". The walk goes through the
+recipe's steps in order and keeps, per chunk, only what differs from the parent:
 
 * a per-document step whose keep rules changed (or whose rules read a signal whose values changed) has its
   rules evaluated again on the stored signals of the rows that still reach it: the kept rows' signal
@@ -11,25 +10,23 @@ differs from the parent:
   by the signatures of new rows when an incremental run adds inputs (``extra``); the outcome is compared
   with the stored one, row by row.
 
-A row can only leave earlier than it did (a tighter rule, a new duplicate that comes first) or keep its
-exit with other signal values (a near-duplicate cluster that grew). A row that the new decisions would keep
-longer than the parent did needs what was never measured or stored for it (its text, the signals of later
-steps): the walk raises :class:`NotRedecidable` naming how many and where, and the caller runs in full.
+Most rows leave earlier than they did (a tighter rule, a new duplicate that comes first) or keep their exit
+with other signal values (a near-duplicate cluster that grew). A duplicate whose kept copy is now dropped
+comes back in its place: dedup steps store the whole row of what they drop, so the walk takes it from there
+and runs it alone through the steps after its dedup step (:class:`Revived`). A row a filter dropped that a
+looser rule would now pass has neither text nor later signals stored: the walk raises
+:class:`NotRedecidable` saying how many and where, and the caller runs in full.
 
 At the end, :meth:`ParentWalk.materialize` writes the parent's chunks into a run's output folder: untouched
-files are hard-linked (copied across file systems), changed ones rewritten with the rows removed and the
-signal values updated. The result is what a full run would have written for those chunks.
+files are hard-linked (copied across file systems), changed ones rewritten. The result is what a full run
+would have written for those chunks.
 """
 
 from __future__ import annotations
 
-import os
-import re
-import shutil
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -40,61 +37,19 @@ import pyarrow.parquet as pq
 from gristmill.batch import Batch
 from gristmill.engine.dedup_state import KEEP, SIGNATURE, outcome, state_table
 from gristmill.engine.layout import Layout
+from gristmill.engine.parent_files import (
+    Ledger,
+    NotRedecidable,
+    ParentFiles,
+    link_file,
+    load_ledger,
+    read_parquet,
+)
 from gristmill.engine.stages import plan_stages
 from gristmill.engine.worker import _Env
-from gristmill.errors import GristmillError
-from gristmill.io.writers import TMP_SUFFIX, write_parquet, write_table
+from gristmill.io.writers import write_parquet, write_table
 from gristmill.ops.base import SignatureSource
 from gristmill.recipe.compile import CompiledRecipe, CompiledStep
-
-_PART = re.compile(r"part-(\d{6,})\.parquet")
-_SIDE = re.compile(r"s(\d+)-part-(\d{6,})\.pq")
-_STATE = re.compile(r"chunk-(\d{6,})\.pq")
-
-
-class NotRedecidable(GristmillError):
-    """The stored data cannot give what a full run would; the message says why (the caller runs in full)."""
-
-
-@dataclass
-class ParentFiles:
-    """Local paths of a parent version's files, by chunk, and its figures."""
-
-    ref: str
-    data: dict[int, str] = field(default_factory=dict)
-    dropped: dict[tuple[int, int], str] = field(default_factory=dict)  # (stage, chunk)
-    rejected: dict[tuple[int, int], str] = field(default_factory=dict)  # (stage, chunk)
-    state: dict[tuple[str, int], str] = field(default_factory=dict)  # (global step, chunk)
-    steps: list[dict] = field(default_factory=list)  # per-step figures of the parent's summary
-    counts: dict[str, Any] = field(default_factory=dict)  # input, kept, dropped, rejected
-
-    def add(self, kind: str, path: str, step: str | None = None) -> None:
-        """File one local path by its name (``part-N.parquet``, ``sK-part-N.pq``, ``chunk-N.pq``)."""
-        name = os.path.basename(path)
-        if kind == "files" and (m := _PART.fullmatch(name)):
-            self.data[int(m.group(1))] = path
-        elif kind in ("dropped_files", "rejected_files") and (m := _SIDE.fullmatch(name)):
-            target = self.dropped if kind == "dropped_files" else self.rejected
-            target[(int(m.group(1)), int(m.group(2)))] = path
-        elif kind == "dedup_state" and step and (m := _STATE.fullmatch(name)):
-            self.state[(step, int(m.group(1)))] = path
-        else:
-            raise GristmillError(f"{self.ref}: unexpected {kind} file name {name!r}")
-
-    def chunks(self) -> list[int]:
-        """Every chunk holding a kept, dropped or deduplicated row."""
-        return sorted(set(self.data) | {c for _, c in self.dropped} | {c for _, c in self.state})
-
-
-@dataclass
-class Ledger:
-    """The parent's rows of one chunk: kept rows first (data file order), then dropped rows (file order)."""
-
-    ids: np.ndarray  # object array of ids
-    where: dict[str, int]
-    exit: np.ndarray  # step index that dropped the row; len(steps) when kept
-    rule: np.ndarray  # object array: the rule that dropped it (None when kept)
-    segments: list[tuple[str, int, int]]  # (path, start, stop) in row order
 
 
 @dataclass
@@ -119,23 +74,6 @@ class Revived:
         self.table = self.table.filter(pa.array(mask))
         self.keys = self.keys[mask]
         self.since = [s for s, k in zip(self.since, mask) if k]
-
-
-def _link(src: str, dst: Path) -> None:
-    """Put ``src`` at ``dst`` whole: a hard link when the file systems allow, else a copy."""
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dst.with_name(f"{dst.name}.{os.getpid()}.link{TMP_SUFFIX}")
-    tmp.unlink(missing_ok=True)
-    try:
-        os.link(src, tmp)
-    except OSError:
-        shutil.copyfile(src, tmp)
-    os.replace(tmp, dst)
-
-
-def _read_parquet(path: str, columns: list[str] | None = None) -> pa.Table:
-    """One Parquet file (without the dataset layer: these are many small files)."""
-    return pq.ParquetFile(path).read(columns=columns)
 
 
 def _absent(ids: Iterable[Any], gone: dict[str, Any]) -> np.ndarray:
@@ -197,44 +135,9 @@ class ParentWalk:
 
     # -- the parent's rows --------------------------------------------------------------------------------
     def ledger(self, chunk: int) -> Ledger:
-        if chunk in self._ledgers:
-            return self._ledgers[chunk]
-        ids: list[pa.Array] = []
-        exits: list[np.ndarray] = []
-        rules: list[np.ndarray] = []
-        segments = []
-        start = 0
-        if chunk in self.parent.data:
-            path = self.parent.data[chunk]
-            col = _read_parquet(path, ["id"]).column("id").combine_chunks()
-            ids.append(col)
-            exits.append(np.full(len(col), len(self.steps)))
-            rules.append(np.full(len(col), None, dtype=object))
-            segments.append((path, start, start + len(col)))
-            start += len(col)
-        for (_, c), path in sorted(self.parent.dropped.items()):
-            if c != chunk:
-                continue
-            t = _read_parquet(path, ["id", "step", "rule"])
-            unknown = set(t.column("step").to_pylist()) - set(self.index)
-            if unknown:
-                raise NotRedecidable(f"{self.parent.ref}: dropped rows name steps {sorted(unknown)} that this recipe lacks")
-            ids.append(t.column("id").combine_chunks())
-            exits.append(np.array([self.index[s] for s in t.column("step").to_pylist()], dtype=np.int64))
-            rules.append(np.array(t.column("rule").to_pylist(), dtype=object))
-            segments.append((path, start, start + t.num_rows))
-            start += t.num_rows
-        id_list = [v for a in ids for v in a.to_pylist()]
-        where = {v: i for i, v in enumerate(id_list)}
-        if len(where) != len(id_list):
-            dup = next(v for v, n in Counter(id_list).items() if n > 1)
-            raise NotRedecidable(f"{self.parent.ref}: id {dup!r} appears twice in chunk {chunk}: rows cannot be "
-                                 "told apart without measuring again")
-        led = Ledger(np.array(id_list, dtype=object), where,
-                     np.concatenate(exits) if exits else np.zeros(0, np.int64),
-                     np.concatenate(rules) if rules else np.zeros(0, object), segments)
-        self._ledgers[chunk] = led
-        return led
+        if chunk not in self._ledgers:
+            self._ledgers[chunk] = load_ledger(self.parent, chunk, self.index)
+        return self._ledgers[chunk]
 
     def _read(self, path: str, columns: list[str]) -> pa.Table:
         """Columns of a parent file, cached per file (only the columns asked for so far are read)."""
@@ -242,7 +145,7 @@ class ParentWalk:
         names = pq.read_schema(path).names
         want = [c for c in columns if c in names and (have is None or c not in have.column_names)]
         if want:
-            more = _read_parquet(path, want)
+            more = read_parquet(path, want)
             if have is None:
                 have = more
             else:
@@ -296,7 +199,7 @@ class ParentWalk:
         reached it (all kept rows and all rows any global step saw)."""
         if chunk not in self._orders:
             path = self.parent.state.get((self.first_global, chunk)) if self.first_global else None
-            ids = _read_parquet(path, ["id"]).column("id").to_pylist() if path else []
+            ids = read_parquet(path, ["id"]).column("id").to_pylist() if path else []
             self._orders[chunk] = {v: i for i, v in enumerate(ids)}
         return self._orders[chunk]
 
@@ -403,7 +306,7 @@ class ParentWalk:
         for (name, c), path in sorted(self.parent.state.items(), key=lambda kv: kv[0][1]):
             if name != step.name:
                 continue
-            t = _read_parquet(path)
+            t = read_parquet(path)
             mask = np.ones(t.num_rows, bool)
             gone = self.removed.get(c)
             if gone:
@@ -567,7 +470,7 @@ class ParentWalk:
         changed = self.changed_chunks()
         stats = {"chunks": len(self.parent.chunks()), "chunks_rewritten": 0, "files_linked": 0, "files_written": 0}
         for (stage, c), path in sorted(self.parent.rejected.items()):
-            _link(path, layout.rejected(stage, c))
+            link_file(path, layout.rejected(stage, c))
             stats["files_linked"] += 1
         for c in self.parent.chunks():
             path = self.parent.data.get(c)
@@ -579,11 +482,11 @@ class ParentWalk:
                     write_table(layout.kept(c), table, "parquet", out.compression)
                     stats["files_written"] += 1
                 elif table is None and path:
-                    _link(path, layout.kept(c))
+                    link_file(path, layout.kept(c))
                     stats["files_linked"] += 1
                 for stage, table in self._rewrite_dropped(c).items():
                     if isinstance(table, str):
-                        _link(table, layout.dropped(stage, c))
+                        link_file(table, layout.dropped(stage, c))
                         stats["files_linked"] += 1
                     elif table.num_rows:
                         write_parquet(layout.dropped(stage, c), table)
@@ -591,11 +494,11 @@ class ParentWalk:
                 self._full = {}
             else:
                 if path:
-                    _link(path, layout.kept(c))
+                    link_file(path, layout.kept(c))
                     stats["files_linked"] += 1
                 for (stage, cc), path in self.parent.dropped.items():
                     if cc == c:
-                        _link(path, layout.dropped(stage, c))
+                        link_file(path, layout.dropped(stage, c))
                         stats["files_linked"] += 1
         for name, c in sorted(set(self.parent.state) | set(self.new_state), key=lambda k: (k[1], k[0])):
             if (name, c) in self.new_state:
@@ -604,13 +507,13 @@ class ParentWalk:
                     write_parquet(layout.dedup_state(name, c), table)
                     stats["files_written"] += 1
             else:
-                _link(self.parent.state[(name, c)], layout.dedup_state(name, c))
+                link_file(self.parent.state[(name, c)], layout.dedup_state(name, c))
                 stats["files_linked"] += 1
         return stats
 
     def _whole(self, path: str) -> pa.Table:
         if path not in self._full:
-            self._full[path] = _read_parquet(path)
+            self._full[path] = read_parquet(path)
         return self._full[path]
 
     def _apply_overrides(self, chunk: int, table: pa.Table) -> pa.Table:
@@ -682,7 +585,7 @@ class ParentWalk:
         for (stage, c), path in sorted(self.parent.dropped.items()):
             if c != chunk:
                 continue
-            ids = _read_parquet(path, ["id"]).column("id").to_pylist()
+            ids = read_parquet(path, ["id"]).column("id").to_pylist()
             if not any(i in touched for i in ids):
                 same[stage] = path
                 continue
