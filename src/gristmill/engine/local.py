@@ -90,16 +90,17 @@ class LocalExecutor:
 
     # -- run identity -------------------------------------------------------------------------------------
     def _run_key(self, files: list[dict]) -> str:
-        identity = {
-            "recipe": self.recipe.content_hash(),
-            "inputs": [(f["relpath"], f["fingerprint"]) for f in files],
-            "engine": self.recipe.spec.engine.model_dump(),
-            "output_format": self.recipe.spec.output.format,
-            "dropped": [self.recipe.spec.output.write_dropped, self.recipe.spec.output.dropped_samples],
-        }
-        if self.run_key_extra:
-            identity["extra"] = self.run_key_extra
-        blob = json.dumps(identity, sort_keys=True)
+        blob = json.dumps(
+            {
+                **({"extra": self.run_key_extra} if self.run_key_extra else {}),  # e.g. the parent version
+                "recipe": self.recipe.content_hash(),
+                "inputs": [(f["relpath"], f["fingerprint"]) for f in files],
+                "engine": self.recipe.spec.engine.model_dump(),
+                "output_format": self.recipe.spec.output.format,
+                "dropped": [self.recipe.spec.output.write_dropped, self.recipe.spec.output.dropped_samples],
+            },
+            sort_keys=True,
+        )
         import hashlib
 
         return hashlib.sha256(blob.encode()).hexdigest()[:32]
