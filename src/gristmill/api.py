@@ -111,9 +111,11 @@ class Recipe:
         return compile_recipe(self.to_dict(), source=None)
 
     def run(self, engine: str = "local", workers: int | None = None, into: str | None = None,
-            catalog: str | None = None, overwrite: bool = False):
+            catalog: str | None = None, overwrite: bool = False, incremental: bool = False):
         """Run to the output folder; with ``into``, register the output as the next version of that dataset.
         ``catalog`` is the catalog root for ``into`` and for ``catalog://`` inputs.
+        With ``incremental`` too, build on that dataset's latest version (new inputs only, or re-deciding it
+        when only thresholds changed), as ``gristmill run --incremental`` does.
 
         Returns the executor's result: ``.summary`` (the run summary), ``.output``, and ``.version`` when
         registered."""
@@ -128,7 +130,13 @@ class Recipe:
             raise UsageError(f"into= needs output format parquet (a catalog version is Parquet), not "
                              f"{compiled.spec.output.format}")
         options = RunOptions(workers=workers, overwrite=overwrite, progress=False)
-        if engine == "ray":
+        if incremental:
+            from gristmill.catalog.incremental import IncrementalRun
+
+            if not into:
+                raise UsageError("incremental=True builds on a catalog dataset: give it one with into=NAME")
+            executor = IncrementalRun(Catalog(catalog), into, compiled, options, engine)
+        elif engine == "ray":
             from gristmill.engine.ray_engine import RayExecutor
 
             executor: LocalExecutor = RayExecutor(compiled, options)
@@ -139,6 +147,9 @@ class Recipe:
         with use_root(catalog):
             result = executor.run()
         result.version = None
+        if result.extra.get("up_to_date"):  # nothing new: the latest version already is the answer
+            result.version = Catalog(catalog).get(result.extra["up_to_date"])
+            return result
         if into:
             import yaml
 

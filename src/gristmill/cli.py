@@ -50,8 +50,13 @@ def main() -> None:
 @click.option("--into", "into", default=None, help="Register the output as the next version of this catalog dataset.")
 @click.option("--catalog", "catalog_root", default=None,
               help="Catalog root for --into and catalog:// inputs [default: $GRISTMILL_HOME or ~/.gristmill].")
+@click.option("--incremental", is_flag=True,
+              help="With --into: process only the inputs the latest version of NAME has not seen, deduplicated "
+                   "against it, and re-decide it from its stored signals when only thresholds changed; runs in full "
+                   "(saying why) when that cannot give the full run's output.")
 def run(recipe: str, input_path: tuple[str, ...], output: str | None, engine: str, workers: int | None, strict: bool,
-        overwrite: bool, progress: bool | None, as_json: bool, into: str | None, catalog_root: str | None) -> None:
+        overwrite: bool, progress: bool | None, as_json: bool, into: str | None, catalog_root: str | None,
+        incremental: bool) -> None:
     """Run RECIPE over its input (or --input) into its output folder (or --output). Resumes a killed run."""
     from gristmill.catalog.core import Catalog, parse_ref, use_root
     from gristmill.engine.local import LocalExecutor, RunOptions
@@ -69,7 +74,14 @@ def run(recipe: str, input_path: tuple[str, ...], output: str | None, engine: st
         show = err.is_terminal if progress is None else progress
         fault = os.environ.get("GRISTMILL_TEST_FAULT")  # kill-at-a-point hook for the resume tests
         options = RunOptions(workers=workers, strict=strict, overwrite=overwrite, progress=show, fault=fault)
-        if engine == "ray":
+        if incremental:
+            from gristmill.catalog.incremental import IncrementalRun
+
+            if not into:
+                raise UsageError("--incremental builds on a catalog dataset: give it one with --into NAME")
+            executor = IncrementalRun(Catalog(catalog_root), into, compiled, options, engine,
+                                      say=lambda m: click.echo(m, err=True))  # unwrapped: greppable
+        elif engine == "ray":
             from gristmill.engine.ray_engine import RayExecutor
 
             executor: LocalExecutor = RayExecutor(compiled, options)
@@ -79,6 +91,10 @@ def run(recipe: str, input_path: tuple[str, ...], output: str | None, engine: st
             result = executor.run(progress=bar)
     except (GristmillError, OSError) as exc:
         _fail(exc)
+        return
+    if result.extra.get("up_to_date"):  # --incremental with nothing new: nothing ran, nothing to register
+        if as_json:
+            click.echo(json.dumps({"up_to_date": result.extra["up_to_date"]}))
         return
     summary = result.summary
     for folder in result.extra.get("skipped_outputs", []):

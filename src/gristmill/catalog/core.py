@@ -316,6 +316,9 @@ class Catalog:
                        "rejected": summary["rejected"]},
             "steps": summary["steps"],
         }
+        from gristmill.catalog.incremental import extend_manifest  # dedup_state files + incremental record
+
+        extend_manifest(self, manifest, layout, summary, recipe, base)
         version = self._claim(name, manifest)
         for t in tags or []:
             self.tag(version.ref, t)

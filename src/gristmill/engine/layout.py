@@ -11,10 +11,14 @@
         summary.json                     counts, per-step figures, recipe hash, inputs (written last:
                                          a folder without it is an unfinished run)
         rejected/s0-part-000000.pq       unreadable input with source, location and reason
-        dropped/s0-part-000000.pq        ids, rule and signals of dropped documents (full rows on request)
+        dropped/s0-part-000000.pq        ids, rule and signals of dropped documents (full rows on request;
+                                         always for duplicates, which re-deciding may bring back)
         provenance/part-000000.pq        id -> source file and line/row of every parsed document (kept or
                                          dropped), per input chunk: what `catalog trace` follows
         dropped_samples.jsonl            a few dropped documents per rule, for a quick look
+        dedup_state/STEP/chunk-000000.pq what each global step saw and decided, per chunk (id, keep, its
+                                         signals, signature: hashes, never text), so that a catalog
+                                         version can be extended or re-decided (engine/dedup_state.py)
         state/                           run state: run.json, per-stage chunk files and done markers
 
 The side tables are Parquet files named ``*.pq`` so that a recursive ``OUT/**/*.parquet`` glob (DuckDB)
@@ -87,6 +91,13 @@ class Layout:
 
     def provenance(self, chunk: int) -> Path:
         return self.provenance_dir / f"part-{chunk:06d}{SIDE_TABLE_EXT}"
+
+    @property
+    def dedup_state_dir(self) -> Path:
+        return self.side / "dedup_state"
+
+    def dedup_state(self, step: str, chunk: int) -> Path:
+        return self.dedup_state_dir / step / f"chunk-{chunk:06d}{SIDE_TABLE_EXT}"
 
     @property
     def samples(self) -> Path:

@@ -25,6 +25,7 @@ import pyarrow.parquet as pq
 
 from gristmill import __version__
 from gristmill.engine.custom_ops import pack as pack_custom_ops
+from gristmill.engine.dedup_state import save_stage_state
 from gristmill.engine.layout import SIG_COLUMN, Layout
 from gristmill.engine.output_folder import Claim, claim_output
 from gristmill.engine.stages import Stage, plan_stages
@@ -83,11 +84,16 @@ class LocalExecutor:
         self.workers = max(1, self.options.workers or os.cpu_count() or 1)
         self.stages = plan_stages(recipe)
         self.claim: Claim | None = None
+        self.first_chunk = 0  # an incremental run numbers its chunks after its parent's
+        self.chunk_rows = recipe.spec.engine.chunk_rows  # an incremental run may cut a small delta finer
+        self.run_key_extra: dict[str, Any] | None = None  # what else identifies the run (a parent version)
+        self.known_fingerprints: dict[str, str] = {}  # path -> fingerprint already computed by the caller
 
     # -- run identity -------------------------------------------------------------------------------------
     def _run_key(self, files: list[dict]) -> str:
         blob = json.dumps(
             {
+                **({"extra": self.run_key_extra} if self.run_key_extra else {}),  # e.g. the parent version
                 "recipe": self.recipe.content_hash(),
                 "inputs": [(f["relpath"], f["fingerprint"]) for f in files],
                 "engine": self.recipe.spec.engine.model_dump(),
@@ -119,7 +125,7 @@ class LocalExecutor:
         described = []
         for f in files:
             st = os.stat(f.path)
-            fp = cached.get((f.path, f.size, st.st_mtime_ns)) or f.fingerprint()
+            fp = cached.get((f.path, f.size, st.st_mtime_ns)) or self.known_fingerprints.get(f.path) or f.fingerprint()
             described.append({**f.to_dict(), "mtime_ns": st.st_mtime_ns, "fingerprint": fp})
         key = self._run_key(described)
         if previous and previous["run_key"] != key:
@@ -143,8 +149,7 @@ class LocalExecutor:
     def run(self, progress: ProgressFn | None = None) -> RunResult:
         t_start = time.perf_counter()
         self.skipped_outputs: list[str] = []
-        files = resolve_inputs(self.input_path, self.recipe.spec.input.format, self.recipe.base_dir,
-                               skipped=self.skipped_outputs)
+        files = self._input_files()
         try:
             described, resumed = self._prepare(files)
             result = self._run(files, described, resumed, t_start, progress)
@@ -153,6 +158,10 @@ class LocalExecutor:
                 self.claim.release()
         result.extra.update(skipped_outputs=self.skipped_outputs, left_alone=self.claim.left_alone)
         return result
+
+    def _input_files(self) -> list[InputFile]:
+        return resolve_inputs(self.input_path, self.recipe.spec.input.format, self.recipe.base_dir,
+                              skipped=self.skipped_outputs)
 
     def _run(self, files: list[InputFile], described: list[dict], resumed: bool, t_start: float,
              progress: ProgressFn | None) -> RunResult:
@@ -178,13 +187,15 @@ class LocalExecutor:
                     info = json.loads(done_file.read_text())
                     chunk_ids = info["chunks"]
                     decide_seconds.update(info.get("decide_seconds", {}))
+                    self._stage_resumed(stage)
                     continue
                 tasks = self._stage0_tasks(files) if stage.index == 0 else self._later_tasks(stage, chunk_ids or [])
                 chunk_ids = self._run_stage(stage, tasks, cfg, pool, progress)
                 info: dict[str, Any] = {"chunks": chunk_ids}
                 if stage.signs is not None:
                     t0 = time.perf_counter()
-                    self._decide(stage, chunk_ids)
+                    decision = self._decide(stage, chunk_ids)
+                    save_stage_state(self.layout, stage, chunk_ids, decision, self.recipe.spec.input.text_field)
                     decide_seconds[stage.signs.name] = time.perf_counter() - t0
                     info["decide_seconds"] = {stage.signs.name: decide_seconds[stage.signs.name]}
                 if self.options.fault == f"{stage.index}:complete":
@@ -204,9 +215,9 @@ class LocalExecutor:
 
     def _stage0_tasks(self, files: list[InputFile]) -> Iterator[ChunkTask]:
         eng = self.recipe.spec.engine
-        cid = 0
+        cid = self.first_chunk
         for i, f in enumerate(files):
-            for raw in iter_chunks(i, f, eng.chunk_rows, eng.chunk_bytes, self.recipe.spec.input.csv_delimiter):
+            for raw in iter_chunks(i, f, self.chunk_rows, eng.chunk_bytes, self.recipe.spec.input.csv_delimiter):
                 yield ChunkTask(stage=0, chunk=cid, raw=raw, file=f)
                 cid += 1
 
@@ -258,7 +269,10 @@ class LocalExecutor:
             names.append(f"{stage.signs.name} (signatures)")
         return f"stage {stage.index + 1}/{len(self.stages)}: " + (", ".join(names) or "read and write")
 
-    def _decide(self, stage: Stage, chunk_ids: list[int]) -> None:
+    def _stage_resumed(self, stage: Stage) -> None:
+        """Called for a stage that a killed run had finished (a hook for runs that follow a parent)."""
+
+    def _decide(self, stage: Stage, chunk_ids: list[int]) -> Any:
         assert stage.signs is not None
         present = [c for c in chunk_ids if self.layout.intermediate(stage.index, c).exists()]
 
@@ -269,6 +283,11 @@ class LocalExecutor:
         if self.options.fault == f"{stage.index}:decide":
             os.kill(os.getpid(), 9)
         atomic_write(self.layout.decision(stage.index), lambda f: pickle.dump(decision, f, protocol=5))
+        return decision
+
+    def _amend_summary(self, summary: dict[str, Any]) -> dict[str, Any]:
+        """The summary about to be written (a hook for runs that follow a parent)."""
+        return summary
 
     def _finish(self, chunk_ids: list[int], inputs: list[dict], decide_seconds: dict[str, float], wall: float, resumed: bool) -> dict[str, Any]:
         markers = {
@@ -293,6 +312,7 @@ class LocalExecutor:
             schema_report=schema_report,
             skipped_outputs=self.skipped_outputs,
         )
+        summary = self._amend_summary(summary)
         samples = summary.pop("_samples")
         if samples:
             payload = "".join(json.dumps(s, ensure_ascii=False, default=str) + "\n" for s in samples).encode()

@@ -101,7 +101,7 @@ class ChunkRun:
     def step(self, name: str) -> dict[str, Any]:
         return self.stats["steps"].setdefault(name, {"in": 0, "out": 0, "dropped": {}, "seconds": 0.0})
 
-    def drop(self, batch: Batch, mask: np.ndarray, step: str, rule: str, signal_cols: list[str]) -> None:
+    def drop(self, batch: Batch, mask: np.ndarray, step: str, rule: str, signal_cols: list[str], full: bool = False) -> None:
         idx = np.flatnonzero(mask)
         if not len(idx):
             return
@@ -112,7 +112,7 @@ class ChunkRun:
         for c in signal_cols:
             if c in table.column_names:
                 cols[c] = table.column(c)
-        if self.write_dropped:
+        if self.write_dropped or full:
             for c in table.column_names:
                 cols.setdefault(c, table.column(c))
         self.drops.append(pa.table(cols))
@@ -242,7 +242,8 @@ def process_chunk(cfg: WorkerConfig, task: ChunkTask) -> dict[str, Any]:
             keep = g.op.apply_decision(batch, task.chunk, _load_decision(ctx, stage))
             if keep is not None:
                 keep = np.asarray(keep, dtype=bool)
-                run.drop(batch, ~keep, g.name, g.op.drop_rule, record_cols)
+                # duplicates keep their whole row: a re-decided version can bring one back (engine/redecide.py)
+                run.drop(batch, ~keep, g.name, g.op.drop_rule, record_cols, full=True)
                 batch = batch.filter(keep)
         st["out"] += batch.num_rows
         st["seconds"] += time.perf_counter() - t0

@@ -32,9 +32,22 @@ Family = Literal["clean", "quality", "lang", "pii", "safety", "dedup", "sft", "t
 
 
 class OpParams(BaseModel):
-    """Base for operator parameters: unknown keys are errors, values are validated on assignment."""
+    """Base for operator parameters: unknown keys are errors, values are validated on assignment.
+
+    ``decision_params`` names the parameters that only shape the default keep rules (thresholds) and never
+    what ``apply`` or ``signature`` compute. A recipe that changes only those (or the ``keep`` rules) is
+    re-decided from a catalog version's stored signals without measuring again; every other parameter
+    counts as measuring. Declaring a parameter here is a promise that the tests check on sample data.
+    """
 
     model_config = ConfigDict(extra="forbid", validate_assignment=True, frozen=True)
+    decision_params: ClassVar[frozenset[str]] = frozenset()
+
+    @classmethod
+    def decision_params_for(cls, params: dict[str, Any]) -> frozenset[str]:
+        """The decision parameters of these particular values (a parameter can shape only the rules in one mode
+        of an operator and what it computes in another)."""
+        return cls.decision_params
 
 
 @dataclass(frozen=True)
@@ -135,6 +148,7 @@ class Operator(ABC):
             "cost": cls.cost,
             "version": cls.version,
             "global": cls.is_global,
+            "decision_params": sorted(cls.Params.decision_params),
             "references": list(cls.references),
         }
 
@@ -177,6 +191,9 @@ class GlobalOperator(Operator):
 
     is_global = True
     drop_rule: ClassVar[str] = "duplicate"
+    decides_rows_only: ClassVar[bool] = True
+    """True when ``apply_decision`` only keeps or drops rows and writes signals, never the text: then the
+    decision can be made again from stored signatures alone (incremental runs, re-deciding)."""
 
     def signature(self, batch: Batch) -> pa.Array:
         raise NotImplementedError

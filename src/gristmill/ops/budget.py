@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from typing import Any, ClassVar
 
 import numpy as np
 import pyarrow as pa
@@ -34,6 +35,7 @@ from gristmill.recipe.rules import numbers
 
 
 class BudgetSampleParams(OpParams):
+    decision_params: ClassVar[frozenset[str]] = frozenset({"fraction"})
     fraction: float = Field(1.0, gt=0, le=1, description="share of the tokens (and, when uniform, of the documents) to keep")
     seed: int = Field(0, ge=0, description="change to draw a different subset")
     weight: str | None = Field(
@@ -45,6 +47,13 @@ class BudgetSampleParams(OpParams):
     tokens: str | None = Field(
         None, description="a column or expression counting each document's tokens (default: characters / 4)"
     )
+
+    @classmethod
+    def decision_params_for(cls, params: dict[str, Any]) -> frozenset[str]:
+        # weighted or capped, ``fraction`` sets the budget the global step decides with, not a keep rule
+        if params.get("weight") is not None or params.get("max_tokens") is not None:
+            return frozenset()
+        return cls.decision_params
 
     @model_validator(mode="after")
     def _tokens_need_global(self) -> BudgetSampleParams:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import ClassVar
 
 import numpy as np
 from pydantic import Field
@@ -14,6 +15,7 @@ from gristmill.ops.wordsplit import split_word_ids, token_props
 
 
 class LengthParams(OpParams):
+    decision_params: ClassVar[frozenset[str]] = frozenset({"min_chars", "max_chars", "min_words", "max_words"})
     min_chars: int = Field(1, ge=0, le=100_000_000, description="drop documents with fewer characters")
     max_chars: int | None = Field(None, ge=1, description="drop documents with more characters (None: no limit)")
     min_words: int = Field(0, ge=0, le=10_000_000, description="drop documents with fewer words (whitespace-separated; Chinese/Japanese: per Han character and kana run)")

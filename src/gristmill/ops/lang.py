@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 from pydantic import Field, field_validator
@@ -143,6 +143,7 @@ _LOCK = threading.Lock()
 
 
 class LangIDParams(OpParams):
+    decision_params: ClassVar[frozenset[str]] = frozenset({"min_score"})
     backend: Literal["cld2", "lingua", "langid"] = Field(
         "cld2", description="cld2: fast default; lingua: most accurate, slower; langid: 97 languages"
     )

@@ -11,7 +11,7 @@ against groups) and meant as a *signal* to threshold, not a safety classifier. E
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from pydantic import Field
@@ -104,6 +104,7 @@ def _count_words(batch: Batch, words: frozenset[str], language: str) -> tuple[np
 
 
 class StopWordsParams(OpParams):
+    decision_params: ClassVar[frozenset[str]] = frozenset({"min_stop_words"})
     language: str = Field("en", description="ISO 639-1 code of a bundled list: en de fr es it pt nl ru pl sv zh ja")
     min_stop_words: int = Field(2, ge=0, description="keep docs with at least this many distinct stop words (0: off)")
     stop_words: list[str] | None = Field(None, description="your own list instead of the bundled one")
@@ -143,6 +144,7 @@ class StopWords(Operator):
 
 
 class FlaggedWordsParams(OpParams):
+    decision_params: ClassVar[frozenset[str]] = frozenset({"max_flagged_ratio"})
     language: str = Field("en", description="ISO 639-1 code of a bundled list: en de fr es")
     max_flagged_ratio: float | None = Field(
         0.045, ge=0, le=1, description="drop docs where flagged words are a larger share of words (None: measure only)")

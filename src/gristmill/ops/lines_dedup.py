@@ -72,6 +72,7 @@ class LinesDedup(GlobalOperator):
     signals = (Signal("lines_removed", "int", "number of lines (or paragraphs) removed as boilerplate"),)
     cost = "moderate"
     drop_rule = "only_boilerplate"
+    decides_rows_only = False  # its decision rewrites every document's text: never re-decided from signatures
     references = (
         "Wenzek et al., CCNet: Extracting High Quality Monolingual Datasets from Web Crawl Data, 2020",
         "Penedo et al., The RefinedWeb Dataset for Falcon LLM, 2023 (line-level dedup)",

@@ -10,7 +10,7 @@ Parity with datatrove's filters (same rule order, same reasons) is measured in `
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from pydantic import Field
@@ -34,6 +34,10 @@ def _ratio(a: float, b: float) -> float:
 # Gopher quality
 # ==========================================================================================================
 class GopherQualityParams(OpParams):
+    decision_params: ClassVar[frozenset[str]] = frozenset({
+        "min_doc_words", "max_doc_words", "min_avg_word_length", "max_avg_word_length", "max_symbol_word_ratio",
+        "max_bullet_lines_ratio", "max_ellipsis_lines_ratio", "min_alpha_words_ratio", "min_stop_words",
+    })
     min_doc_words: int | None = Field(50, ge=0, description="keep docs with at least this many non-symbol words")
     max_doc_words: int | None = Field(100_000, ge=1, description="keep docs with at most this many non-symbol words")
     min_avg_word_length: float | None = Field(3, ge=0, description="minimum mean word length (characters)")
@@ -206,6 +210,9 @@ _MIX = np.uint64(0x9E3779B97F4A7C15)
 
 
 class GopherRepetitionParams(OpParams):
+    decision_params: ClassVar[frozenset[str]] = frozenset({
+        "dup_line_frac", "dup_para_frac", "dup_line_char_frac", "dup_para_char_frac", "top_n_grams", "dup_n_grams",
+    })
     dup_line_frac: float | None = Field(0.3, ge=0, le=1, description="max share of lines that repeat an earlier line")
     dup_para_frac: float | None = Field(0.3, ge=0, le=1, description="max share of paragraphs that repeat an earlier one")
     dup_line_char_frac: float | None = Field(0.2, ge=0, le=1, description="max share of characters in repeated lines")
@@ -558,6 +565,9 @@ def c4_line_scan(lines: list[str], p: Any, count_sentences_: bool = True) -> C4S
 # FineWeb quality
 # ==========================================================================================================
 class FineWebQualityParams(OpParams):
+    decision_params: ClassVar[frozenset[str]] = frozenset({
+        "line_punct_thr", "line_punct_exclude_zero", "short_line_thr", "char_duplicates_ratio", "new_line_ratio",
+    })
     line_punct_thr: float = Field(0.12, ge=0, le=1, description="min share of lines ending in terminal punctuation")
     line_punct_exclude_zero: bool = Field(False, description="do not apply the rule when no line ends in punctuation")
     stop_chars: list[str] | None = Field(None, description="line-ending characters; default: Unicode sentence terminals")
@@ -635,6 +645,9 @@ class FineWebQuality(Operator):
 # Character ratios
 # ==========================================================================================================
 class CharRatiosParams(OpParams):
+    decision_params: ClassVar[frozenset[str]] = frozenset({
+        "min_alpha_ratio", "max_digit_ratio", "max_upper_ratio", "max_symbol_ratio", "max_whitespace_ratio",
+    })
     min_alpha_ratio: float | None = Field(None, ge=0, le=1, description="drop docs with a smaller share of letters")
     max_digit_ratio: float | None = Field(None, ge=0, le=1, description="drop docs with a larger share of digits")
     max_upper_ratio: float | None = Field(None, ge=0, le=1, description="drop docs with a larger share of upper-case letters among letters")

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 from pydantic import Field
@@ -69,6 +69,7 @@ def term_pattern(path: str | None) -> re.Pattern[str]:
 
 
 class ToxicityParams(OpParams):
+    decision_params: ClassVar[frozenset[str]] = frozenset({"max_share"})
     backend: Literal["lists", "model"] = Field(
         "lists",
         description="lists: bundled/own word list (fast, no extra); model: alt-profanity-check (extra safety)",

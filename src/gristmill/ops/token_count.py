@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from pydantic import Field
@@ -15,6 +15,7 @@ from gristmill.ops.registry import register
 
 
 class TokenCountParams(OpParams):
+    decision_params: ClassVar[frozenset[str]] = frozenset({"min_tokens", "max_tokens"})
     tokenizer: str | None = Field(
         None, description="None: whitespace words only; a path to a Hugging Face tokenizer.json (needs the "
         "`tokenizers` package); or 'tiktoken:<encoding>' such as 'tiktoken:cl100k_base' (needs tiktoken with "

@@ -30,7 +30,8 @@ class OutputSpec(_Strict):
     format: Literal["parquet", "jsonl", "jsonl.gz"] = "parquet"
     compression: Literal["zstd", "snappy", "gzip", "none"] = "zstd"
     keep_signals: bool = Field(True, description="write signal columns next to the kept documents")
-    write_dropped: bool = Field(False, description="write dropped documents in full (ids and reasons are always written)")
+    write_dropped: bool = Field(False, description="write dropped documents in full (ids and reasons are always "
+                                "written; the rows dedup steps drop always are in full)")
     dropped_samples: int = Field(5, ge=0, le=1000, description="dropped documents kept per rule for inspection")
     provenance: bool = Field(True, description="record each document's source file and line/row in the side "
                              "folder (what `gristmill catalog trace` follows)")

@@ -1,0 +1,164 @@
+"""A run that builds on a parent version: new inputs only, decided together with the parent's stored state.
+
+The new input files go through the local executor's stages as in any run, with chunk numbers that follow
+the parent's. At each global step the decision is made over the parent's stored signatures (the rows
+still reaching it, in input order) followed by the new rows' (:class:`~gristmill.engine.redecide.ParentWalk`),
+so "first occurrence wins" means: the parent's rows win over new rows, and new rows among themselves go by
+input order, exactly as a full run over the parent's inputs followed by the new ones. The parent's chunks are
+then written into the output folder (linked when unchanged), so the folder holds what that full run would
+have written, and its summary counts the whole dataset.
+
+With no new input and changed thresholds, the same machinery re-decides the parent from its stored signals.
+"""
+
+from __future__ import annotations
+
+import json
+import pickle
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from gristmill.engine.layout import SIG_COLUMN
+from gristmill.engine.local import LocalExecutor, RunOptions
+from gristmill.engine.redecide import ParentFiles, ParentWalk
+from gristmill.engine.stages import Stage
+from gristmill.io.inputs import InputFile
+from gristmill.io.writers import atomic_write
+from gristmill.recipe.compile import CompiledRecipe
+
+
+@dataclass
+class ParentRun:
+    """What an incremental run needs of its parent: its files, identity, chunk numbering and what to report."""
+
+    files: ParentFiles
+    commit: str
+    next_chunk: int
+    rule_steps: list[str] = field(default_factory=list)
+    info: dict[str, Any] = field(default_factory=dict)  # copied into the summary's "incremental" section
+
+
+DELTA_CHUNKS = 8  # a small delta is cut into at least this many chunks, so that it keeps every worker busy
+MIN_CHUNK_ROWS = 500
+
+
+def delta_chunk_rows(chunk_rows: int, parent: ParentRun, new_files: list[InputFile]) -> int:
+    """Rows per chunk for the new inputs: the recipe's, or fewer when the delta would otherwise be one or two
+    chunks (estimated from the parent's rows per input byte). A function of the parent and the inputs only,
+    never of the worker count, so that a resumed run cuts the same chunks."""
+    covered = sum(i.get("bytes", 0) for i in parent.info.get("covered_inputs", [])) - sum(f.size for f in new_files)
+    rows = parent.files.counts.get("input", 0)
+    if covered <= 0 or rows <= 0:
+        return chunk_rows
+    estimate = rows * sum(f.size for f in new_files) / covered
+    return max(MIN_CHUNK_ROWS, min(chunk_rows, -(-int(estimate) // DELTA_CHUNKS)))
+
+
+class IncrementalExecutor(LocalExecutor):
+    def __init__(self, recipe: CompiledRecipe, options: RunOptions | None, parent: ParentRun,
+                 new_files: list[InputFile], fingerprints: dict[str, str] | None = None) -> None:
+        super().__init__(recipe, options)
+        self.parent = parent
+        self.new_files = new_files
+        self.first_chunk = parent.next_chunk
+        self.chunk_rows = delta_chunk_rows(recipe.spec.engine.chunk_rows, parent, new_files)
+        self.run_key_extra = {"parent": parent.commit, "rule_steps": parent.rule_steps}
+        self.known_fingerprints = fingerprints or {}
+        self.walk = ParentWalk(recipe, parent.files, parent.rule_steps)
+        self.walk_seconds = 0.0
+        self.materialized: dict[str, int] = {}
+
+    def _input_files(self) -> list[InputFile]:
+        return self.new_files
+
+    def _new_signatures(self, stage: Stage, chunk_ids: list[int]) -> tuple[list[int], Callable[[int], pa.Array]]:
+        present = [c for c in chunk_ids if self.layout.intermediate(stage.index, c).exists()]
+
+        def load(cid: int) -> pa.Array:
+            path = self.layout.intermediate(stage.index, cid)
+            return pq.read_table(path, columns=[SIG_COLUMN]).column(SIG_COLUMN).combine_chunks()
+
+        return present, load
+
+    def _decide(self, stage: Stage, chunk_ids: list[int]) -> Any:
+        assert stage.signs is not None
+        present, load = self._new_signatures(stage, chunk_ids)
+        t0 = time.perf_counter()
+        decision = self.walk.global_step(stage.signs, present, load)
+        self.walk_seconds += time.perf_counter() - t0
+        atomic_write(self.layout.decision(stage.index), lambda f: pickle.dump(decision, f, protocol=5))
+        return decision
+
+    def _stage_resumed(self, stage: Stage) -> None:
+        """A resumed run replays the parent's walk through a finished stage with the decision it saved."""
+        if stage.signs is None:
+            return
+        with open(self.layout.decision(stage.index), "rb") as f:
+            saved = pickle.load(f)
+        present, load = self._new_signatures(stage, self._finished_chunks(stage))
+        self.walk.global_step(stage.signs, present, load, decide=lambda _source: saved)
+
+    def _finished_chunks(self, stage: Stage) -> list[int]:
+        return json.loads(self.layout.stage_complete(stage.index).read_text())["chunks"]
+
+    def _finish(self, chunk_ids: list[int], inputs: list[dict], decide_seconds: dict[str, float], wall: float,
+                resumed: bool) -> dict[str, Any]:
+        t0 = time.perf_counter()
+        self.walk.finish()
+        self.materialized = self.walk.materialize(self.layout)
+        self.walk_seconds += time.perf_counter() - t0
+        self.new_chunks = len(chunk_ids)
+        return super()._finish(chunk_ids, inputs, decide_seconds, wall + time.perf_counter() - t0, resumed)
+
+    def _amend_summary(self, summary: dict[str, Any]) -> dict[str, Any]:
+        """Count the parent's rows too: the summary describes the whole dataset, as a full run's would."""
+        fig = self.walk.figures()
+        counts = self.parent.files.counts
+        parent_steps = {s["name"]: s for s in fig["steps"]}
+        for st in summary["steps"]:
+            p = parent_steps.get(st["name"])
+            if p is None:
+                continue
+            st["in"] += p.get("in", 0)
+            st["out"] += p.get("out", 0)
+            for rule, n in p.get("dropped", {}).items():
+                st["dropped"][rule] = st["dropped"].get(rule, 0) + n
+        new_input, new_kept = summary["input"], summary["kept"]
+        summary["input"] = new_input + counts.get("input", 0)
+        summary["kept"] = new_kept + fig["kept"]
+        by_step = {st["name"]: dict(st["dropped"]) for st in summary["steps"] if st["dropped"]}
+        summary["dropped"] = {"total": sum(sum(d.values()) for d in by_step.values()), "by_step": by_step}
+        rejected = dict(summary["rejected"]["by_kind"])
+        for kind, n in counts.get("rejected", {}).get("by_kind", {}).items():
+            rejected[kind] = rejected.get(kind, 0) + n
+        summary["rejected"] = {"total": sum(rejected.values()), "by_kind": dict(sorted(rejected.items()))}
+        d, r = summary["dropped"]["total"], summary["rejected"]["total"]
+        summary["balance"] = {
+            "equation": "input = kept + dropped + rejected",
+            "holds": summary["input"] == summary["kept"] + d + r,
+            "detail": f"{summary['input']} = {summary['kept']} + {d} + {r}",
+        }
+        summary["chunks"] = len(self.parent.files.chunks()) + self.new_chunks
+        moved = sum(self.walk.moves.values())
+        summary["incremental"] = {
+            **self.parent.info,
+            "new_rows": {"input": new_input, "kept": new_kept},
+            "parent_rows_changed": {
+                "dropped_now": sum(n for (old, _, _, _), n in self.walk.moves.items() if old == len(self.walk.steps)),
+                "kept_now": sum(n for (_, _, new, _), n in self.walk.moves.items() if new == len(self.walk.steps)),
+                "moved": moved,
+                "signal_values": sum(len(v) for ov in self.walk.overrides.values() for v in ov.values()),
+                "measured_again": self.walk.measured,
+            },
+            "redecided_steps": list(dict.fromkeys(self.walk.redecided)),
+            "parent_files": self.materialized,
+            "parent_seconds": round(self.walk_seconds, 3),
+            "first_chunk": self.first_chunk,
+            "next_chunk": self.first_chunk + self.new_chunks,
+        }
+        return summary

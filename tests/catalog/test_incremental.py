@@ -1,0 +1,245 @@
+"""Incremental runs and re-deciding: every child version equals a full run of the same recipe over the same
+inputs, row for row (all columns, in order) and dropped row for dropped row."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+import yaml
+
+import gristmill as gm
+from gristmill.ops.registry import all_ops
+from tests.catalog.incremental_corpus import build
+from tests.conftest import gristmill, write_jsonl
+
+STEPS = [
+    {"op": "normalize_text"},
+    {"op": "length_filter", "params": {"min_words": 30}},
+    {"op": "gopher_quality"},
+    {"op": "filter", "name": "blocklist", "keep": "field('id') != 'none'"},
+    {"op": "exact_dedup"},
+    {"op": "minhash_dedup"},
+    {"op": "filter", "name": "cluster_cap", "keep": "minhash_dedup.cluster_size <= 3"},
+]
+
+
+@pytest.fixture
+def corpus(tmp_path):
+    data = tmp_path / "in"
+    docs = build(data)
+    return {"root": tmp_path / "catalog", "data": data, "docs": docs, "tmp": tmp_path}
+
+
+def _recipe(c: dict, out: str, steps: list[dict] | None = None) -> Path:
+    path = c["tmp"] / f"{out}.yaml"
+    doc = {"name": "incr", "input": {"path": str(c["data"])}, "steps": steps or STEPS,
+           "output": {"path": str(c["tmp"] / out)}}
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    return path
+
+
+def _run(c: dict, out: str, into: str, steps: list[dict] | None = None, incremental: bool = True):
+    return gm.Recipe.load(str(_recipe(c, out, steps))).run(workers=1, into=into, catalog=str(c["root"]),
+                                                           incremental=incremental)
+
+
+def _dropped(v) -> list[tuple]:
+    table = v.dropped()
+    rows = table.to_pylist() if table is not None else []
+    return sorted((r["id"], r["step"], r["rule"], json.dumps({k: x for k, x in r.items() if x is not None},
+                                                              sort_keys=True, default=str)) for r in rows)
+
+
+def _assert_same(c: dict, a: str, b: str) -> pa.Table:
+    va, vb = gm.catalog.get(a, str(c["root"])), gm.catalog.get(b, str(c["root"]))
+    ta, tb = va.to_arrow(), vb.to_arrow()
+    assert ta.column("id").to_pylist() == tb.column("id").to_pylist()
+    assert ta.equals(tb), [n for n in ta.column_names if not ta.column(n).equals(tb.column(n))]
+    assert _dropped(va) == _dropped(vb)
+    for key in ("input", "kept", "dropped", "rejected"):
+        assert va.manifest["counts"][key] == vb.manifest["counts"][key], key
+    return ta
+
+
+def _cluster_sizes(table: pa.Table) -> dict[str, int]:
+    return dict(zip(table.column("id").to_pylist(), table.column("minhash_dedup.cluster_size").to_pylist()))
+
+
+def _hold(c: dict, name: str) -> Path:
+    held = c["tmp"] / "held" / name
+    held.parent.mkdir(exist_ok=True)
+    shutil.move(c["data"] / name, held)
+    return held
+
+
+def test_new_inputs_are_deduplicated_against_the_parent_and_equal_a_full_rerun(corpus):
+    c = corpus
+    held = _hold(c, "2024-02.jsonl")
+    first = _run(c, "o1", "web")
+    assert first.summary["incremental"]["mode"] == "full" and "no version" in first.summary["incremental"]["reason"]
+    parent = gm.catalog.get("web@1", str(c["root"])).to_arrow()
+    assert _cluster_sizes(parent)["chain-a"] == 1 and _cluster_sizes(parent)["chain-c"] == 1  # two clusters
+
+    shutil.move(held, c["data"] / "2024-02.jsonl")
+    child = _run(c, "o2", "web")
+    inc = child.summary["incremental"]
+    assert inc["mode"] == "incremental" and inc["parent"] == "web@1"
+    assert inc["inputs_new"] == ["2024-02.jsonl"] and inc["inputs_skipped"] == ["2024-01.jsonl"]
+    assert [i["relpath"] for i in child.summary["inputs"]] == ["2024-02.jsonl"]  # the only file read
+    assert inc["new_rows"]["input"] == len(c["docs"]["new"])
+    # the chain's middle document joins A's and C's clusters: C, kept by web@1, is now a near-duplicate of A
+    assert inc["parent_rows_changed"]["dropped_now"] == 1
+    assert child.summary["balance"]["holds"]
+
+    _run(c, "o3", "full", incremental=False)
+    kept = _assert_same(c, "web@2", "full@1")
+    assert _cluster_sizes(kept)["chain-a"] == 3 and "chain-c" not in _cluster_sizes(kept)
+    dropped = {d[0]: (d[1], d[2]) for d in _dropped(gm.catalog.get("web@2", str(c["root"])))}
+    copies = [r["id"] for r in c["docs"]["new"] if r["id"].endswith("-copy")]
+    edits = [r["id"] for r in c["docs"]["new"] if r["id"].endswith("-edit")]
+    assert any(dropped.get(i) == ("exact_dedup", "duplicate") for i in copies)
+    assert any(dropped.get(i) == ("minhash_dedup", "near_duplicate") for i in edits)
+    assert dropped["chain-c"] == ("minhash_dedup", "near_duplicate")
+
+    m = gm.catalog.get("web@2", str(c["root"])).manifest
+    assert m["parents"][0] == {"kind": "version", "ref": "web@1"}
+    assert {e["step"] for e in m["dedup_state"]} == {"exact_dedup", "minhash_dedup"}
+    assert all((c["root"] / e["path"]).is_file() for e in m["dedup_state"])  # listed, so gc sees them
+    assert m["incremental"]["inputs_new"] == ["2024-02.jsonl"]
+    assert [i["relpath"] for i in m["incremental"]["inputs"]] == ["2024-01.jsonl", "2024-02.jsonl"]
+
+
+def test_nothing_new_is_up_to_date_and_removed_inputs_are_carried(corpus):
+    c = corpus
+    _run(c, "o1", "web")
+    again = _run(c, "o2", "web")
+    assert again.extra["up_to_date"] == "web@1" and again.version.ref == "web@1"
+    assert [v.number for v in gm.catalog.open(str(c["root"])).versions("web")] == [1]
+
+    fresh = [{"id": f"{r['id']}-march", "text": r["text"].replace(" the ", " a ")} for r in c["docs"]["old"][:30]]
+    write_jsonl(c["data"] / "2024-03.jsonl", fresh)
+    held = _hold(c, "2024-01.jsonl")  # gone from the inputs: its rows stay in the dataset
+    child = _run(c, "o3", "web")
+    inc = child.summary["incremental"]
+    assert inc["inputs_carried"] == ["2024-01.jsonl"] and inc["inputs_new"] == ["2024-03.jsonl"]
+    shutil.move(held, c["data"] / "2024-01.jsonl")
+    _run(c, "o4", "full", incremental=False)
+    _assert_same(c, "web@2", "full@1")
+
+
+def test_new_thresholds_are_redecided_from_stored_signals_without_measuring(corpus, monkeypatch):
+    c = corpus
+    _run(c, "o1", "web")
+    tighter = [dict(s) for s in STEPS]
+    tighter[1] = {"op": "length_filter", "params": {"min_words": 120}}
+    tighter[2] = {"op": "gopher_quality", "params": {"min_stop_words": 4, "max_avg_word_length": 7}}
+    tighter[3] = {**STEPS[3], "keep": "field('id') != 'pair-x'"}  # Y, X's near-duplicate, takes X's place
+    tighter[6] = {**STEPS[6], "keep": "minhash_dedup.cluster_size <= 1"}
+
+    measured: list[tuple[str, int]] = []
+
+    def counting(cls, name):
+        original = getattr(cls, name)
+
+        def wrapper(self, batch, *args, **kwargs):
+            measured.append((f"{cls.name}.{name}", batch.num_rows))
+            return original(self, batch, *args, **kwargs)
+
+        return wrapper
+
+    for cls in all_ops().values():
+        monkeypatch.setattr(cls, "apply", counting(cls, "apply"))
+        if cls.is_global:
+            monkeypatch.setattr(cls, "signature", counting(cls, "signature"))
+    child = _run(c, "o2", "web", tighter)
+    monkeypatch.undo()
+    # nothing measured again but the one row brought back, through the one step after its dedup step
+    assert measured == [("filter.apply", 1)]
+    inc = child.summary["incremental"]
+    assert inc["recipe_change"] == "decisions"
+    assert inc["rule_steps"] == ["length_filter", "gopher_quality", "blocklist", "cluster_cap"]
+    assert inc["inputs_new"] == [] and inc["new_rows"]["input"] == 0
+    changed = inc["parent_rows_changed"]
+    assert changed["dropped_now"] > 0 and changed["kept_now"] == 1 and changed["measured_again"] == 1
+    _run(c, "o3", "full", tighter, incremental=False)
+    kept = _assert_same(c, "web@2", "full@1")
+    assert "pair-y" in kept.column("id").to_pylist() and "pair-x" not in kept.column("id").to_pylist()
+
+
+def test_a_measuring_change_or_a_looser_threshold_runs_in_full_and_says_why(corpus):
+    c = corpus
+    _run(c, "o1", "web")
+    looser = [dict(s) for s in STEPS]
+    looser[2] = {"op": "gopher_quality", "params": {"min_doc_words": 30}}
+    p = gristmill("run", _recipe(c, "o2", looser), "--workers", "1", "--into", "web", "--incremental",
+                  env={"GRISTMILL_HOME": str(c["root"])})
+    assert p.returncode == 0, p.stderr
+    assert "re-deciding web@1" in p.stderr and "running in full" in p.stderr
+    assert re.search(r"step 'gopher_quality' keep \d+ row\(s\) that web@1 dropped there \(rules \{'short_doc'", p.stderr)
+    m = gm.catalog.get("web@2", str(c["root"])).manifest
+    assert m["incremental"]["mode"] == "full" and "web@1 dropped there" in m["incremental"]["reason"]
+    _run(c, "o3", "full", looser, incremental=False)
+    _assert_same(c, "web@2", "full@1")
+
+    measuring = [dict(s) for s in looser]
+    measuring[5] = {"op": "minhash_dedup", "params": {"num_perm": 128}}
+    done = _run(c, "o4", "web", measuring)
+    assert done.summary["incremental"]["mode"] == "full"
+    assert "measuring parameters changed (num_perm: 256 -> 128)" in done.summary["incremental"]["reason"]
+    assert gm.catalog.get("web@3", str(c["root"])).manifest["incremental"]["mode"] == "full"
+
+
+def test_faults_are_clear(corpus):
+    c = corpus
+    env = {"GRISTMILL_HOME": str(c["root"])}
+    p = gristmill("run", _recipe(c, "o1"), "--workers", "1", "--incremental", env=env)
+    assert p.returncode == 2 and "--into NAME" in p.stderr and "Traceback" not in p.stderr
+    _run(c, "o1", "web")
+
+    with (c["data"] / "2024-01.jsonl").open("a") as f:  # an input the parent saw, changed
+        f.write(json.dumps({"id": "late", "text": "appended afterwards " * 40}) + "\n")
+    held = _hold(c, "2024-02.jsonl")
+    p = gristmill("run", _recipe(c, "o2"), "--workers", "1", "--into", "web", "--incremental", env=env)
+    assert p.returncode == 2 and "Traceback" not in p.stderr
+    assert "changed since web@1" in p.stderr and "would lose the rows of 1 input(s)" in p.stderr
+    assert "(2024-02.jsonl)" in p.stderr
+
+    shutil.move(held, c["data"] / "2024-02.jsonl")
+    done = _run(c, "o3", "web")
+    assert done.summary["incremental"]["mode"] == "full" and "changed since web@1" in done.summary["incremental"]["reason"]
+    assert done.summary["input"] == 1 + sum(map(len, c["docs"].values()))
+
+
+def test_a_killed_incremental_run_resumes_to_the_same_version(corpus):
+    c = corpus
+    held = _hold(c, "2024-02.jsonl")
+    _run(c, "o1", "web")
+    shutil.move(held, c["data"] / "2024-02.jsonl")
+    r = _recipe(c, "o2")
+    env = {"GRISTMILL_HOME": str(c["root"])}
+    p = gristmill("run", r, "--workers", "1", "--into", "web", "--incremental",
+                  env={**env, "GRISTMILL_TEST_FAULT": "1:complete"})  # killed after its second stage's decision
+    assert p.returncode != 0 and not (c["tmp"] / "o2" / ".gristmill" / "summary.json").exists()
+    p = gristmill("run", r, "--workers", "1", "--into", "web", "--incremental", env=env)
+    assert p.returncode == 0, p.stderr
+    _run(c, "o3", "full", incremental=False)
+    _assert_same(c, "web@2", "full@1")
+
+
+@pytest.mark.ray
+def test_an_incremental_run_on_ray_equals_a_full_run(corpus):
+    pytest.importorskip("ray")
+    c = corpus
+    held = _hold(c, "2024-02.jsonl")
+    _run(c, "o1", "web")
+    shutil.move(held, c["data"] / "2024-02.jsonl")
+    child = gm.Recipe.load(str(_recipe(c, "o2"))).run(engine="ray", workers=2, into="web", catalog=str(c["root"]),
+                                                      incremental=True)
+    assert child.summary["incremental"]["mode"] == "incremental"
+    _run(c, "o3", "full", incremental=False)
+    _assert_same(c, "web@2", "full@1")
