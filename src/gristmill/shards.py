@@ -13,6 +13,12 @@ A *shard set* is a folder with one sub-folder per domain (and, by convention, on
         books/ ...
       tokenizer.json              # the tokenizer (when built by :func:`build_shards`)
 
+A shard built from documents with ids also holds ``docs.parquet`` (``meta.json`` says ``"doc_map":
+"docs.parquet"``): one row per document, aligned with ``index.npy``, with the document's ``id`` and its
+``row`` (its position in the input: the row number in a catalog version, -1 when unknown). A training
+window starting at token ``s`` covers documents ``searchsorted(index, s, "right") - 1`` onwards, which is how
+the loop counts the draws of every document (``gristmill.train.docs``).
+
 ``tokens.bin`` holds every document's ids followed by the end-of-sequence id (``eos_id``), back to back, so a
 reader can cut fixed-length windows anywhere (packing) and still know the domain of every window: a
 window never crosses a domain folder. ``dtype`` is ``uint16`` when the vocabulary has fewer than 65536
@@ -55,6 +61,7 @@ VERSION = 1
 TOKENS_FILE = "tokens.bin"
 INDEX_FILE = "index.npy"
 META_FILE = "meta.json"
+DOC_MAP_FILE = "docs.parquet"
 EOS_TOKEN = "<|endoftext|>"
 
 
@@ -98,10 +105,13 @@ class ShardWriter:
         self._tmp.mkdir(parents=True)
         self._tokens = open(self._tmp / TOKENS_FILE, "wb")  # noqa: SIM115  (closed in close())
         self._offsets: list[int] = [0]
+        self._doc_ids: list[str] = []
+        self._rows: list[int] = []
         self._closed = False
 
-    def add(self, ids: Sequence[int] | np.ndarray) -> None:
-        """Append one document; the eos id is added after it."""
+    def add(self, ids: Sequence[int] | np.ndarray, doc_id: str | None = None, row: int | None = None) -> None:
+        """Append one document; the eos id is added after it. ``doc_id`` and ``row`` (where the document came
+        from) go to the shard's document map; give them for every document or for none."""
         arr = np.asarray(ids, dtype=np.int64)
         if arr.size and (arr.min() < 0 or arr.max() >= self.meta["vocab_size"]):
             raise ValueError(
@@ -113,6 +123,11 @@ class ShardWriter:
         out[-1] = self.meta["eos_id"]
         self._tokens.write(out.tobytes())
         self._offsets.append(self._offsets[-1] + out.size)
+        if doc_id is not None or row is not None:
+            if len(self._doc_ids) != len(self._offsets) - 2:
+                raise ValueError("ShardWriter.add: give doc_id/row for every document of a shard or for none")
+            self._doc_ids.append("" if doc_id is None else str(doc_id))
+            self._rows.append(-1 if row is None else int(row))
 
     def close(self) -> dict[str, Any]:
         """Finish the shard: write index and meta, then rename the folder into place. Returns the meta."""
@@ -122,6 +137,15 @@ class ShardWriter:
         np.save(self._tmp / INDEX_FILE, np.asarray(self._offsets, dtype=np.int64))
         self.meta["n_docs"] = len(self._offsets) - 1
         self.meta["n_tokens"] = int(self._offsets[-1])
+        if self._doc_ids:
+            if len(self._doc_ids) != self.meta["n_docs"]:
+                raise ValueError("ShardWriter: doc_id/row given for some documents only")
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+
+            pq.write_table(pa.table({"id": pa.array(self._doc_ids, pa.string()), "row": pa.array(self._rows, pa.int64())}),
+                           self._tmp / DOC_MAP_FILE)
+            self.meta["doc_map"] = DOC_MAP_FILE
         (self._tmp / META_FILE).write_text(json.dumps(self.meta, indent=2) + "\n")
         if self.folder.exists():
             shutil.rmtree(self.folder)
@@ -382,6 +406,21 @@ def iter_records(paths: str | Sequence[str], fields: Sequence[str]) -> Iterator[
                         yield {k: rec.get(k) for k in fields}
 
 
+def _are_paths(inputs: Any) -> bool:
+    return isinstance(inputs, (str, os.PathLike)) or (isinstance(inputs, (list, tuple)) and
+                                                      all(isinstance(x, (str, os.PathLike)) for x in inputs))
+
+
+def read_doc_map(folder: str | os.PathLike) -> Any:
+    """A shard's document map as an Arrow table (``id``, ``row``) aligned with its index; None without one."""
+    path = Path(folder) / DOC_MAP_FILE
+    if not path.is_file():
+        return None
+    import pyarrow.parquet as pq
+
+    return pq.read_table(path)
+
+
 def shard_output_layout(out: str | os.PathLike) -> tuple[Any, Callable[[], list[Path]]]:
     """The output folder of :func:`build_shards` as gristmill owns it: its layout (for the marker and the
     lock) and the entries it writes there (what a new build may replace). A folder built by an older
@@ -423,7 +462,7 @@ def _is_old_shard_output(folder: Path) -> bool:
 
 
 def build_shards(
-    inputs: str | Sequence[str],
+    inputs: str | Sequence[str] | Iterable[dict[str, Any]],
     out: str | os.PathLike,
     *,
     tokenizer: str | os.PathLike | Any | None = None,
@@ -442,21 +481,25 @@ def build_shards(
     domain: stable across runs and machines, and at least one per domain that has two or more documents, so
     a scarce domain still gets a held-out split; more are moved to held-out (never the last one) until it holds
     ``min_heldout_tokens``. Returns a summary (per domain documents and tokens).
+
+    ``inputs`` may also be an iterable of records (dicts); every shard keeps a document map (id and the
+    record's position in the input, see the module docstring).
     """
-    per_domain: dict[str, list[tuple[int, str]]] = {}
-    for rec in iter_records(inputs, [text_field, domain_field, id_field]):
+    per_domain: dict[str, list[tuple[int, str, str, int]]] = {}
+    records = iter_records(inputs, [text_field, domain_field, id_field]) if _are_paths(inputs) else inputs
+    for row, rec in enumerate(records):
         text, dom = rec.get(text_field), rec.get(domain_field)
         if not text or dom is None or (domains is not None and dom not in domains):
             continue
         key = rec.get(id_field)
         h = xxhash.xxh64((str(key) if key is not None else text).encode()).intdigest()
-        per_domain.setdefault(str(dom), []).append((h, text))
+        per_domain.setdefault(str(dom), []).append((h, text, "" if key is None else str(key), row))
     if not per_domain:
         raise ValueError(f"no documents with fields {text_field!r} and {domain_field!r} in {inputs}")
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     if tokenizer is None:
-        tok = train_bpe((t for docs in per_domain.values() for _, t in docs), vocab_size=vocab_size)
+        tok = train_bpe((d[1] for docs in per_domain.values() for d in docs), vocab_size=vocab_size)
         name = f"bpe-{tok.get_vocab_size()}"
     elif isinstance(tokenizer, (str, os.PathLike)):
         tok = load_tokenizer(tokenizer)
@@ -471,7 +514,7 @@ def build_shards(
     summary: dict[str, Any] = {"tokenizer": name, "tokenizer_hash": thash, "vocab_size": vocab, "domains": {}}
     for dom in sorted(per_domain):
         docs = sorted(per_domain[dom])
-        texts = [t for _, t in docs]
+        texts = [d[1] for d in docs]
         ids = [enc.ids for i in range(0, len(texts), 256) for enc in tok.encode_batch(texts[i : i + 256])]
         n_held = min(max_heldout_docs, int(round(heldout_fraction * len(docs))))
         if len(docs) >= 2:
@@ -480,13 +523,13 @@ def build_shards(
             while n_held < len(docs) - 1 and sum(len(x) + 1 for x in ids[:n_held]) < min_heldout_tokens:
                 n_held += 1
         summary["domains"][dom] = {}
-        for split, part in (("heldout", ids[:n_held]), ("train", ids[n_held:])):
+        for split, part, where in (("heldout", ids[:n_held], docs[:n_held]), ("train", ids[n_held:], docs[n_held:])):
             w = ShardWriter(
                 out / split / dom, domain=dom, vocab_size=vocab, eos_id=eos, tokenizer=name,
                 tokenizer_hash=thash, split=split,
             )
-            for x in part:
-                w.add(x)
+            for x, d in zip(part, where, strict=True):
+                w.add(x, doc_id=d[2], row=d[3])
             meta = w.close()
             summary["domains"][dom][split] = {"docs": meta["n_docs"], "tokens": meta["n_tokens"]}
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")

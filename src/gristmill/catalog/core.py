@@ -71,11 +71,26 @@ class Version:
             out.append(self.catalog._fetch_verified(entry, self.ref))
         return out
 
+    @property
+    def content_hash(self) -> str:
+        """A hash of everything a reader sees: data files and side-column files (see catalog/columns.py)."""
+        from gristmill.catalog.columns import content_hash
+
+        return content_hash(self.manifest)
+
     def to_arrow(self) -> pa.Table:
         paths = self.local_files()
         if not paths:
             return pa.schema(_schema_fields(self.manifest["schema"])).empty_table()
-        return pa.concat_tables([pq.read_table(p) for p in paths], promote_options="default")
+        return pa.concat_tables([self._read_file(i, p) for i, p in enumerate(paths)], promote_options="default")
+
+    def _read_file(self, index: int, path: str) -> pa.Table:
+        """One data file with its side columns (columns added by :meth:`Catalog.add_columns`) joined."""
+        if not self.manifest.get("side_files"):
+            return pq.read_table(path)
+        from gristmill.catalog.columns import read_file
+
+        return read_file(self, index, path)
 
     def to_pandas(self):
         return self.to_arrow().to_pandas()
@@ -260,10 +275,13 @@ class Catalog:
         self.sync()
         db = self._db()
         owners = {}
-        for (text,) in db.execute("select manifest from versions"):
+        from gristmill.catalog.columns import joined_fingerprint, side_files_of
+
+        for (text,) in db.execute("select manifest from versions order by dataset, version"):
             m = json.loads(text)
-            for f in m["files"]:
-                owners.setdefault(f["hash"], f"{m['dataset']}@{m['version']}")
+            for i, f in enumerate(m["files"]):  # a file read with side columns has its own fingerprint
+                sides = [s["hash"] for s in side_files_of(m, i)]
+                owners.setdefault(joined_fingerprint(f["hash"], sides), f"{m['dataset']}@{m['version']}")
         db.close()
         return owners
 
@@ -285,6 +303,14 @@ class Catalog:
             return Version(manifest, self)
         raise GristmillError(f"could not commit a version of {name}: 100 numbers taken by concurrent writers")
 
+    def add_columns(self, ref: str, columns: Any, lineage: dict[str, Any], *, id_field: str | None = None,
+                    tags: list[str] | None = None) -> Version:
+        """The next version of ``ref``'s dataset with ``columns`` (a table or Parquet file: id + new columns)
+        added as side files; the text is not rewritten (see :mod:`gristmill.catalog.columns`)."""
+        from gristmill.catalog.columns import add_columns
+
+        return add_columns(self, ref, columns, lineage, id_field=id_field, tags=tags or ())
+
     # -- export ---------------------------------------------------------------------------------------------
     def export(self, ref: str, output: str | Path, fmt: str = "parquet") -> list[Path]:
         v = self.get(ref)
@@ -294,7 +320,7 @@ class Catalog:
         out.mkdir(parents=True, exist_ok=True)
         written = []
         for i, path in enumerate(v.local_files()):
-            table = pq.read_table(path)
+            table = v._read_file(i, path)
             target = out / f"part-{i:06d}.{'parquet' if fmt == 'parquet' else 'jsonl'}"
             if fmt == "parquet":
                 pq.write_table(table, target, compression="zstd")
@@ -308,8 +334,13 @@ class Catalog:
 
 def catalog_input_files(spec: str) -> list:
     """The data files of ``catalog://NAME[@V]`` as run inputs (hash-checked), for io.inputs."""
+    from gristmill.catalog.columns import side_files_of
     from gristmill.io.inputs import InputFile
 
     version = Catalog().get(spec)
-    return [InputFile(path=p, relpath=f"{version.ref}/{os.path.basename(p)}", format="parquet", compression=None,
-                      size=os.path.getsize(p)) for p in version.local_files()]
+    out = []
+    for i, p in enumerate(version.local_files()):
+        sides = tuple(version.catalog._fetch_verified(s, version.ref) for s in side_files_of(version.manifest, i))
+        out.append(InputFile(path=p, relpath=f"{version.ref}/{os.path.basename(p)}", format="parquet",
+                             compression=None, size=os.path.getsize(p), columns_from=sides))
+    return out

@@ -234,8 +234,13 @@ def _parquet_chunks(file_index: int, file: InputFile, chunk_rows: int) -> Iterat
         return
     row = 0
     try:
-        for rb in pf.iter_batches(batch_size=chunk_rows):
-            table = pa.Table.from_batches([rb])
+        if file.columns_from:  # a catalog version's data file with its added columns (catalog/columns.py)
+            from gristmill.catalog.columns import iter_joined
+
+            batches = iter_joined(file.path, file.columns_from, batch_size=chunk_rows)
+        else:
+            batches = (pa.Table.from_batches([rb]) for rb in pf.iter_batches(batch_size=chunk_rows))
+        for table in batches:
             yield RawChunk(file_index, "arrow", first=row, data=table, nbytes=table.nbytes)
             row += table.num_rows
     except (pa.ArrowException, OSError) as exc:

@@ -33,6 +33,7 @@ from gristmill.errors import GristmillError, UsageError
 from gristmill.train import checkpoint, dist
 from gristmill.train.config import Config, dump_config
 from gristmill.train.data import MixtureSampler, TrainData, eval_windows, load_data
+from gristmill.train.doc_signals import DocTracker
 from gristmill.train.gradients import (
     GradientSketch,
     adam_preconditioner,
@@ -46,8 +47,10 @@ from gristmill.train.model import (
     count_params,
     flops_per_token,
     per_sample_loss,
+    per_token_loss,
 )
 from gristmill.train.policies import DomainStats, Feedback, Policy, make_policy, weighted_loss
+from gristmill.train.source import SOURCE_FILE
 
 
 def lr_at(step: int, total: int, warmup: int, lr: float, min_ratio: float) -> float:
@@ -145,6 +148,9 @@ def prepare(cfg: Config) -> tuple[TrainData, Any, Policy]:
         raise UsageError(f"policy {policy.name!r}: per-domain gradients are measured for mixing policies only")
     if policy.needs_reference and not cfg.policy.reference:
         load_reference(cfg, data, torch.device("cpu"))  # raises the explanatory error
+    if cfg.signals.doc_losses and DocTracker.for_shards(data.train, cfg.train.seq_len) is None:
+        raise UsageError("signals.doc_losses: the training shards have no document map (ids per document); train "
+                         "from a catalog version or data.text, or shards built by this version of gristmill")
     return data, model, policy
 
 
@@ -191,9 +197,6 @@ class Run:
     def _setup_process(self) -> None:
         dist.init_from_env()
         self.rank, self.world = dist.rank(), dist.world_size()
-        if self.rank == 0:
-            self.output.mkdir(parents=True, exist_ok=True)
-        dist.barrier()
         self.device = pick_device(self.tc.device)
         if self.tc.threads:
             torch.set_num_threads(self.tc.threads)
@@ -204,6 +207,9 @@ class Run:
     def _setup_components(self) -> None:
         """Data, model, policy, reference: every configuration error surfaces here, before step 0."""
         self.data, model, self.policy = prepare(self.cfg)
+        if self.rank == 0:  # only now: a configuration error leaves nothing behind
+            self.output.mkdir(parents=True, exist_ok=True)
+        dist.barrier()
         model.to(self.device)
         self.reference = load_reference(self.cfg, self.data, self.device) if self.policy.needs_reference else None
         self.use_bf16 = self.device.type == "cuda" and torch.cuda.is_bf16_supported()
@@ -244,6 +250,9 @@ class Run:
         self.windows = {d: eval_windows(h, tc.seq_len, tc.eval_tokens) for d, h in zip(data.domains, data.heldout, strict=True)}
         self.k = len(data.domains)
         self.tokens_drawn = np.zeros(self.k)  # all ranks together, kept identical by the per-step all-reduce
+        sig = self.cfg.signals  # per-document draws (and first/last-draw losses), when the shards map documents
+        self.docs = (DocTracker.for_shards(data.train, tc.seq_len, losses=sig.doc_losses)
+                     if sig.draws or sig.doc_losses else None)
 
     def _resume_or_start_fresh(self) -> None:
         rank, output = self.rank, self.output
@@ -251,9 +260,13 @@ class Run:
         if ckpt_dir is not None:
             self._load_checkpoint(ckpt_dir)
         elif rank == 0:  # a fresh run: nothing of an earlier run in this folder may mix with its logs
-            for old in [output / "metrics.jsonl", output / "steps.jsonl", *output.glob("weights.rank*.jsonl")]:
+            for old in [output / "metrics.jsonl", output / "steps.jsonl", *output.glob("weights.rank*.jsonl"),
+                        output / "doc_signals.parquet", output / "mixture.json", output / SOURCE_FILE]:
                 old.unlink(missing_ok=True)
             shutil.rmtree(output / "checkpoints", ignore_errors=True)
+            shutil.rmtree(output / "model_init", ignore_errors=True)
+            if self.cfg.signals.save_init:  # the step-0 weights: a reference model for `train score`
+                self._save_model(output / "model_init")
         dist.barrier()
 
     def _load_checkpoint(self, ckpt_dir: Path) -> None:
@@ -269,6 +282,8 @@ class Run:
         torch.set_rng_state(local["torch_rng"])
         np.random.set_state(local["numpy_rng"])
         random.setstate(local["python_rng"])
+        if self.docs is not None and "docs" in local:
+            self.docs.load_state_dict(local["docs"])
         logged = self.step - len(self.pending)  # rows up to here were written before the save; the pending ones after
         if self.rank == 0:
             _truncate_jsonl(self.output / "metrics.jsonl", self.step)  # the eval at `step` runs again
@@ -280,7 +295,9 @@ class Run:
     def _setup_logs(self) -> None:
         cfg, rank, output = self.cfg, self.rank, self.output
         if rank == 0:
-            (output / "config.yaml").write_text(dump_config(cfg))
+            (output / "config.yaml").write_text(dump_config(self._recorded_config()))
+            if self.data.source is not None:
+                (output / SOURCE_FILE).write_text(json.dumps(self.data.source.to_json(), indent=2) + "\n")
         if cfg.log.tensorboard and rank == 0:
             try:
                 from torch.utils.tensorboard import SummaryWriter
@@ -297,6 +314,16 @@ class Run:
                 f"world {self.world}",
                 flush=True,
             )
+
+    def _recorded_config(self) -> Config:
+        """The config as run: a catalog version pinned to its number, content hash and catalog root."""
+        src = self.data.source
+        if src is None:
+            return self.cfg
+        cfg = self.cfg.model_copy(deep=True)
+        cfg.data.train, cfg.data.version_hash = f"catalog://{src.ref}", src.content_hash
+        cfg.data.catalog = cfg.data.catalog or src.catalog
+        return cfg
 
     # --- the loop -------------------------------------------------------------------------------------
     def fit(self) -> dict[str, Any]:
@@ -330,10 +357,13 @@ class Run:
         acc = DomainStats.device_sums(k, self.device)  # per-domain sums, stay on the device
         policy_time = 0.0
         probing = self.sketch is not None and self.step % policy.gradient_every == 0
+        doc_losses = self.docs is not None and self.docs.losses
         for micro in range(tc.grad_accum):
             x, dom = self.sampler.sample(tc.batch_size, policy.weights)  # the policy's mixture picks the data
+            if self.docs is not None:
+                self.docs.add_draws(*self.sampler.last_draw)
             x, dom = x.to(self.device, non_blocking=True), dom.to(self.device, non_blocking=True)
-            ref_ps = None
+            ref_ps, tok_loss = None, None
             if probing and micro == tc.grad_accum - 1:  # the same gradient, one (domain, half) at a time
                 t0 = time.perf_counter()
                 loss_ps, grad_sums, grad_sizes = probe_backward(
@@ -342,12 +372,19 @@ class Run:
                 )
                 average_gradients(self.sketch.params)  # every micro-batch ran without DDP's reduction
                 policy_time += time.perf_counter() - t0
+                if doc_losses:  # the probe ran by groups: one more forward for the per-token loss
+                    with torch.no_grad(), self.autocast():
+                        tok_loss = per_token_loss(model, x)
             else:
                 last_micro = micro == tc.grad_accum - 1
                 sync = contextlib.nullcontext() if self.world == 1 or last_micro else model.no_sync()
                 with sync:
                     with self.autocast():
-                        loss_ps = per_sample_loss(model, x)  # computed once, reduction='none'
+                        if doc_losses:  # the same mean, with the per-token losses kept for the documents
+                            tok_loss = per_token_loss(model, x)
+                            loss_ps = tok_loss.mean(dim=1)
+                        else:
+                            loss_ps = per_sample_loss(model, x)  # computed once, reduction='none'
                     t0 = time.perf_counter()
                     if self.reference is not None and self.step % policy.reference_every == 0:
                         with torch.no_grad(), self.autocast():
@@ -358,6 +395,8 @@ class Run:
             t0 = time.perf_counter()
             DomainStats.add_batch(acc, loss_ps, dom, ref_ps)
             policy_time += time.perf_counter() - t0
+            if tok_loss is not None:  # opt-in: a host sync per micro-batch
+                self.docs.add_losses(self.step, *self.sampler.last_draw, tok_loss.detach().float().cpu().numpy())
         align = None
         if probing:
             t0 = time.perf_counter()
@@ -463,7 +502,8 @@ class Run:
         dist.barrier()
         torch.save(
             {"sampler": self.sampler.state_dict(), "torch_rng": torch.get_rng_state(),
-             "numpy_rng": np.random.get_state(), "python_rng": random.getstate()},
+             "numpy_rng": np.random.get_state(), "python_rng": random.getstate(),
+             **({"docs": self.docs.state_dict()} if self.docs is not None else {})},
             tmp / f"rank{rank}.pt",
         )
         dist.barrier()
@@ -483,16 +523,29 @@ class Run:
             self.steps_log.close()
             self.steps_log = None
 
+    def _save_model(self, folder: Path) -> None:
+        self.raw_model.save_pretrained(str(folder))
+        if self.data.tokenizer_path is not None:
+            shutil.copy(self.data.tokenizer_path, folder / "tokenizer.json")
+
     def finish(self) -> None:
-        """After the last step: the model (with its tokenizer), the policy's averaged weights, the plot."""
+        """After the last step: the model (with its tokenizer), the learnt mixture (``mixture.json``), each
+        document's draws (``doc_signals.parquet``), the plot."""
+        doc_table = self.docs.finish(self.device) if self.docs is not None else None  # every rank takes part
         if self.rank == 0:
             output, data, policy = self.output, self.data, self.policy
-            self.raw_model.save_pretrained(str(output / "model"))
-            if data.tokenizer_path is not None:
-                shutil.copy(data.tokenizer_path, output / "model" / "tokenizer.json")
+            self._save_model(output / "model")
+            average = None
             if hasattr(policy, "average_weights"):
-                avg = dict(zip(data.domains, policy.average_weights().tolist(), strict=True))
-                (output / "average_weights.json").write_text(json.dumps(avg, indent=2) + "\n")
+                average = dict(zip(data.domains, policy.average_weights().tolist(), strict=True))
+                (output / "average_weights.json").write_text(json.dumps(average, indent=2) + "\n")
+            mixture = {"domains": data.domains, "final": policy.weights_dict(), "average": average,
+                       "policy": policy.name, "utility": policy.utility()}
+            (output / "mixture.json").write_text(json.dumps(mixture, indent=2) + "\n")
+            if doc_table is not None:
+                import pyarrow.parquet as pq
+
+                pq.write_table(doc_table, output / "doc_signals.parquet", compression="zstd")
             if self.cfg.log.plot:
                 from gristmill.train.plot import plot_metrics
 
