@@ -82,12 +82,15 @@ def fit_command(config: str, output: str | None, overrides: tuple[str, ...], che
 @click.option("--output", "-o", default=None, help="Signals file [default: RUN_DIR/signals.parquet].")
 @click.option("--batch-size", type=click.IntRange(1, 4096), default=32, show_default=True,
               help="Pieces of train.seq_len tokens per forward pass.")
+@click.option("--docs-per-batch", type=click.IntRange(1, 1 << 20), default=512, show_default=True,
+              help="Documents read, tokenized and written at a time (bounds memory).")
 @click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda or cuda:N.")
 @click.option("--threads", type=click.IntRange(0, 256), default=0, help="torch CPU threads (0: torch's default).")
 @click.option("--force", is_flag=True, help="Score a version the run did not train on (losses only).")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def score_command(run_dir: str, version: str | None, reference: str | None, catalog_root: str | None,
-                  output: str | None, batch_size: int, device: str, threads: int, force: bool, as_json: bool) -> None:
+                  output: str | None, batch_size: int, docs_per_batch: int, device: str, threads: int, force: bool,
+                  as_json: bool) -> None:
     """Score every document of the run's catalog version: train.<run>.loss, ref_loss, excess_loss, draws, ..."""
     import json
 
@@ -100,7 +103,7 @@ def score_command(run_dir: str, version: str | None, reference: str | None, cata
         if threads:
             torch.set_num_threads(threads)
         r = score_run(run_dir, version=version, reference=reference, catalog=catalog_root, output=output,
-                      batch_size=batch_size, device=device, force=force)
+                      batch_size=batch_size, device=device, force=force, docs_per_batch=docs_per_batch)
         if as_json:
             click.echo(json.dumps(r.to_json(), indent=2))
             return

@@ -33,7 +33,7 @@ class DocTracker:
     def __init__(self, shards: list[DomainShard], seq_len: int, losses: bool = False) -> None:
         self.shards, self.seq_len, self.losses = shards, seq_len, losses
         self.offsets = [s.offsets for s in shards]
-        self.diff = [np.zeros(s.n_docs + 1, dtype=np.int64) for s in shards]
+        self.diff = [np.zeros(s.n_docs + 1, dtype=np.int32) for s in shards]  # 4 bytes a document
         if losses:
             self.first_step = [np.full(s.n_docs, np.inf) for s in shards]
             self.first_loss = [np.full(s.n_docs, np.nan) for s in shards]
@@ -82,7 +82,7 @@ class DocTracker:
         return state
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.diff = [np.asarray(x, dtype=np.int64) for x in state["diff"]]
+        self.diff = [np.asarray(x, dtype=np.int32) for x in state["diff"]]
         if self.losses and "first_step" in state:
             for key in ("first_step", "first_loss", "last_step", "last_loss"):
                 setattr(self, key, [np.asarray(x, dtype=np.float64) for x in state[key]])
@@ -113,7 +113,7 @@ def _reduce(x: np.ndarray, op: str, device: torch.device | str) -> np.ndarray:
         return x
     import torch.distributed as tdist
 
-    t = torch.as_tensor(np.asarray(x, dtype=np.float64), device=device)
+    t = torch.tensor(np.asarray(x, dtype=np.float64), device=device)  # a copy: the reduction is in place
     tdist.all_reduce(t, op={"sum": tdist.ReduceOp.SUM, "min": tdist.ReduceOp.MIN, "max": tdist.ReduceOp.MAX}[op])
     return t.cpu().numpy()
 
@@ -123,7 +123,7 @@ def _pick(steps: np.ndarray, losses: np.ndarray, op: str, device: torch.device |
     document at that same step are averaged. Null for a document never drawn."""
     best = _reduce(steps, op, device)
     mine = np.isfinite(best) & (steps == best)
-    total = _reduce(np.where(mine, losses, 0.0), "sum", device)
+    total = _reduce(np.where(mine, np.nan_to_num(losses), 0.0), "sum", device)
     count = _reduce(mine.astype(np.float64), "sum", device)
     with np.errstate(invalid="ignore", divide="ignore"):
         value = total / count

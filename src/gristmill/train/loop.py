@@ -261,7 +261,8 @@ class Run:
             self._load_checkpoint(ckpt_dir)
         elif rank == 0:  # a fresh run: nothing of an earlier run in this folder may mix with its logs
             for old in [output / "metrics.jsonl", output / "steps.jsonl", *output.glob("weights.rank*.jsonl"),
-                        output / "doc_signals.parquet", output / "mixture.json", output / SOURCE_FILE]:
+                        output / "doc_signals.parquet", output / "mixture.json", output / SOURCE_FILE,
+                        output / "signals.parquet", output / "signals.json"]:
                 old.unlink(missing_ok=True)
             shutil.rmtree(output / "checkpoints", ignore_errors=True)
             shutil.rmtree(output / "model_init", ignore_errors=True)
