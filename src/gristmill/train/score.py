@@ -180,7 +180,9 @@ class _Scorer:
         counts = np.zeros(len(docs))
         for b in range(0, len(pieces), self.batch_size):
             chunk = pieces[b : b + self.batch_size]
-            width = len(chunk[0][1])
+            # widths rounded up to a multiple of 32: a handful of tensor shapes instead of one per batch, which
+            # keeps the allocator from fragmenting over a long scan (and suits compiled kernels)
+            width = min(self.seq_len + 1, -(-len(chunk[0][1]) // 32) * 32)
             x = np.full((len(chunk), width), self.eos, dtype=np.int64)
             mask = np.zeros((len(chunk), width - 1), dtype=np.float32)
             for r, (_, p) in enumerate(chunk):
