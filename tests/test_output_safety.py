@@ -50,6 +50,17 @@ def test_output_equal_to_the_input_folder_is_refused_and_the_input_survives(tmp_
     assert sorted(p.name for p in data.iterdir()) == ["a.jsonl"]
 
 
+@pytest.mark.parametrize("shape", ["contains the input deeper down", "is the input file", "is inside the input file"])
+def test_an_output_that_is_contains_or_is_inside_an_input_is_refused(tmp_path, recipe, shape):
+    data = tmp_path / "data"
+    inp = write_jsonl(data / "sub" / "a.jsonl", ROWS)
+    before = inp.read_bytes()
+    out = {"contains the input deeper down": data, "is the input file": inp, "is inside the input file": inp / "out"}[shape]
+    res = run(recipe, inp, out, "--overwrite")
+    assert res.returncode == 2 and "Traceback" not in res.stderr, res.stderr
+    assert inp.read_bytes() == before and sorted(p.name for p in data.rglob("*")) == ["a.jsonl", "sub"]
+
+
 def test_output_inside_the_input_folder_runs_twice_and_is_not_read_back(tmp_path, recipe):
     data = tmp_path / "data"
     write_jsonl(data / "a.jsonl", ROWS)

@@ -7,7 +7,7 @@ so five quality filters in a row split the words once, not five times.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -114,6 +114,36 @@ class Batch:
             out._texts = [self._texts[i] for i in idx]
         out._views = {k: [v[i] for i in idx] for k, v in self._views.items()}
         return out
+
+
+class RuleEnv(Mapping):
+    """What a keep rule (or an expression parameter) reads from a batch: columns by name, lazily, as numpy.
+
+    ``field:<name>`` reads an input field the same way; a column the batch lacks reads as nulls."""
+
+    def __init__(self, batch: Batch) -> None:
+        self.batch = batch
+        self.cache: dict[str, np.ndarray] = {}
+
+    def __getitem__(self, key: str) -> np.ndarray:
+        if key not in self.cache:
+            name = key[6:] if key.startswith("field:") else key
+            if name in self.batch.column_names:
+                col = self.batch.column(name)
+                numeric = pa.types.is_floating(col.type) or pa.types.is_integer(col.type) or pa.types.is_boolean(col.type)
+                arr = col.to_numpy() if numeric else None
+                if arr is None or (col.null_count and not pa.types.is_floating(col.type)):
+                    arr = np.array(col.to_pylist(), dtype=object)
+                self.cache[key] = arr
+            else:
+                self.cache[key] = np.full(self.batch.num_rows, None, dtype=object)
+        return self.cache[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.batch.column_names)
+
+    def __len__(self) -> int:
+        return len(self.batch.column_names)
 
 
 def _set_column(table: pa.Table, name: str, arr: pa.Array | pa.ChunkedArray) -> pa.Table:

@@ -229,20 +229,24 @@ def tokenize(inputs: tuple[str, ...], output: str, tokenizer: str | None, vocab_
              domain_field: str, heldout_fraction: float) -> None:
     """Tokenize INPUTS into packed token shards per domain, with a held-out split, for `gristmill train`.
 
-    INPUTS are JSONL/Parquet files or globs; a gristmill output folder contributes its kept documents only.
+    INPUTS are what `gristmill run` reads: files, folders, globs or catalog://NAME[@V]; JSONL (.gz/.zst),
+    Parquet, CSV/TSV; a gristmill output folder contributes its kept documents only. Records a run would
+    reject, and records without a domain, are rejected with their reason (OUTPUT/.gristmill/rejected/).
     """
-    from gristmill.engine.layout import is_gristmill_output, kept_files
     from gristmill.engine.output_folder import claim_output
+    from gristmill.io.documents import describe_rejects
+    from gristmill.io.inputs import resolve_inputs
     from gristmill.shards import build_shards, shard_output_layout
 
-    paths: list[str] = []
-    for item in inputs:
-        paths += [str(p) for p in kept_files(item)] if is_gristmill_output(item) else [item]
     try:
+        skipped: list[str] = []
+        files = resolve_inputs(list(inputs), skipped=skipped)
+        _note_skipped(skipped)
         layout, own = shard_output_layout(output)
-        with claim_output(layout, kind="tokenize", input_files=_existing_files(paths), overwrite=True, own_entries=own):
-            summary = build_shards(paths, output, tokenizer=tokenizer, vocab_size=vocab_size, text_field=text_field,
-                                   domain_field=domain_field, heldout_fraction=heldout_fraction)
+        with claim_output(layout, kind="tokenize", input_files=[f.path for f in files], overwrite=True,
+                          own_entries=own):
+            summary = build_shards(list(inputs), output, tokenizer=tokenizer, vocab_size=vocab_size,
+                                   text_field=text_field, domain_field=domain_field, heldout_fraction=heldout_fraction)
     except GristmillError as exc:
         _fail(exc)
         return
@@ -263,6 +267,10 @@ def tokenize(inputs: tuple[str, ...], output: str, tokenizer: str | None, vocab_
         t.add_row(dom, f"{parts['train']['docs']:,}", f"{parts['train']['tokens']:,}",
                   f"{parts['heldout']['docs']:,}", f"{parts['heldout']['tokens']:,}")
     make_console(stderr=False).print(t)
+    rejected = dict(summary["rejected"])
+    if rejected["details"]:
+        rejected["details"] = os.path.join(output, rejected["details"])
+    click.echo(describe_rejects(rejected), err=True)
 
 
 @main.group()
@@ -270,31 +278,41 @@ def model() -> None:
     """Train the small local models that model-based operators apply (no downloads)."""
 
 
-def _existing_files(specs: list[str]) -> list[str]:
-    """The files that input specs (files, folders, globs) name, for the output-is-not-an-input check."""
-    import glob
-
-    files: list[str] = []
-    for spec in specs:
-        if os.path.isdir(spec):
-            files += [os.path.join(d, f) for d, _, names in os.walk(spec) for f in names]
-        else:
-            files += glob.glob(spec, recursive=True) or [spec]
-    return files
+def _note_skipped(skipped: list[str]) -> None:
+    for folder in skipped:
+        click.echo(f"note: skipped {folder} among the inputs: it is a gristmill output folder", err=True)
 
 
-def _texts(paths: tuple[str, ...], text_field: str, where: str | None) -> list[str]:
-    from gristmill.shards import iter_records
+def _texts(paths: tuple[str, ...], text_field: str, where: str | None, rejects: Any) -> list[str]:
+    """The texts of the documents in ``paths`` (read as a run reads them) whose field matches ``where``."""
+    from gristmill.io.documents import DocumentReader
 
-    fields = [text_field] + ([where.split("=", 1)[0]] if where else [])
-    want = where.split("=", 1) if where else None
-    return [r[text_field] for r in iter_records(list(paths), fields)
-            if isinstance(r.get(text_field), str) and (want is None or str(r.get(want[0])) == want[1])]
+    name, value = "", ""
+    if where is not None:
+        name, eq, value = where.partition("=")
+        if not eq or not name:
+            raise UsageError(f"--where {where!r}: expected FIELD=VALUE, e.g. domain=books")
+    reader = DocumentReader(list(paths), text_field=text_field, columns=[name] if name else [], rejects=rejects)
+    _note_skipped(reader.skipped)
+    fields = [text_field, name] if name else [text_field]
+    return [r[text_field] for r in reader.records(fields) if r is not None and (not name or str(r[name]) == value)]
+
+
+def _fit_rejects(output: str) -> Any:
+    """Where ``model fit-*`` keeps the records it rejected: beside the model, ``MODEL.rejected.pq``."""
+    from pathlib import Path
+
+    from gristmill.io.documents import RejectLog
+
+    return RejectLog(Path(output).with_suffix(".rejected.pq"))
+
+
+_INPUTS_HELP = "files, folders, globs or catalog://NAME[@V] (JSONL, Parquet, CSV/TSV)"
 
 
 @model.command("fit-classifier")
-@click.option("--positive", multiple=True, required=True, help="JSONL/Parquet files or globs of good examples.")
-@click.option("--negative", multiple=True, required=True, help="JSONL/Parquet files or globs of bad examples.")
+@click.option("--positive", multiple=True, required=True, help=f"Good examples: {_INPUTS_HELP}.")
+@click.option("--negative", multiple=True, required=True, help=f"Bad examples: {_INPUTS_HELP}.")
 @click.option("--positive-where", default=None, help="Only rows with FIELD=VALUE (e.g. domain=docs).")
 @click.option("--negative-where", default=None, help="Only rows with FIELD=VALUE.")
 @click.option("--text-field", default="text", show_default=True)
@@ -305,7 +323,15 @@ def fit_classifier(positive: tuple[str, ...], negative: tuple[str, ...], positiv
     """Train the hashed n-gram quality classifier used by the quality_classifier operator."""
     from gristmill.ops.model_signals import HashedClassifier
 
-    pos, neg = _texts(positive, text_field, positive_where), _texts(negative, text_field, negative_where)
+    try:
+        with _fit_rejects(output) as rejects:
+            pos = _texts(positive, text_field, positive_where, rejects)
+            neg = _texts(negative, text_field, negative_where, rejects)
+    except (GristmillError, OSError) as exc:
+        _fail(exc)
+        return
+    if rejects.total:
+        click.echo(rejects.line(), err=True)
     if not pos or not neg:
         _fail(UsageError(f"need both positive ({len(pos)}) and negative ({len(neg)}) examples"))
     HashedClassifier.fit(pos, neg, epochs=epochs).save(output)
@@ -318,10 +344,20 @@ def fit_classifier(positive: tuple[str, ...], negative: tuple[str, ...], positiv
 @click.option("--text-field", default="text", show_default=True)
 @click.option("--output", required=True, type=click.Path(dir_okay=False), help="Model file (.npz).")
 def fit_lm(inputs: tuple[str, ...], where: str | None, text_field: str, output: str) -> None:
-    """Train the word trigram language model used by the ngram_perplexity operator."""
+    """Train the word trigram language model used by the ngram_perplexity operator.
+
+    INPUTS are what `gristmill run` reads: files, folders, globs or catalog://NAME[@V] (JSONL, Parquet,
+    CSV/TSV); records a run would reject are counted and written to MODEL.rejected.pq."""
     from gristmill.ops.model_signals import NgramLM
 
-    texts = _texts(inputs, text_field, where)
+    try:
+        with _fit_rejects(output) as rejects:
+            texts = _texts(inputs, text_field, where, rejects)
+    except (GristmillError, OSError) as exc:
+        _fail(exc)
+        return
+    if rejects.total:
+        click.echo(rejects.line(), err=True)
     if not texts:
         _fail(UsageError("no reference text found"))
     NgramLM.fit(texts).save(output)

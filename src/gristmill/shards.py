@@ -32,20 +32,20 @@ domain folder with a ``meta.json`` is always complete. A reader still checks wha
 types, ``n_docs + 1`` rising offsets ending at ``n_tokens``, a tokens file of exactly ``n_tokens`` ids): a
 shard damaged after it was written raises :class:`ShardError` naming the file, not an error from numpy.
 
-:func:`build_shards` is a convenience for plain text (JSONL, JSONL.gz/.zst or Parquet with a text and a
-domain field): it trains a small byte-level BPE tokenizer with ``tokenizers`` (seconds) or loads a
-``tokenizer.json``, splits each domain into train and held-out documents by a stable hash of the document
-id, and writes both shard sets.
+:func:`build_shards` is a convenience for plain text with a text and a domain field, in anything a run
+reads (files, folders, globs, JSONL plain/.gz/.zst, Parquet, CSV/TSV, gristmill output folders,
+``catalog://NAME[@V]``), read as a run reads it: it trains a small byte-level BPE tokenizer with
+``tokenizers`` (seconds) or loads a ``tokenizer.json``, splits each domain into train and held-out documents
+by a stable hash of the document id, and writes both shard sets. A record the run would reject, or one
+without a usable domain, is a reject: counted in the summary, every one in ``.gristmill/rejected/input.pq``.
 """
 
 from __future__ import annotations
 
-import glob
-import gzip
-import io
 import json
 import os
 import shutil
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -55,6 +55,7 @@ import numpy as np
 import xxhash
 
 from gristmill.errors import UsageError
+from gristmill.io.documents import DocumentReader, RejectLog, describe_rejects
 
 FORMAT = "gristmill.shards"
 VERSION = 1
@@ -362,48 +363,20 @@ class TiktokenAdapter:
         Path(path).write_text(self.to_str() + "\n")
 
 
-def _open_text(path: str) -> io.TextIOBase:
-    if path.endswith(".gz"):
-        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8")
-    if path.endswith(".zst"):
-        import zstandard
+def iter_records(
+    paths: str | Sequence[str], fields: Sequence[str], *, text_field: str = "text", rejects: RejectLog | None = None
+) -> Iterator[dict[str, Any]]:
+    """The documents of ``paths`` (anything a run accepts as input), each as ``fields`` only.
 
-        return io.TextIOWrapper(zstandard.ZstdDecompressor().stream_reader(open(path, "rb")), encoding="utf-8")
-    return open(path, encoding="utf-8")
-
-
-def iter_records(paths: str | Sequence[str], fields: Sequence[str]) -> Iterator[dict[str, Any]]:
-    """Records (only ``fields``) from JSONL(.gz/.zst) or Parquet files; ``paths`` may hold globs or folders."""
-    import pyarrow.parquet as pq
-
-    if isinstance(paths, str):
-        paths = [paths]
-    from gristmill.engine.layout import is_gristmill_output, kept_files
-
-    files: list[str] = []
-    for p in paths:
-        if os.path.isdir(p) and is_gristmill_output(p):
-            files += [str(f) for f in kept_files(p)]  # the kept rows only, never the dropped ones
-        elif os.path.isdir(p):
-            files += sorted(glob.glob(os.path.join(p, "**", "*.parquet"), recursive=True))
-            files += sorted(glob.glob(os.path.join(p, "**", "*.jsonl*"), recursive=True))
-        else:
-            matched = sorted(glob.glob(p))
-            if not matched:
-                raise FileNotFoundError(f"no input file matches {p}")
-            files += matched
-    for f in files:
-        if f.endswith(".parquet"):
-            pf = pq.ParquetFile(f)
-            present = [c for c in fields if c in pf.schema_arrow.names]
-            for batch in pf.iter_batches(columns=present, batch_size=4096):
-                yield from batch.to_pylist()
-        else:
-            with _open_text(f) as fh:
-                for line in fh:
-                    if line.strip():
-                        rec = json.loads(line)
-                        yield {k: rec.get(k) for k in fields}
+    Read as a run reads them (:class:`gristmill.io.documents.DocumentReader`): a record without a usable
+    ``text_field`` or that cannot be parsed is not yielded but counted in ``rejects`` (without one, a warning
+    says how many were rejected and why). ``id`` is the input's id, None when it gave none."""
+    reader = DocumentReader(paths, text_field=text_field, columns=list(fields), rejects=rejects)
+    for rec in reader.records(fields, generated_ids=False):
+        if rec is not None:
+            yield rec
+    if rejects is None and reader.rejects.total:
+        warnings.warn(f"iter_records: {reader.rejects.line()}", stacklevel=2)
 
 
 def _are_paths(inputs: Any) -> bool:
@@ -480,23 +453,18 @@ def build_shards(
     Held-out documents are the ones with the smallest xxh64 of their id (text when there is no id) in each
     domain: stable across runs and machines, and at least one per domain that has two or more documents, so
     a scarce domain still gets a held-out split; more are moved to held-out (never the last one) until it holds
-    ``min_heldout_tokens``. Returns a summary (per domain documents and tokens).
+    ``min_heldout_tokens``. Returns a summary (per domain documents and tokens; ``rejected``: the input records
+    that could not be used, counted by kind, every one in ``out/.gristmill/rejected/input.pq``).
 
-    ``inputs`` may also be an iterable of records (dicts); every shard keeps a document map (id and the
-    record's position in the input, see the module docstring).
+    ``inputs`` may also be an iterable of records (dicts; the catalog source of training passes a version's
+    rows so): every shard keeps a document map (each document's id and its position in the input, which for
+    records is the record's index; see the module docstring).
     """
-    per_domain: dict[str, list[tuple[int, str, str, int]]] = {}
-    records = iter_records(inputs, [text_field, domain_field, id_field]) if _are_paths(inputs) else inputs
-    for row, rec in enumerate(records):
-        text, dom = rec.get(text_field), rec.get(domain_field)
-        if not text or dom is None or (domains is not None and dom not in domains):
-            continue
-        key = rec.get(id_field)
-        h = xxhash.xxh64((str(key) if key is not None else text).encode()).intdigest()
-        per_domain.setdefault(str(dom), []).append((h, text, "" if key is None else str(key), row))
-    if not per_domain:
-        raise ValueError(f"no documents with fields {text_field!r} and {domain_field!r} in {inputs}")
     out = Path(out)
+    per_domain, rejected = _read_documents(inputs, out, text_field, domain_field, id_field, domains)
+    if not per_domain:
+        raise ValueError(f"no documents with fields {text_field!r} and {domain_field!r} in {inputs}: "
+                         f"{describe_rejects(rejected)}")
     out.mkdir(parents=True, exist_ok=True)
     if tokenizer is None:
         tok = train_bpe((d[1] for docs in per_domain.values() for d in docs), vocab_size=vocab_size)
@@ -511,7 +479,8 @@ def build_shards(
     if eos is None:
         raise ValueError(f"tokenizer has no {EOS_TOKEN!r} token; add it as a special token")
     thash, vocab = tokenizer_hash(tok), tok.get_vocab_size()
-    summary: dict[str, Any] = {"tokenizer": name, "tokenizer_hash": thash, "vocab_size": vocab, "domains": {}}
+    summary: dict[str, Any] = {"tokenizer": name, "tokenizer_hash": thash, "vocab_size": vocab, "domains": {},
+                               "rejected": rejected}
     for dom in sorted(per_domain):
         docs = sorted(per_domain[dom])
         texts = [d[1] for d in docs]
@@ -534,3 +503,98 @@ def build_shards(
             summary["domains"][dom][split] = {"docs": meta["n_docs"], "tokens": meta["n_tokens"]}
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     return summary
+
+
+READ_REJECTS = "input.pq"  # under the shard folder's .gristmill/rejected/, like a run's rejects
+
+
+Documents = dict[str, list[tuple[int, str, str, int]]]  # per domain: (split hash, text, id, position)
+
+
+def _read_documents(
+    inputs: str | Sequence[str] | Iterable[dict[str, Any]], out: Path, text_field: str, domain_field: str,
+    id_field: str, domains: Sequence[str] | None,
+) -> tuple[Documents, dict[str, Any]]:
+    """Per domain, (hash, text, id, position) of every document, and the rejects' summary (details under
+    ``out``). The position is the document's index among the documents read ("" ids: the input gave none).
+
+    The key of the held-out split is the xxh64 of the input's id, or of the text when the input gave none.
+    A document without a usable domain value is a reject; one outside ``domains`` is left out as asked."""
+    if not _are_paths(inputs):
+        return _read_records(inputs, text_field, domain_field, id_field, domains)
+    from gristmill.engine.layout import Layout
+
+    details = Layout(out).rejected_dir / READ_REJECTS
+    details.unlink(missing_ok=True)  # this function's own file from an earlier build
+    per_domain: Documents = {}
+    position = 0
+    with RejectLog(details) as rejects:
+        reader = DocumentReader(inputs, text_field=text_field, id_field=id_field, columns=[domain_field],
+                                rejects=rejects)
+        for batch in reader:
+            texts = batch.table.column(text_field).to_pylist()
+            ids = batch.table.column("id").to_pylist()
+            has_domain = domain_field in batch.table.column_names
+            doms = batch.table.column(domain_field).to_pylist() if has_domain else [None] * len(texts)
+            for i, (text, dom) in enumerate(zip(texts, doms)):
+                position += 1
+                problem = _domain_problem(dom, domain_field)
+                if problem:
+                    rejects.reject(batch, i, problem, kind="bad_domain")
+                    continue
+                if domains is not None and dom not in domains:
+                    continue
+                key = text if batch.generated_ids[i] else ids[i]
+                doc_id = "" if batch.generated_ids[i] else str(ids[i])
+                per_domain.setdefault(str(dom), []).append((xxhash.xxh64(key.encode()).intdigest(), text, doc_id,
+                                                            position - 1))
+    summary = rejects.to_dict()
+    if summary["details"]:
+        summary["details"] = os.path.relpath(details, out)
+    return per_domain, summary
+
+
+def _read_records(records: Iterable[dict[str, Any]], text_field: str, domain_field: str, id_field: str,
+                  domains: Sequence[str] | None) -> tuple[Documents, dict[str, Any]]:
+    """:func:`_read_documents` for records already read (a catalog version's rows, in order): the position is
+    the record's index, and a record without text or a usable domain is counted as a reject (its row named)."""
+    from collections import Counter
+
+    per_domain: Documents = {}
+    kinds: Counter[str] = Counter()
+    first = None
+    n = 0
+    for row, rec in enumerate(records):
+        n += 1
+        text, dom = rec.get(text_field), rec.get(domain_field)
+        problem = None
+        if not isinstance(text, str) or not text.strip():
+            problem = ("no_text", f"no text in field {text_field!r}")
+        elif (why := _domain_problem(dom, domain_field)) is not None:
+            problem = ("bad_domain", why)
+        if problem:
+            kinds[problem[0]] += 1
+            first = first or {"source": "records", "unit": "row", "location": row, "kind": problem[0],
+                              "reason": problem[1]}
+            continue
+        if domains is not None and dom not in domains:
+            continue
+        key = rec.get(id_field)
+        h = xxhash.xxh64((str(key) if key is not None else text).encode()).intdigest()
+        per_domain.setdefault(str(dom), []).append((h, text, "" if key is None else str(key), row))
+    return per_domain, {"records": n, "total": sum(kinds.values()), "by_kind": dict(kinds.most_common()),
+                        "first": first, "details": None}
+
+
+def _domain_problem(value: Any, field_name: str) -> str | None:
+    """Why a domain value cannot name a shard folder (``out/train/<domain>``), or None when it can."""
+    if value is None:
+        return f"missing domain field {field_name!r}"
+    if isinstance(value, (dict, list)):
+        return f"domain field {field_name!r} is a {type(value).__name__} (expected a string)"
+    name = str(value)
+    if not name.strip():
+        return f"domain field {field_name!r} is empty"
+    if name in (".", "..") or any(c in name for c in "/\\\0") or len(name.encode()) > 200:
+        return f"domain {name[:80]!r} cannot name a shard folder (a path separator, '.', '..' or over 200 bytes)"
+    return None

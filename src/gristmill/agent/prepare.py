@@ -22,7 +22,7 @@ from gristmill.agent.kinds.quality import relax
 from gristmill.agent.planner import NotUnderstood, Plan, Unsupported, build_plan
 from gristmill.agent.profile import Profile, est_tokens, profile_sample
 from gristmill.agent.report import recipe_yaml, write_reports
-from gristmill.agent.sampling import draw_sample, write_sample
+from gristmill.agent.sampling import Sample, draw_sample, write_sample
 from gristmill.agent.verify import Check, DryRun, read_kept, verify
 from gristmill.engine.layout import SIDE_DIR, Layout
 from gristmill.errors import GristmillError, RecipeError, UsageError
@@ -162,10 +162,18 @@ def prepare(
         for c in g.not_understood:
             log(f"not understood (accepted as partial): {c.text!r}: {c.detail}")
     smp = draw_sample(input_path, sample)
+    if smp.rejects.total:
+        saved = "every one is" if smp.rejects.total <= smp.rejects.keep else f"the first {smp.rejects.keep:,} are"
+        log(f"sample: {smp.rejects.line()} ({saved} written beside the plan report, sample_rejected.pq)")
     prof = profile_sample(smp)
     log(f"profiled {prof.docs} sampled documents: format {prof.format}, languages {dict(list(prof.languages.items())[:4])}, "
         f"exact dups {prof.exact_dup_rate:.1%}, near-dup docs {prof.near_dup_rate:.1%}")
-    feasibility(g, prof)
+    try:
+        feasibility(g, prof)
+    except GristmillError:
+        if not out.exists() or _only_ours(out):  # where a failed plan leaves its report
+            smp.rejects.save(Layout(out).prepare_dir / "sample_rejected.pq")
+        raise
     planner_name = "built-in"
     plan: Plan | None = None
     work = Path(tempfile.mkdtemp(prefix="gristmill-prepare-"))
@@ -251,7 +259,7 @@ def prepare(
             "assumptions": g.assumptions, "notes": plan.notes,
             "clauses": [c.line() for c in g.clauses], "profile": prof.to_dict(), "recipe": recipe,
             "history": history, "retention_docs": docs_ret, "retention_tokens": tok_ret, "summary": dry.summary,
-            "dropped_examples": examples, "error": error,
+            "dropped_examples": examples, "error": error, "sample_rejected": smp.rejects.to_dict(),
         }
         header = [f"gristmill prepare: {goal}", f"planner: {planner_name}; verified on {prof.docs} sampled documents "
                   f"in {len(history)} round(s): {'all requirements pass' if ok else 'SOME REQUIREMENTS FAIL'}",
@@ -260,7 +268,7 @@ def prepare(
         text = recipe_yaml(recipe, header)
         result = PrepareResult(g, prof, plan, recipe, checks, history, None, {}, None, dry.summary, planner_name)
         if not ok:
-            reports = write_reports(Layout(out).prepare_dir, ctx) if not out.exists() or _only_ours(out) else write_reports(work / "report", ctx)
+            reports = _write_reports(Layout(out).prepare_dir if not out.exists() or _only_ours(out) else work / "report", ctx, smp)
             raise Unsatisfiable(error + f"\n(plan report: {reports['markdown']})")
         summary = None
         if not plan_only:
@@ -284,12 +292,21 @@ def prepare(
             copy_operators(work / "operators", operators_dir(recipe_path), plan.generated)
             log(f"generated operators {plan.generated} saved in {operators_dir(recipe_path)}")
         result.recipe_path = recipe_path
-        result.report_paths = write_reports(Layout(out).prepare_dir, ctx)
+        result.report_paths = _write_reports(Layout(out).prepare_dir, ctx, smp)
         result.summary = summary
         log(f"recipe: {recipe_path}; report: {result.report_paths['markdown']}")
         return result
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _write_reports(folder: Path, ctx: dict[str, Any], smp: Sample) -> dict[str, Path]:
+    """The plan reports, and the sample's rejected records beside them (when there are any)."""
+    paths = write_reports(folder, ctx)
+    saved = smp.rejects.save(folder / "sample_rejected.pq")
+    if saved is not None:
+        paths["sample_rejected"] = saved
+    return paths
 
 
 def _only_ours(folder: Path) -> bool:

@@ -13,76 +13,53 @@ from typing import Any
 
 import orjson
 import pyarrow as pa
-import pyarrow.parquet as pq
 
-from gristmill.errors import UsageError
-from gristmill.io.inputs import resolve_inputs
-from gristmill.io.readers import open_binary
+from gristmill.io.documents import DocumentReader, RejectLog
 
 
 @dataclass
 class Sample:
-    """Rows drawn from the input, plus how many records were scanned and how many were unreadable."""
+    """Rows drawn from the input, plus how many records were scanned and how many were unreadable.
+
+    ``rejects`` holds the unreadable ones with their file, line or row, and reason, as a run reports them."""
 
     rows: list[dict[str, Any]]
     scanned: int
     unreadable: int
     files: list[str] = field(default_factory=list)
     text_field: str = "text"
+    rejects: RejectLog = field(default_factory=RejectLog)
 
     def texts(self) -> list[str]:
         return [r.get(self.text_field) or "" for r in self.rows]
 
 
-def _iter_records(path: str) -> Any:
-    for f in resolve_inputs(path):
-        if f.format == "parquet":
-            for batch in pq.ParquetFile(f.path).iter_batches(batch_size=4096):
-                yield from batch.to_pylist()
-        elif f.format in ("jsonl",):
-            with open_binary(f) as fh:
-                for line in fh:
-                    if not line.strip():
-                        continue
-                    try:
-                        obj = orjson.loads(line)
-                    except orjson.JSONDecodeError:
-                        yield None
-                        continue
-                    yield obj if isinstance(obj, dict) else None
-        else:  # csv/tsv: let Arrow parse
-            import pyarrow.csv as pcsv
-
-            opts = pcsv.ParseOptions(delimiter="\t" if f.format == "tsv" else ",")
-            yield from pcsv.read_csv(f.path, parse_options=opts).to_pylist()
-
-
 def draw_sample(path: str, n: int = 2000, seed: int = 0, max_scan: int = 200_000, text_field: str = "text") -> Sample:
-    """Reservoir-sample ``n`` readable records (rows without a text string count as unreadable)."""
+    """Reservoir-sample ``n`` documents among the first ``max_scan`` records.
+
+    The input is read as a run reads it (:mod:`gristmill.io.documents`): a record the run would reject is
+    counted as unreadable and kept in ``Sample.rejects``; a document whose input gave no id has none here
+    either, so the sample is the input's rows as they were."""
     rng = random.Random(seed)
     rows: list[dict[str, Any]] = []
     scanned = bad = readable = 0
-    files = [f.path for f in resolve_inputs(path)]
-    if not files:
-        raise UsageError(f"no input files at {path}")
-    for rec in _iter_records(path):
-        if scanned >= max_scan:
-            break
+    reader = DocumentReader(path, text_field=text_field)
+    for rec in reader.records(generated_ids=False) if max_scan > 0 else ():
         scanned += 1
-        if rec is None or not isinstance(rec.get(text_field), str):
-            if rec is not None and isinstance(rec.get("messages"), list):
-                pass  # chat rows without text are readable; the profile notes the format
-            else:
-                bad += 1
-                continue
-        readable += 1
-        if len(rows) < n:
-            rows.append(rec)
+        if rec is None:
+            bad += 1
         else:
-            j = rng.randrange(readable)
-            if j < n:
-                rows[j] = rec
-    return Sample(rows=rows, scanned=scanned, unreadable=bad, files=files, text_field=text_field)
+            readable += 1
+            if len(rows) < n:
+                rows.append(rec)
+            else:
+                j = rng.randrange(readable)
+                if j < n:
+                    rows[j] = rec
+        if scanned >= max_scan:
+            break  # before the reader reads (and counts) one record more
+    return Sample(rows=rows, scanned=scanned, unreadable=bad, files=[f.path for f in reader.files],
+                  text_field=text_field, rejects=reader.rejects)
 
 
 def write_sample(sample: Sample, path: Path) -> Path:

@@ -48,11 +48,14 @@ class Claim:
 
 
 def check_not_over_inputs(out: Path, input_files: Iterable[str]) -> None:
-    """Refuse an output folder that is or contains an input file: writing there would mix the output into
-    the input, and --overwrite would delete the input."""
+    """Refuse an output folder that is, contains or lies inside an input file: writing there would mix the
+    output into the input, and --overwrite would delete the input."""
     real_out = Path(os.path.realpath(out))
     for f in input_files:
         real = Path(os.path.realpath(f))
+        if real in real_out.parents:
+            raise UsageError(f"output folder {out} would be inside the input file {f}: choose an output folder "
+                             "outside the inputs")
         if real == real_out or real_out in real.parents:
             raise UsageError(
                 f"output folder {out} holds the input file {f}: the output must not be or contain an input; "

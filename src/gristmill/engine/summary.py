@@ -77,6 +77,7 @@ def build_summary(
             for name, figures in m["steps"].items():
                 _add(steps[name], {k: v for k, v in figures.items() if k != "op"})
             _add(rejected, m["rejected"])
+            _add(as_text, m.get("numbers_written_as_text", {}))  # the JSONL writer's NaN/Infinity
             for s in m.get("samples", []):
                 bucket = samples.setdefault(f"{s['step']}:{s['rule']}", [])
                 if len(bucket) < limit:

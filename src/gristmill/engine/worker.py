@@ -9,7 +9,6 @@ from __future__ import annotations
 import pickle
 import time
 from collections import defaultdict
-from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,7 +16,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from gristmill.batch import Batch
+from gristmill.batch import Batch, RuleEnv
 from gristmill.engine.layout import SIG_COLUMN, Layout
 from gristmill.engine.stages import Stage, plan_stages
 from gristmill.errors import GristmillError
@@ -73,31 +72,7 @@ class StepFailed(GristmillError):
     pass
 
 
-class _Env(Mapping):
-    """Rule inputs read lazily from the batch: signal columns and ``field:<name>`` input fields."""
-
-    def __init__(self, batch: Batch) -> None:
-        self.batch = batch
-        self.cache: dict[str, np.ndarray] = {}
-
-    def __getitem__(self, key: str) -> np.ndarray:
-        if key not in self.cache:
-            name = key[6:] if key.startswith("field:") else key
-            if name in self.batch.column_names:
-                col = self.batch.column(name)
-                arr = col.to_numpy() if pa.types.is_floating(col.type) or pa.types.is_integer(col.type) or pa.types.is_boolean(col.type) else None
-                if arr is None or (col.null_count and not pa.types.is_floating(col.type)):
-                    arr = np.array(col.to_pylist(), dtype=object)
-                self.cache[key] = arr
-            else:
-                self.cache[key] = np.full(self.batch.num_rows, None, dtype=object)
-        return self.cache[key]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.batch.column_names)
-
-    def __len__(self) -> int:
-        return len(self.batch.column_names)
+_Env = RuleEnv  # rule inputs read lazily from the batch (gristmill.batch)
 
 
 def _maybe_fault(cfg: WorkerConfig, stage: int, chunk: int, where: str) -> None:
@@ -225,6 +200,7 @@ def process_chunk(cfg: WorkerConfig, task: ChunkTask) -> dict[str, Any]:
     inp = recipe.spec.input
     run = ChunkRun(task.stage, task.chunk, out_spec.dropped_samples, out_spec.write_dropped)
     signal_cols = [c for s in recipe.steps for c in s.signal_columns]
+    record_cols = signal_cols + [c for c in recipe.input_signals if c not in signal_cols]  # shown with a drop
     tf = inp.text_field
 
     table: pa.Table | None
@@ -258,12 +234,12 @@ def process_chunk(cfg: WorkerConfig, task: ChunkTask) -> dict[str, Any]:
             keep = g.op.apply_decision(batch, task.chunk, _load_decision(ctx, stage))
             if keep is not None:
                 keep = np.asarray(keep, dtype=bool)
-                run.drop(batch, ~keep, g.name, g.op.drop_rule, signal_cols)
+                run.drop(batch, ~keep, g.name, g.op.drop_rule, record_cols)
                 batch = batch.filter(keep)
         st["out"] += batch.num_rows
         st["seconds"] += time.perf_counter() - t0
 
-    batch = run_steps(batch, stage.steps, run, signal_cols)
+    batch = run_steps(batch, stage.steps, run, record_cols)
 
     if stage.signs is not None:
         g = stage.signs
@@ -282,7 +258,9 @@ def process_chunk(cfg: WorkerConfig, task: ChunkTask) -> dict[str, Any]:
             out = batch.table
             if not out_spec.keep_signals:
                 out = out.drop_columns([c for c in signal_cols if c in out.column_names])
-            write_table(layout.kept(task.chunk), out, out_spec.format, out_spec.compression)
+            as_text = write_table(layout.kept(task.chunk), out, out_spec.format, out_spec.compression)
+            if as_text:  # NaN/Infinity that JSONL can only hold as text
+                run.stats["numbers_written_as_text"] = as_text
         else:
             write_parquet(layout.intermediate(task.stage, task.chunk), batch.table)
     if run.drops:

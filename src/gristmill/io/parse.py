@@ -59,6 +59,7 @@ class Parsed:
     blank_lines: int = 0
     coerced_fields: list[str] = field(default_factory=list)
     numbers_as_text: dict[str, int] = field(default_factory=dict)  # per field: numbers kept as their JSON text
+    locations: np.ndarray | None = None  # per table row: its line (1-based) or Parquet row (0-based) in the file
 
 
 def _preview(raw: bytes | str | Any) -> tuple[str, int]:
@@ -245,6 +246,7 @@ def _parse_lines(chunk: RawChunk, src: str, spec: ParseSpec) -> Parsed:
     if lines and lines[-1] == b"":
         lines.pop()
     rows: list[dict] = []
+    locs: list[int] = []
     rejects: list[dict] = []
     blank = 0
     idf = spec.id_field
@@ -284,11 +286,12 @@ def _parse_lines(chunk: RawChunk, src: str, spec: ParseSpec) -> Parsed:
             if k != "id":
                 row[k] = v
         rows.append(row)
+        locs.append(lineno)
         for name, n in kept.items():
             as_text[name] = as_text.get(name, 0) + n
     table, coerced = rows_to_table(rows, spec.chat)
     return Parsed(table, rejects, records=len(lines) - blank, blank_lines=blank, coerced_fields=coerced,
-                  numbers_as_text=as_text)
+                  numbers_as_text=as_text, locations=np.asarray(locs, dtype=np.int64))
 
 
 def _loads(raw: bytes) -> tuple[Any, str | None, dict[str, int]]:
@@ -403,7 +406,7 @@ def _parse_arrow(chunk: RawChunk, src: str, spec: ParseSpec, unit: str = "row") 
         ids = generated
     rest = [c for c in table.column_names if c != "id"]
     out = pa.table([ids] + [table.column(c) if c != tf else col for c in rest], names=["id"] + rest)
-    return Parsed(out if out.num_rows else None, rejects, records=n)
+    return Parsed(out if out.num_rows else None, rejects, records=n, locations=locs)
 
 
 def _parse_arrow_chat(chunk: RawChunk, src: str, spec: ParseSpec) -> Parsed:
@@ -442,12 +445,14 @@ def _parse_arrow_chat(chunk: RawChunk, src: str, spec: ParseSpec) -> Parsed:
     else:
         ids = generated
     rest = [c for c in table.column_names if c != "id"]
-    return Parsed(pa.table([ids] + [table.column(c) for c in rest], names=["id"] + rest), rejects, records=n)
+    return Parsed(pa.table([ids] + [table.column(c) for c in rest], names=["id"] + rest), rejects, records=n,
+                  locations=locs)
 
 
 def _parse_csv_rows(chunk: RawChunk, src: str, spec: ParseSpec) -> Parsed:
     header: list[str] = chunk.extra["header"]
     rows: list[dict] = []
+    locs: list[int] = []
     rejects: list[dict] = []
     for line, values in chunk.data:
         if isinstance(values, tuple) and values and values[0] == "error":
@@ -469,8 +474,10 @@ def _parse_csv_rows(chunk: RawChunk, src: str, spec: ParseSpec) -> Parsed:
         row = {"id": ident or _make_id(src, "line", line)}
         row.update((k, v) for k, v in obj.items() if k != "id")
         rows.append(row)
+        locs.append(line)
     table, coerced = rows_to_table(rows, spec.chat)
-    return Parsed(table, rejects, records=len(chunk.data), coerced_fields=coerced)
+    return Parsed(table, rejects, records=len(chunk.data), coerced_fields=coerced,
+                  locations=np.asarray(locs, dtype=np.int64))
 
 
 def _has_surrogate(s: str) -> bool:

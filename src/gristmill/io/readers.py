@@ -13,7 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +22,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import zstandard
 
+from gristmill.errors import GristmillError
 from gristmill.io.inputs import InputFile
 
 _MAGIC = {b"\x1f\x8b": "gzip", b"\x28\xb5\x2f\xfd": "zstd", b"PAR1": "parquet"}
@@ -78,15 +79,17 @@ def _mismatch(file: InputFile) -> str | None:
 
 
 def iter_chunks(
-    file_index: int, file: InputFile, chunk_rows: int, chunk_bytes: int, csv_delimiter: str | None = None
+    file_index: int, file: InputFile, chunk_rows: int, chunk_bytes: int, csv_delimiter: str | None = None,
+    columns: Sequence[str] | None = None,
 ) -> Iterator[RawChunk]:
-    """Cut one input file into raw chunks."""
+    """Cut one input file into raw chunks. ``columns``: read only those of them a Parquet file has (a reader
+    that needs a few fields skips the rest of a wide file); text formats are always read whole."""
     problem = _mismatch(file)
     if problem:
         yield RawChunk(file_index, "error", first=0, error=problem)
         return
     if file.format == "parquet":
-        yield from _parquet_chunks(file_index, file, chunk_rows)
+        yield from _parquet_chunks(file_index, file, chunk_rows, columns)
     elif file.format in ("csv", "tsv"):
         delim = csv_delimiter or ("\t" if file.format == "tsv" else ",")
         yield from _csv_chunks(file_index, file, chunk_rows, delim)
@@ -223,7 +226,9 @@ def _line_chunks(file_index: int, file: InputFile, chunk_rows: int, chunk_bytes:
         yield RawChunk(file_index, "error", first=0, error="empty file (no data after decompression)")
 
 
-def _parquet_chunks(file_index: int, file: InputFile, chunk_rows: int) -> Iterator[RawChunk]:
+def _parquet_chunks(
+    file_index: int, file: InputFile, chunk_rows: int, columns: Sequence[str] | None = None
+) -> Iterator[RawChunk]:
     try:
         pf = pq.ParquetFile(file.path)
     except (pa.ArrowException, OSError) as exc:
@@ -233,17 +238,18 @@ def _parquet_chunks(file_index: int, file: InputFile, chunk_rows: int) -> Iterat
         yield RawChunk(file_index, "error", first=0, error="empty file (Parquet with 0 rows)")
         return
     row = 0
+    wanted = None if columns is None else [c for c in pf.schema_arrow.names if c in columns]
     try:
         if file.columns_from:  # a catalog version's data file with its added columns (catalog/columns.py)
             from gristmill.catalog.columns import iter_joined
 
-            batches = iter_joined(file.path, file.columns_from, batch_size=chunk_rows)
+            batches = iter_joined(file.path, file.columns_from, columns=columns, batch_size=chunk_rows)
         else:
-            batches = (pa.Table.from_batches([rb]) for rb in pf.iter_batches(batch_size=chunk_rows))
+            batches = (pa.Table.from_batches([rb]) for rb in pf.iter_batches(batch_size=chunk_rows, columns=wanted))
         for table in batches:
             yield RawChunk(file_index, "arrow", first=row, data=table, nbytes=table.nbytes)
             row += table.num_rows
-    except (pa.ArrowException, OSError) as exc:
+    except (pa.ArrowException, OSError, GristmillError) as exc:  # GristmillError: a side file out of step
         yield RawChunk(file_index, "error", first=row, error=f"unreadable Parquet data from row {row} on: {exc}")
 
 

@@ -63,10 +63,37 @@ class Operator(ABC):
     references: ClassVar[tuple[str, ...]] = ()
     needs: ClassVar[tuple[tuple[str, str], ...]] = ()
     """Optional packages as (importable module, gristmill extra), checked when a recipe compiles."""
+    expression_params: ClassVar[tuple[str, ...]] = ()
+    """Parameters holding an expression over columns in the keep-rule language (a weight, a value to rank),
+    checked when the recipe compiles against the signals of earlier steps and the input's columns."""
+    column_params: ClassVar[tuple[str, ...]] = ()
+    """Parameters naming a column (a field to group by), checked when the recipe compiles where the input's
+    columns are known then; otherwise a column absent from the data reads as null."""
 
     def __init__(self, params: OpParams | None = None, step: str | None = None) -> None:
         self.params = params if params is not None else self.Params()
         self.step = step or self.name
+        self._expressions: dict[str, Any] = {}
+
+    # -- expressions in parameters ------------------------------------------------------------------------
+    def bind_expression(self, param: str, rule: Any) -> None:
+        """Keep the compiled form of an expression parameter (done by the recipe compiler)."""
+        self._expressions[param] = rule
+
+    def expression(self, param: str, batch: Batch) -> Any:
+        """The compiled expression of ``param`` (a :class:`~gristmill.recipe.rules.Rule`), or None when unset.
+
+        An operator built outside a recipe compiles it here, against the batch's columns."""
+        source = getattr(self.params, param)
+        if source is None:
+            return None
+        rule = self._expressions.get(param)
+        if rule is None:
+            from gristmill.recipe.rules import compile_rule
+
+            rule = compile_rule(param, str(source), batch.column_names)
+            self._expressions[param] = rule
+        return rule
 
     # -- naming -------------------------------------------------------------------------------------------
     def signal_column(self, signal: str) -> str:

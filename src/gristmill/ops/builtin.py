@@ -12,6 +12,7 @@ from gristmill.ops import (  # noqa: F401
     lines_dedup,
     minhash,
     model_signals,
+    percentile,
     pii,
     quality,
     safety,

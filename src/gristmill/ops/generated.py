@@ -130,7 +130,11 @@ def define(name: str, description: str, source: str, keep: str | None = None) ->
 
 
 def module_text(name: str, description: str, source: str, keep: str, note: str) -> str:
-    """The file saved in ``operators/``: it only calls :func:`define` with the accepted snippet."""
+    """The file saved in ``operators/``: it only calls :func:`define` with the accepted snippet.
+
+    Every value goes in as a Python literal (``repr``); the note, in the docstring, is flattened to one line
+    without quotes or backslashes, so no text can end the docstring and become code in gristmill's process."""
+    note = " ".join(note.replace("\\", "/").replace('"', "'").split())
     return (
         f'"""Generated operator {name!r}: {note}\n\nDo not edit: operators/manifest.json pins this file\'s SHA-256 and '
         '`gristmill run` refuses a changed file."""\n\n'

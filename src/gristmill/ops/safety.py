@@ -110,6 +110,9 @@ class Toxicity(Operator):
         "Raffel et al. 2020 (C4 drops pages containing a bad word); Rae et al. 2021 (Gopher)",
     )
 
+    def required_modules(self) -> tuple[tuple[str, str], ...]:
+        return (("profanity_check", "safety"),) if self.params.backend == "model" else ()  # type: ignore[attr-defined]
+
     def setup(self) -> None:
         p: ToxicityParams = self.params  # type: ignore[assignment]
         if p.backend == "lists":

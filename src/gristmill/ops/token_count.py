@@ -69,6 +69,12 @@ class TokenCount(Operator):
         super().__init__(params, step)
         self._counter: Any = None
 
+    def required_modules(self) -> tuple[tuple[str, str], ...]:
+        spec = self.params.tokenizer  # type: ignore[attr-defined]
+        if spec is None:
+            return ()
+        return (("tiktoken", "tokenize"),) if spec.startswith("tiktoken:") else (("tokenizers", "tokenize"),)
+
     def setup(self) -> None:
         if self.params.tokenizer and self._counter is None:
             self._counter = _load_counter(self.params.tokenizer)

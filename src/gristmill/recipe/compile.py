@@ -6,6 +6,7 @@ Problems are collected, not raised one by one, and each names its place: ``recip
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import importlib.util
 import json
@@ -22,6 +23,7 @@ from gristmill import __version__
 from gristmill.errors import RecipeError, UsageError
 from gristmill.ops.base import Operator
 from gristmill.ops.registry import all_ops, suggest
+from gristmill.recipe.input_columns import input_columns
 from gristmill.recipe.model import RecipeSpec
 from gristmill.recipe.rules import Rule, RuleError, compile_rule
 from gristmill.recipe.yaml_io import Path_, format_path, line_of, read_recipe_file
@@ -61,6 +63,9 @@ class CompiledRecipe:
     source: str | None = None
     base_dir: str = "."
     raw: dict = field(default_factory=dict)
+    input_signals: list[str] = field(default_factory=list)
+    """Columns of the input (not of any step) that rules and parameters read, e.g. ``train.r1.loss``: the
+    dropped-row records carry them beside the steps' signals, so a drop shows the value that decided it."""
 
     def canonical(self) -> dict[str, Any]:
         """What determines the output rows: the steps and the reading/writing options, not the paths."""
@@ -161,6 +166,24 @@ def compile_recipe(
     steps: list[CompiledStep] = []
     used_names: dict[str, int] = {}
     available: list[str] = []
+    read_names: set[str] = set()
+    known_inputs: list[frozenset[str] | None] = []
+
+    def inputs() -> frozenset[str] | None:
+        """The input's columns, read (once, and only when a name needs them) from Parquet footers or a manifest."""
+        if not known_inputs:
+            known_inputs.append(input_columns(spec.input.path, spec.input.format, os.getcwd()))
+        return known_inputs[0]
+
+    def expression(what: str, source: str) -> Rule:
+        """A rule or expression over the signals so far, then over the input's columns as well."""
+        try:
+            return compile_rule(what, source, available)
+        except RuleError:
+            cols = inputs()
+            if cols is None:
+                raise
+            return compile_rule(what, source, available, cols)
     for i, st in enumerate(spec.steps):
         base = ("steps", i)
         op_cls = registry.get(st.op)
@@ -202,6 +225,34 @@ def compile_recipe(
         if missing:
             problems.append(f"{where(base + ('op',))}: {missing}")
             continue
+        bad_param = False
+        for pname in op.expression_params:
+            source = getattr(op.params, pname)
+            if source is None:
+                continue
+            try:
+                rule = expression(pname, str(source))
+            except RuleError as exc:
+                problems.append(f"{where(base + ('params', pname))}: {str(exc).replace('rule uses', f'{pname} uses', 1)}")
+                bad_param = True
+                continue
+            op.bind_expression(pname, rule)
+            read_names.update(rule.signals)
+        for pname in op.column_params:
+            column = getattr(op.params, pname)
+            if column is None or column in available:
+                continue
+            cols = inputs()
+            if cols is not None and column not in cols:
+                close = difflib.get_close_matches(column, sorted(set(available) | cols), n=3, cutoff=0.6)
+                hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+                problems.append(f"{where(base + ('params', pname))}: no column {column!r} in the input or from an "
+                                f"earlier step{hint}")
+                bad_param = True
+                continue
+            read_names.add(column)
+        if bad_param:
+            continue
         available.extend(op.signal_column(s.name) for s in op.signals)
         if op.is_global and st.keep is not None:
             problems.append(f"{where(base + ('keep',))}: {op.name} decides globally and takes no keep rule")
@@ -221,14 +272,18 @@ def compile_recipe(
             if isinstance(st.keep, dict):
                 rpath = base + ("keep", rname)
             try:
-                rules.append(compile_rule(rname, str(src), available))
+                rules.append(expression(rname, str(src)))
             except RuleError as exc:
                 problems.append(f"{where(rpath)}: {exc}")
+            else:
+                read_names.update(rules[-1].signals)
         steps.append(CompiledStep(index=i, name=name, op=op, rules=rules))
     if problems:
         raise RecipeError(problems)
     base_dir = os.path.dirname(os.path.abspath(source)) if source else os.getcwd()
-    return CompiledRecipe(spec=spec, steps=steps, source=source, base_dir=base_dir, raw=data)
+    produced = {c for st in steps for c in st.signal_columns}
+    return CompiledRecipe(spec=spec, steps=steps, source=source, base_dir=base_dir, raw=data,
+                          input_signals=sorted(read_names - produced))
 
 
 def load_recipe(

@@ -6,11 +6,18 @@ The language is a safe subset of Python expressions::
     lang.code in ['en', 'fr'] and not pii.emails > 0
     3 <= length.lines <= 10_000
     field('domain') != 'spam'
+    train.r1.excess_loss < 2.5
+    signal('train.run-2.loss') < 4
 
-Names are signal columns (``step.signal``); ``field('x')`` reads an input field (checked when the data is
-seen, not at compile time). Only comparisons, ``and``/``or``/``not``, arithmetic, constants, lists of
-constants and the functions ``abs``, ``min``, ``max``, ``log``, ``sqrt``, ``isnan`` are allowed. A NaN or
-null compares false, so a document whose signal is undefined fails a threshold rule.
+Names are signal columns of earlier steps (``step.signal``) or columns of the input when its schema is known
+at compile time (Parquet files, gristmill output folders and catalog versions: a training signal written
+back as ``train.<run>.<signal>``, a signal an earlier recipe kept). ``signal('name')`` is the same lookup
+for a name that is not a dotted identifier (a run name with a ``-``, a part starting with a digit). An
+unknown name is a compile error naming the closest known ones. ``field('x')`` reads an input field of any
+input, JSONL and CSV included (checked when the data is seen, not at compile time; a missing field is
+null). Only comparisons, ``and``/``or``/``not``, arithmetic, constants, lists of constants and the
+functions ``abs``, ``min``, ``max``, ``log``, ``exp``, ``sqrt``, ``isnan`` are allowed. A NaN or null
+compares false, so a document whose signal is undefined fails a threshold rule.
 """
 
 from __future__ import annotations
@@ -19,7 +26,7 @@ import ast
 import difflib
 import operator
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -47,6 +54,7 @@ _FUNCS: dict[str, Callable[..., np.ndarray]] = {
     "min": np.minimum,
     "max": np.maximum,
     "log": np.log,
+    "exp": np.exp,
     "sqrt": np.sqrt,
     "isnan": lambda x: np.isnan(np.asarray(x, dtype=float)),
 }
@@ -97,9 +105,47 @@ MAX_RULE_TERMS = 1_000
 MAX_RULE_DEPTH = 50
 
 
-def compile_rule(name: str, source: str, available: Iterable[str]) -> Rule:
-    """Parse and check a rule against the signal columns available at its step."""
-    available = set(available)
+@dataclass
+class _Scope:
+    """What a rule may name, and what it named: signals of earlier steps, input columns, input fields."""
+
+    available: set[str]
+    inputs: frozenset[str] | None  # the input's columns when known at compile time; None: not known
+    signals: set[str] = field(default_factory=set)
+    fields: set[str] = field(default_factory=set)
+
+    def resolve(self, name: str, col: int | None) -> str:
+        if name in self.available or (self.inputs is not None and name in self.inputs):
+            self.signals.add(name)
+            return name
+        raise RuleError(self.unknown(name), col)
+
+    def unknown(self, name: str) -> str:
+        pool = sorted(self.available | (self.inputs or frozenset()))
+        close = difflib.get_close_matches(name, pool, n=3, cutoff=0.6)
+        hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+        steps = _listing(self.available)
+        if self.inputs is None:
+            tail = "" if close else (
+                "; the input's columns are known before the run only for Parquet files and catalog versions "
+                f"(for a field of a JSONL or CSV input write field({name!r}))")
+            return f"rule uses signal {name!r}, which no earlier step produces{hint} (available: {steps}){tail}"
+        return (f"rule uses signal {name!r}, which no earlier step produces and the input has no such column"
+                f"{hint} (signals of earlier steps: {steps}; input columns: {_listing(self.inputs)})")
+
+
+def _listing(names: Iterable[str], most: int = 40) -> str:
+    names = sorted(names)
+    if not names:
+        return "none"
+    more = f", ... ({len(names) - most} more)" if len(names) > most else ""
+    return ", ".join(names[:most]) + more
+
+
+def compile_rule(name: str, source: str, available: Iterable[str], inputs: Iterable[str] | None = None) -> Rule:
+    """Parse and check a rule against the signal columns available at its step and, when known at compile
+    time, the input's columns (``inputs``; None when the input's schema is not known before reading)."""
+    scope = _Scope(set(available), frozenset(inputs) if inputs is not None else None)
     if len(source) > MAX_RULE_CHARS:
         raise RuleError(f"rule is {len(source):,} characters long; at most {MAX_RULE_CHARS:,} (split it into named rules)")
     try:
@@ -110,10 +156,8 @@ def compile_rule(name: str, source: str, available: Iterable[str]) -> Rule:
     except (RecursionError, MemoryError):
         raise RuleError(f"rule nests deeper than {MAX_RULE_DEPTH} levels") from None
     _check_size(tree)
-    signals: set[str] = set()
-    fields: set[str] = set()
-    fn = _build(tree.body, available, signals, fields)
-    return Rule(name=name, source=source, signals=frozenset(signals), fields=frozenset(fields), evaluate=fn)
+    fn = _build(tree.body, scope)
+    return Rule(name=name, source=source, signals=frozenset(scope.signals), fields=frozenset(scope.fields), evaluate=fn)
 
 
 def _short(source: str) -> str:
@@ -144,7 +188,7 @@ def _const(v: object) -> Evaluator:
     return lambda env, n: v  # type: ignore[return-value]
 
 
-def _build(node: ast.AST, available: set[str], signals: set[str], fields: set[str]) -> Evaluator:
+def _build(node: ast.AST, scope: _Scope) -> Evaluator:
     col = getattr(node, "col_offset", None)
     col = col + 1 if col is not None else None
     if isinstance(node, ast.Constant):
@@ -157,13 +201,8 @@ def _build(node: ast.AST, available: set[str], signals: set[str], fields: set[st
             raise RuleError("unsupported expression: only signal names like step.signal may be used", col)
         if name in ("True", "False"):
             return _const(name == "True")
-        if name not in available:
-            close = difflib.get_close_matches(name, sorted(available), n=1, cutoff=0.6)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
-            known = ", ".join(sorted(available)) or "none"
-            raise RuleError(f"rule uses signal {name!r}, which no earlier step produces{hint} (available: {known})", col)
-        signals.add(name)
-        return lambda env, n, _k=name: env[_k]
+        key = scope.resolve(name, col)
+        return lambda env, n, _k=key: env[_k]
     if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
         values = []
         for elt in node.elts:
@@ -172,7 +211,7 @@ def _build(node: ast.AST, available: set[str], signals: set[str], fields: set[st
             values.append(elt.value)
         return _const(values)
     if isinstance(node, ast.BoolOp):
-        parts = [_build(v, available, signals, fields) for v in node.values]
+        parts = [_build(v, scope) for v in node.values]
         combine = np.logical_and if isinstance(node.op, ast.And) else np.logical_or
 
         def boolop(env: Env, n: int) -> np.ndarray:
@@ -183,7 +222,7 @@ def _build(node: ast.AST, available: set[str], signals: set[str], fields: set[st
 
         return boolop
     if isinstance(node, ast.UnaryOp):
-        inner = _build(node.operand, available, signals, fields)
+        inner = _build(node.operand, scope)
         if isinstance(node.op, ast.Not):
             return lambda env, n: np.logical_not(_truth(inner(env, n), n))
         if isinstance(node.op, ast.USub):
@@ -197,8 +236,8 @@ def _build(node: ast.AST, available: set[str], signals: set[str], fields: set[st
             raise RuleError("unsupported arithmetic operator (use + - * / // %)", col)
         if _text_or_list(node.left) or _text_or_list(node.right):
             raise RuleError("arithmetic works on numbers only, not on text or lists", col)
-        left = _build(node.left, available, signals, fields)
-        right = _build(node.right, available, signals, fields)
+        left = _build(node.left, scope)
+        right = _build(node.right, scope)
 
         def binop(env: Env, n: int) -> np.ndarray:
             with np.errstate(divide="ignore", invalid="ignore"):
@@ -206,8 +245,8 @@ def _build(node: ast.AST, available: set[str], signals: set[str], fields: set[st
 
         return binop
     if isinstance(node, ast.Compare):
-        operands = [_build(node.left, available, signals, fields)] + [
-            _build(c, available, signals, fields) for c in node.comparators
+        operands = [_build(node.left, scope)] + [
+            _build(c, scope) for c in node.comparators
         ]
         ops = []
         for o in node.ops:
@@ -241,12 +280,17 @@ def _build(node: ast.AST, available: set[str], signals: set[str], fields: set[st
             if len(node.args) != 1 or not isinstance(node.args[0], ast.Constant) or not isinstance(node.args[0].value, str):
                 raise RuleError("field() takes one string: the input field's name, e.g. field('domain')", col)
             key = node.args[0].value
-            fields.add(key)
+            scope.fields.add(key)
             return lambda env, n, _k="field:" + key: env[_k]
+        if fname == "signal":
+            if len(node.args) != 1 or not isinstance(node.args[0], ast.Constant) or not isinstance(node.args[0].value, str):
+                raise RuleError("signal() takes one string: a column's name, e.g. signal('train.run-2.loss')", col)
+            key = scope.resolve(node.args[0].value, col)
+            return lambda env, n, _k=key: env[_k]
         fn = _FUNCS.get(fname)
         if fn is None:
-            raise RuleError(f"unknown function {fname!r}; allowed: field, {', '.join(sorted(_FUNCS))}", col)
-        args = [_build(a, available, signals, fields) for a in node.args]
+            raise RuleError(f"unknown function {fname!r}; allowed: field, signal, {', '.join(sorted(_FUNCS))}", col)
+        args = [_build(a, scope) for a in node.args]
         if fname in ("min", "max") and len(args) != 2:
             raise RuleError(f"{fname}() takes two arguments", col)
 
@@ -256,6 +300,12 @@ def _build(node: ast.AST, available: set[str], signals: set[str], fields: set[st
 
         return call
     raise RuleError(f"unsupported syntax in rule: {type(node).__name__}", col)
+
+
+def numbers(v: object, n: int) -> np.ndarray:
+    """An expression's value as ``n`` float64s: null, text or an overflowing number becomes NaN."""
+    arr = np.broadcast_to(_num(v), (n,)).astype(np.float64)
+    return arr
 
 
 def _num(v: object) -> np.ndarray:

@@ -11,6 +11,7 @@ fresh child. Nothing the child writes to stdout or stderr is ever read as a resu
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import math
 import os
@@ -27,6 +28,7 @@ from gristmill.sandbox import view
 
 HEADER = struct.Struct(">I")
 _CHUNK = 1 << 16
+_PIPE_BYTES = 1 << 20  # the request pipe's buffer (Linux allows up to /proc/sys/fs/pipe-max-size, 1 MiB by default)
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,8 @@ class SandboxedFunction:
         view.check_available()
         self._output, self._output_total = bytearray(), 0
         req_r, req_w = os.pipe()
+        with contextlib.suppress(OSError, AttributeError):  # fewer wake-ups for a batch of megabytes
+            fcntl.fcntl(req_w, fcntl.F_SETPIPE_SZ, _PIPE_BYTES)
         resp_r, resp_w = os.pipe()
         out_r, out_w = os.pipe()
         sfd = view.seccomp_fd()
@@ -114,6 +118,11 @@ class SandboxedFunction:
             raise CodeError(str(reply["error"]))
         if reply != {"ready": True}:
             self._fail("sent a malformed first reply")
+
+    @property
+    def pid(self) -> int | None:
+        """The process id of the running bubblewrap process (its child runs the code), or None."""
+        return self._proc.pid if self.running() and self._proc is not None else None
 
     def running(self) -> bool:
         return self._proc is not None and self._owner == os.getpid() and self._proc.poll() is None
@@ -160,7 +169,9 @@ class SandboxedFunction:
                 self._proc = None
                 self.start()
             wall = self.limits.wall_s + self.limits.wall_per_doc_s * len(texts)
-            reply = self._exchange({"texts": texts}, wall, 4096 + 32 * len(texts), f"on a batch of {len(texts)}")
+            encoded = [t.encode("utf-8", "surrogatepass") for t in texts]
+            reply = self._exchange({"lengths": [len(b) for b in encoded]}, wall, 4096 + 32 * len(texts),
+                                   f"on a batch of {len(texts)}", raw=b"".join(encoded))
             if "error" in reply:
                 index = reply.get("index")
                 raise CodeError(str(reply["error"]), index if isinstance(index, int) else None)
@@ -199,9 +210,12 @@ class SandboxedFunction:
                 return bool(chunk) and not self._capture(chunk)
         return True
 
-    def _exchange(self, request: dict[str, Any], wall_s: float, max_reply: int, where: str) -> dict[str, Any]:
+    def _exchange(self, request: dict[str, Any], wall_s: float, max_reply: int, where: str,
+                  raw: bytes | None = None) -> dict[str, Any]:
+        """Send ``request`` (and ``raw`` as a second, unparsed frame), then read one validated reply frame."""
         body = json.dumps(request).encode()
-        pending = memoryview(HEADER.pack(len(body)) + body)
+        tail = b"" if raw is None else HEADER.pack(len(raw)) + raw
+        pending = memoryview(b"".join((HEADER.pack(len(body)), body, tail)))
         reply = bytearray()
         need: int | None = None
         deadline = time.monotonic() + wall_s
@@ -217,7 +231,7 @@ class SandboxedFunction:
                 for key, _ in sel.select(left):
                     if key.fd == self._req:
                         try:
-                            pending = pending[os.write(self._req, pending[:_CHUNK]):]
+                            pending = pending[os.write(self._req, pending[:_PIPE_BYTES]):]
                         except BlockingIOError:
                             continue
                         except BrokenPipeError:

@@ -4,9 +4,12 @@ bubblewrap is the boundary because it is small, unprivileged (no daemon, no setu
 namespaces are allowed), packaged everywhere (Debian ``bubblewrap``, the sandbox of Flatpak) and puts the
 child in new user, network, mount, PID, IPC and UTS namespaces with one ``execve``. The child's view is built
 from an empty root: read-only binds of the interpreter, its standard library, the system shared libraries and
-the allowed packages (under ``/sandbox/site``); a private, size-capped tmpfs as ``/tmp`` (its working folder
-and home); a minimal ``/dev``; no ``/proc``, no ``/etc`` (but the loader cache), no home, no input data. The
-network namespace has no interface but a loopback that is down, and the seccomp filter refuses ``socket``.
+the allowed packages (under ``/sandbox/site``), with any ``site-packages`` inside the standard library folder
+covered by an empty one; a private, size-capped tmpfs as ``/tmp`` (its working folder and home, the only
+writable place); a minimal, read-only ``/dev``; no ``/proc``, no ``/etc`` (but the loader cache), no home (only
+the path down to the interpreter when it lives there, as with pyenv), no input data. The network namespace has
+no interface but its own loopback (the host's 127.0.0.1 is out of reach), and the seccomp filter refuses
+``socket``.
 """
 
 from __future__ import annotations
@@ -52,6 +55,13 @@ def _interpreter_binds() -> list[str]:
     if libdir and ldlib and (Path(libdir) / ldlib).is_file():
         paths.add(str((Path(libdir) / ldlib).resolve()))
     return sorted(paths)
+
+
+def _hidden_package_folders(binds: list[str]) -> list[str]:
+    """Package folders inside a bound standard library (``site-packages`` of a pyenv or Docker Python):
+    every package installed there would otherwise be readable and importable in the sandbox."""
+    return [str(Path(b) / name) for b in binds if Path(b).is_dir() for name in ("site-packages", "dist-packages")
+            if (Path(b) / name).is_dir()]
 
 
 def _system_library_args() -> list[str]:
@@ -106,11 +116,16 @@ def command(allowed: frozenset[str], rfd: int, wfd: int, seccomp_fd: int | None,
     for key, value in CHILD_ENV.items():
         args += ["--setenv", key, value]
     args += _system_library_args()
-    for p in _interpreter_binds():
+    binds = _interpreter_binds()
+    for p in binds:
         args += ["--ro-bind", p, p]
+    for p in _hidden_package_folders(binds):  # an empty, read-only folder over it
+        args += ["--size", "4096", "--tmpfs", p, "--remount-ro", p]
     for src, dst in _package_binds(allowed):
         args += ["--ro-bind", src, dst]
-    args += ["--ro-bind", str(CHILD), CHILD_IN_VIEW, "--dev", "/dev", "--size", str(tmp_bytes), "--tmpfs", "/tmp",
+    # /dev is bwrap's own tmpfs (the device nodes, /dev/shm as a plain folder): read-only, so that /tmp, capped
+    # at ``tmp_bytes``, is the only place the code can write
+    args += ["--ro-bind", str(CHILD), CHILD_IN_VIEW, "--dev", "/dev", "--remount-ro", "/dev", "--size", str(tmp_bytes), "--tmpfs", "/tmp",
              "--chdir", "/tmp", "--remount-ro", "/"]
     if seccomp_fd is not None:
         args += ["--seccomp", str(seccomp_fd)]

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from gristmill.errors import UsageError
 
@@ -77,9 +77,18 @@ class TrainConfig(_Section):
 
 
 class PolicyConfig(BaseModel):
-    """``name`` picks a registered policy; every other key is one of that policy's parameters."""
+    """``name`` picks a registered policy; every other key is one of that policy's parameters.
+
+    Any policy takes ``init_weights_from: RUN_DIR`` (start from the mixture that run learnt) and ``static``
+    takes ``weights_from: RUN_DIR`` (keep it fixed); see :mod:`gristmill.train.run_mixture`. ``policy: NAME``
+    is short for ``policy: {name: NAME}``."""
 
     model_config = ConfigDict(extra="allow")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _name_only(cls, value: Any) -> Any:
+        return {"name": value} if isinstance(value, str) else value
 
     name: str = "uniform"
     warmup_steps: int | None = Field(None, ge=0)  # None: the policy's own default
@@ -161,6 +170,8 @@ def apply_overrides(raw: dict[str, Any], overrides: list[str]) -> dict[str, Any]
                 f"--set {key}: unknown key" + (f"; did you mean {hint[0]}?" if hint else "")
             )
         node = raw
+        if len(parts) > 1 and parts[0] == "policy" and isinstance(raw.get("policy"), str):
+            raw["policy"] = {"name": raw["policy"]}  # `policy: NAME` is short for `policy: {name: NAME}`
         for p in parts[:-1]:
             node = node.setdefault(p, {})
             if not isinstance(node, dict):

@@ -8,7 +8,6 @@ resumed run draws exactly the same samples.
 
 from __future__ import annotations
 
-import glob
 import hashlib
 import json
 import os
@@ -20,6 +19,8 @@ import numpy as np
 import torch
 
 from gristmill.errors import UsageError
+from gristmill.io.documents import describe_rejects
+from gristmill.io.inputs import resolve_inputs
 from gristmill.shards import DomainShard, ShardError, build_shards, open_shards
 from gristmill.train.config import DataConfig
 from gristmill.train.source import is_catalog_ref, shards_for_version
@@ -44,7 +45,10 @@ class TrainData:
 def _build_from_text(cfg: DataConfig, output: Path) -> tuple[Path, Path]:
     """Tokenize plain text into ``<output>/shards`` once; reused while the input files (size, mtime) and settings are unchanged."""
     texts = [cfg.text] if isinstance(cfg.text, str) else list(cfg.text or [])
-    stamps = [(f, os.path.getsize(f), os.path.getmtime(f)) for t in texts for f in sorted(glob.glob(t))]
+    try:
+        stamps = [(f.path, f.size, os.path.getmtime(f.path)) for f in resolve_inputs(texts)]
+    except UsageError as e:
+        raise UsageError(f"data.text: {e}") from None
     key = json.dumps(
         [stamps, cfg.text, cfg.tokenizer, cfg.vocab_size, cfg.text_field, cfg.domain_field, cfg.heldout_fraction,
          cfg.max_heldout_docs, cfg.min_heldout_tokens, cfg.domains], sort_keys=True,
@@ -54,14 +58,18 @@ def _build_from_text(cfg: DataConfig, output: Path) -> tuple[Path, Path]:
     stamp = root / "source.key"
     if not (stamp.exists() and stamp.read_text() == digest):
         try:
-            build_shards(
+            summary = build_shards(
                 cfg.text, root, tokenizer=cfg.tokenizer, vocab_size=cfg.vocab_size, text_field=cfg.text_field,
                 domain_field=cfg.domain_field, heldout_fraction=cfg.heldout_fraction,
                 max_heldout_docs=cfg.max_heldout_docs, min_heldout_tokens=cfg.min_heldout_tokens,
                 domains=cfg.domains,
             )
-        except FileNotFoundError as e:
+        except (FileNotFoundError, UsageError) as e:
             raise UsageError(f"data.text: {e}") from e
+        rejected = dict(summary["rejected"])
+        if rejected["total"]:
+            rejected["details"] = str(root / rejected["details"])
+            print(f"[gristmill] data.text: {describe_rejects(rejected)}", flush=True)
         stamp.write_text(digest)
     return root / "train", root / "heldout"
 

@@ -27,6 +27,7 @@ REQUIRED = {
     "field_filter": {"params": {"field": "domain", "values": ["books"], "mode": "exclude"}, "keep": "1 == 1"},
     "keyword_filter": {"params": {"keywords": ["lorem ipsum"]}, "keep": "1 == 1"},
     "regex_filter": {"params": {"pattern": "lorem ipsum"}, "keep": "1 == 1"},
+    "signal_percentile": {"params": {"of": "length_filter.words", "by": "domain"}},  # global: after the steps
 }
 
 

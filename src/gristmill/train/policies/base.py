@@ -239,6 +239,7 @@ class Policy:
         min_weight: float | None = None,
         max_change: float | None = None,
         reference_every: int | None = None,
+        init_weights_from: str | None = None,
     ) -> None:
         if init not in ("uniform", "natural"):
             raise ValueError(f"init must be 'uniform' or 'natural', got {init!r}")
@@ -261,7 +262,8 @@ class Policy:
         self.update_every = max(1, int(update_every))
         self.init = init
         self.reference = reference
-        self.weights = self.initial_weights()
+        self.init_weights_from = init_weights_from
+        self.weights = self.start_weights()
         self.window = DomainStats.zeros(self.k)
         self.steps_seen = 0
         self.updates = 0
@@ -277,6 +279,16 @@ class Policy:
 
     def initial_weights(self) -> np.ndarray:
         return self.natural.copy() if self.init == "natural" else np.full(self.k, 1.0 / self.k)
+
+    def start_weights(self) -> np.ndarray:
+        """The first mixture: the one an earlier run learnt (``init_weights_from``: its output folder, see
+        :mod:`gristmill.train.run_mixture`), lifted to this policy's floor; else :meth:`initial_weights`."""
+        if not self.init_weights_from:
+            return self.initial_weights()
+        from gristmill.train.run_mixture import run_weights
+
+        learnt = run_weights(self.init_weights_from, self.domains, "policy.init_weights_from")
+        return floor_weights(learnt, self.min_weight) if self.min_weight else learnt
 
     def update(self, stats: DomainStats) -> np.ndarray | None:
         """New domain weights from the window's stats (None: keep the current ones)."""

@@ -44,11 +44,27 @@ class Temperature(Policy):
 
 @register_policy("static")
 class Static(Policy):
-    """Explicit weights per domain (``policy.weights: {books: 0.5, code: 0.5}``); they must sum to 1."""
+    """Fixed weights per domain: explicit (``policy.weights: {books: 0.5, code: 0.5}``, summing to 1) or the
+    mixture an earlier run learnt (``policy.weights_from: RUN_DIR``, see :mod:`gristmill.train.run_mixture`)."""
 
-    def __init__(self, domains, natural, *, weights: dict[str, float] | None = None, **base) -> None:
+    def __init__(self, domains, natural, *, weights: dict[str, float] | None = None, weights_from: str | None = None,
+                 **base) -> None:
+        given = [k for k, v in (("weights", weights), ("weights_from", weights_from),
+                                ("init_weights_from", base.get("init_weights_from"))) if v]
+        if len(given) > 1:
+            raise ValueError(f"policy 'static' takes one of policy.weights, policy.weights_from, "
+                             f"policy.init_weights_from; got {' and '.join(given)}")
+        run = weights_from or base.pop("init_weights_from", None)  # for a static policy the two mean the same
+        if run:
+            from gristmill.train.run_mixture import run_weights
+
+            key = "policy.weights_from" if weights_from else "policy.init_weights_from"
+            self._fixed = run_weights(run, list(domains), key)
+            super().__init__(domains, natural, **base)
+            return
         if not weights:
-            raise ValueError("policy 'static' needs policy.weights, e.g. {books: 0.5, code: 0.5}")
+            raise ValueError("policy 'static' needs policy.weights, e.g. {books: 0.5, code: 0.5}, or "
+                             "policy.weights_from: the output folder of a run whose learnt mixture to keep")
         unknown = sorted(set(weights) - set(domains))
         if unknown:
             raise ValueError(f"policy.weights names unknown domains {unknown} (domains: {list(domains)})")
