@@ -145,3 +145,16 @@ def test_external_readers_join_side_files_by_position(web):
     rows = duckdb.sql(f"select id, \"train.r1.draws\" from read_parquet('{data}') positional join "
                       f"read_parquet('{side}')").fetchall()
     assert rows == [(ids[i], i) for i in range(50, 100)]
+
+
+def test_tokenize_reads_a_side_column_as_the_domain(web, tmp_path):
+    """`gristmill tokenize catalog://...` goes through the one reader, which joins side columns too."""
+    cat, v1 = web
+    ids = v1.to_arrow()["id"].to_pylist()
+    cat.add_columns("web@1", pa.table({"id": ids, "bucket": ["low" if i < 60 else "high" for i in range(N)]}),
+                    {"kind": "test"})
+    proc = gristmill("tokenize", "catalog://web@2", "--output", tmp_path / "tok", "--domain-field", "bucket",
+                     "--vocab-size", "300")
+    assert proc.returncode == 0, proc.stderr
+    summary = json.loads((tmp_path / "tok" / "summary.json").read_text())
+    assert {d: sum(s["docs"] for s in v.values()) for d, v in summary["domains"].items()} == {"high": 60, "low": 60}
