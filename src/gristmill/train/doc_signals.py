@@ -4,7 +4,7 @@ loss at its first and at its last draw.
 A training sample is a window of ``seq_len + 1`` tokens at an offset ``start`` inside one domain's packed
 stream; the documents it trains on are those with a token among the ``seq_len`` it predicts (``start + 1`` to
 ``start + seq_len``), a range of the shard's index: ``searchsorted(offsets, start + 1, "right") - 1`` to the
-same for the window's last token. Counting a draw for each is two binary searches per sample and an
+same for the window's last token (one index over all domains, so a batch costs two binary searches). Counting a draw for each is two binary searches per sample and an
 increment on a difference array (cumulated once, at the end): cheap enough to be on by default. The loss at a
 draw needs the per-token loss on the host, one device-to-host copy per micro-batch, so it is opt-in
 (``signals.doc_losses``).
@@ -23,7 +23,7 @@ import numpy as np
 import pyarrow as pa
 import torch
 
-from gristmill.shards import DomainShard, read_doc_map
+from gristmill.shards import DOC_MAP_FILE, DomainShard, read_doc_map
 from gristmill.train import dist
 
 
@@ -33,7 +33,14 @@ class DocTracker:
     def __init__(self, shards: list[DomainShard], seq_len: int, losses: bool = False) -> None:
         self.shards, self.seq_len, self.losses = shards, seq_len, losses
         self.offsets = [s.offsets for s in shards]
-        self.diff = [np.zeros(s.n_docs + 1, dtype=np.int32) for s in shards]  # 4 bytes a document
+        # one index over every domain's documents (domain d's tokens shifted by the tokens before it), so a
+        # batch's draws are two searchsorted calls and two increments, whatever the number of domains
+        n_docs = np.array([s.n_docs for s in shards], dtype=np.int64)
+        self.doc_base = np.concatenate([[0], np.cumsum(n_docs)])
+        self.token_base = np.concatenate([[0], np.cumsum([s.n_tokens for s in shards])])
+        self.flat_offsets = np.concatenate([s.offsets[:-1] + b for s, b in zip(shards, self.token_base, strict=False)]
+                                           + [self.token_base[-1:]])
+        self.diff = np.zeros(int(self.doc_base[-1]) + 1, dtype=np.int32)  # 4 bytes a document
         if losses:
             self.first_step = [np.full(s.n_docs, np.inf) for s in shards]
             self.first_loss = [np.full(s.n_docs, np.nan) for s in shards]
@@ -43,22 +50,18 @@ class DocTracker:
     @classmethod
     def for_shards(cls, shards: list[DomainShard], seq_len: int, losses: bool = False) -> DocTracker | None:
         """A tracker when every shard has a document map (shards built from documents with ids), else None."""
-        if not shards or any(read_doc_map(s.path) is None for s in shards):
+        if not shards or any(not (s.path / DOC_MAP_FILE).is_file() for s in shards):
             return None
         return cls(shards, seq_len, losses)
 
-    def _span(self, d: int, starts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """First and last document with a predicted token (start + 1 .. start + seq_len) in windows of domain ``d``."""
-        lo = np.searchsorted(self.offsets[d], starts + 1, side="right") - 1
-        hi = np.searchsorted(self.offsets[d], starts + self.seq_len, side="right") - 1
-        return lo, hi
-
     def add_draws(self, domains: np.ndarray, starts: np.ndarray) -> None:
-        """Count one draw for every document each window predicts a token of."""
-        for d in np.unique(domains):
-            lo, hi = self._span(int(d), starts[domains == d])
-            np.add.at(self.diff[d], lo, 1)
-            np.add.at(self.diff[d], hi + 1, -1)
+        """Count one draw for every document each window predicts a token of (start + 1 .. start + seq_len);
+        a window never leaves its domain, so its documents are a contiguous range of the flat index."""
+        first = self.token_base[domains] + starts
+        lo = np.searchsorted(self.flat_offsets, first + 1, side="right") - 1
+        hi = np.searchsorted(self.flat_offsets, first + self.seq_len, side="right") - 1
+        np.add.at(self.diff, lo, 1)
+        np.add.at(self.diff, hi + 1, -1)
 
     def add_losses(self, step: int, domains: np.ndarray, starts: np.ndarray, token_loss: np.ndarray) -> None:
         """Record each touched document's mean loss over its tokens in the window (``token_loss`` [B, T]: the
@@ -82,7 +85,7 @@ class DocTracker:
         return state
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.diff = [np.asarray(x, dtype=np.int32) for x in state["diff"]]
+        self.diff = np.asarray(state["diff"], dtype=np.int32)
         if self.losses and "first_step" in state:
             for key in ("first_step", "first_loss", "last_step", "last_loss"):
                 setattr(self, key, [np.asarray(x, dtype=np.float64) for x in state[key]])
@@ -91,8 +94,9 @@ class DocTracker:
         """Every rank's counts summed (a collective: call on every rank); one row per training document,
         sorted by its input row: ``row``, ``id``, ``domain``, ``draws``, ``first_loss``, ``last_loss``."""
         parts = []
+        all_draws = _reduce(np.cumsum(self.diff)[:-1], "sum", device).astype(np.int64)
         for d, shard in enumerate(self.shards):
-            draws = _reduce(np.cumsum(self.diff[d])[:-1], "sum", device).astype(np.int64)
+            draws = all_draws[self.doc_base[d] : self.doc_base[d + 1]]
             doc_map = read_doc_map(shard.path)
             cols: dict[str, Any] = {"row": doc_map.column("row"), "id": doc_map.column("id"),
                                     "domain": pa.array([shard.domain] * shard.n_docs, pa.string()),
