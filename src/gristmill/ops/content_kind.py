@@ -1,9 +1,10 @@
 """What kind of text a document is — code (and its language), prose, mixed, LaTeX/math, table, log, markup.
 
-Read from the text alone, offline: hand-built features (``content_kind_features``) and two softmax
-regressions whose weights ship as ``assets/content_kind/model.json`` (fitted by
-``bench/content_kind/train.py`` on excerpts of Debian packages; accuracy in ``bench/README.md``). It lets a
-recipe or the planner select or exclude source code, logs, tables... when no field labels them.
+Read from the text alone, offline: hand-built features (defined in ``content_kind_reference``, computed for
+the whole batch at once by ``content_kind_features``) and two softmax regressions whose weights ship as
+``assets/content_kind/model.json`` (fitted by ``bench/content_kind/train.py`` on excerpts of Debian packages;
+accuracy and speed in ``bench/README.md``). It lets a recipe or the planner select or exclude source code,
+logs, tables... when no field labels them.
 """
 
 from __future__ import annotations
@@ -18,11 +19,12 @@ from pydantic import Field, model_validator
 
 from gristmill.batch import Batch
 from gristmill.ops.base import Operator, OpParams, Signal
-from gristmill.ops.content_kind_features import KINDS, LANGUAGES, feature_names, features
+from gristmill.ops.content_kind_features import KINDS, LANGUAGES, batch_features, feature_names
 from gristmill.ops.registry import register
 
 Kind = Literal["code", "prose", "mixed", "math", "table", "log", "markup"]
 _MODEL: dict[str, Any] = {}
+_COLUMN = {name: i for i, name in enumerate(feature_names())}
 _LOCK = threading.Lock()
 
 
@@ -67,6 +69,7 @@ class ContentKind(Operator):
     per kind. Use it to keep or drop code, logs, tables or markup when no field labels them, e.g.
     `params: {keep: [code]}` or the rule `content_kind.kind == 'code'`. Measures only unless keep/drop is set."""
     Params = ContentKindParams
+    version = "2"  # 2: features computed per batch (bytes, runs of code lines), weights refit; was per document
     cost = "cheap"
     references = ("Weights fitted on Debian package excerpts: bench/content_kind (train.py, run.py)",)
     signals = (
@@ -91,20 +94,16 @@ class ContentKind(Operator):
 
     def apply(self, batch: Batch) -> dict[str, Any]:
         m = load_model()
-        texts = batch.texts()
-        n = len(texts)
-        limit = self.params.max_chars  # type: ignore[attr-defined]
-        x = np.stack([features(t or "", limit) for t in texts]) if n else np.zeros((0, len(m["mean"])))
+        x = batch_features(batch.column(batch.text_field), self.params.max_chars)  # type: ignore[attr-defined]
         xs = (x - m["mean"]) / m["std"]
         probs = _softmax(xs @ m["kind_w"] + m["kind_b"])
         lang = (xs @ m["lang_w"] + m["lang_b"]).argmax(1)
-        kind_idx = probs.argmax(1)
-        empty = np.array([not (t or "").strip() for t in texts], bool)
-        kinds = [KINDS[i] if not e else "prose" for i, e in zip(kind_idx, empty)]
-        share = x[:, feature_names().index("code_share")] if n else np.zeros(0)
+        blank = x[:, _COLUMN["blank_lines"]] == 1.0  # no line with anything but whitespace
+        kinds = ["prose" if e else KINDS[i] for i, e in zip(probs.argmax(1).tolist(), blank.tolist())]
+        share = x[:, _COLUMN["code_share"]]
         out: dict[str, Any] = {
             "kind": kinds,
-            "code_language": [LANGUAGES[j] if k in ("code", "mixed") else "" for j, k in zip(lang, kinds)],
+            "code_language": [LANGUAGES[j] if k in ("code", "mixed") else "" for j, k in zip(lang.tolist(), kinds)],
             "code_share": share,
         }
         out.update({f"score_{k}": probs[:, i] for i, k in enumerate(KINDS)})
