@@ -13,6 +13,12 @@ A *shard set* is a folder with one sub-folder per domain (and, by convention, on
         books/ ...
       tokenizer.json              # the tokenizer (when built by :func:`build_shards`)
 
+A shard built from documents with ids also holds ``docs.parquet`` (``meta.json`` says ``"doc_map":
+"docs.parquet"``): one row per document, aligned with ``index.npy``, with the document's ``id`` and its
+``row`` (its position in the input: the row number in a catalog version, -1 when unknown). A training
+window starting at token ``s`` covers documents ``searchsorted(index, s, "right") - 1`` onwards, which is how
+the loop counts the draws of every document (``gristmill.train.docs``).
+
 ``tokens.bin`` holds every document's ids followed by the end-of-sequence id (``eos_id``), back to back, so a
 reader can cut fixed-length windows anywhere (packing) and still know the domain of every window: a
 window never crosses a domain folder. ``dtype`` is ``uint16`` when the vocabulary has fewer than 65536
@@ -56,6 +62,7 @@ VERSION = 1
 TOKENS_FILE = "tokens.bin"
 INDEX_FILE = "index.npy"
 META_FILE = "meta.json"
+DOC_MAP_FILE = "docs.parquet"
 EOS_TOKEN = "<|endoftext|>"
 
 
@@ -99,10 +106,13 @@ class ShardWriter:
         self._tmp.mkdir(parents=True)
         self._tokens = open(self._tmp / TOKENS_FILE, "wb")  # noqa: SIM115  (closed in close())
         self._offsets: list[int] = [0]
+        self._doc_ids: list[str] = []
+        self._rows: list[int] = []
         self._closed = False
 
-    def add(self, ids: Sequence[int] | np.ndarray) -> None:
-        """Append one document; the eos id is added after it."""
+    def add(self, ids: Sequence[int] | np.ndarray, doc_id: str | None = None, row: int | None = None) -> None:
+        """Append one document; the eos id is added after it. ``doc_id`` and ``row`` (where the document came
+        from) go to the shard's document map; give them for every document or for none."""
         arr = np.asarray(ids, dtype=np.int64)
         if arr.size and (arr.min() < 0 or arr.max() >= self.meta["vocab_size"]):
             raise ValueError(
@@ -114,6 +124,11 @@ class ShardWriter:
         out[-1] = self.meta["eos_id"]
         self._tokens.write(out.tobytes())
         self._offsets.append(self._offsets[-1] + out.size)
+        if doc_id is not None or row is not None:
+            if len(self._doc_ids) != len(self._offsets) - 2:
+                raise ValueError("ShardWriter.add: give doc_id/row for every document of a shard or for none")
+            self._doc_ids.append("" if doc_id is None else str(doc_id))
+            self._rows.append(-1 if row is None else int(row))
 
     def close(self) -> dict[str, Any]:
         """Finish the shard: write index and meta, then rename the folder into place. Returns the meta."""
@@ -123,6 +138,15 @@ class ShardWriter:
         np.save(self._tmp / INDEX_FILE, np.asarray(self._offsets, dtype=np.int64))
         self.meta["n_docs"] = len(self._offsets) - 1
         self.meta["n_tokens"] = int(self._offsets[-1])
+        if self._doc_ids:
+            if len(self._doc_ids) != self.meta["n_docs"]:
+                raise ValueError("ShardWriter: doc_id/row given for some documents only")
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+
+            pq.write_table(pa.table({"id": pa.array(self._doc_ids, pa.string()), "row": pa.array(self._rows, pa.int64())}),
+                           self._tmp / DOC_MAP_FILE)
+            self.meta["doc_map"] = DOC_MAP_FILE
         (self._tmp / META_FILE).write_text(json.dumps(self.meta, indent=2) + "\n")
         if self.folder.exists():
             shutil.rmtree(self.folder)
@@ -355,6 +379,21 @@ def iter_records(
         warnings.warn(f"iter_records: {reader.rejects.line()}", stacklevel=2)
 
 
+def _are_paths(inputs: Any) -> bool:
+    return isinstance(inputs, (str, os.PathLike)) or (isinstance(inputs, (list, tuple)) and
+                                                      all(isinstance(x, (str, os.PathLike)) for x in inputs))
+
+
+def read_doc_map(folder: str | os.PathLike) -> Any:
+    """A shard's document map as an Arrow table (``id``, ``row``) aligned with its index; None without one."""
+    path = Path(folder) / DOC_MAP_FILE
+    if not path.is_file():
+        return None
+    import pyarrow.parquet as pq
+
+    return pq.read_table(path)
+
+
 def shard_output_layout(out: str | os.PathLike) -> tuple[Any, Callable[[], list[Path]]]:
     """The output folder of :func:`build_shards` as gristmill owns it: its layout (for the marker and the
     lock) and the entries it writes there (what a new build may replace). A folder built by an older
@@ -396,7 +435,7 @@ def _is_old_shard_output(folder: Path) -> bool:
 
 
 def build_shards(
-    inputs: str | Sequence[str],
+    inputs: str | Sequence[str] | Iterable[dict[str, Any]],
     out: str | os.PathLike,
     *,
     tokenizer: str | os.PathLike | Any | None = None,
@@ -416,6 +455,10 @@ def build_shards(
     a scarce domain still gets a held-out split; more are moved to held-out (never the last one) until it holds
     ``min_heldout_tokens``. Returns a summary (per domain documents and tokens; ``rejected``: the input records
     that could not be used, counted by kind, every one in ``out/.gristmill/rejected/input.pq``).
+
+    ``inputs`` may also be an iterable of records (dicts; the catalog source of training passes a version's
+    rows so): every shard keeps a document map (each document's id and its position in the input, which for
+    records is the record's index; see the module docstring).
     """
     out = Path(out)
     per_domain, rejected = _read_documents(inputs, out, text_field, domain_field, id_field, domains)
@@ -424,7 +467,7 @@ def build_shards(
                          f"{describe_rejects(rejected)}")
     out.mkdir(parents=True, exist_ok=True)
     if tokenizer is None:
-        tok = train_bpe((t for docs in per_domain.values() for _, t in docs), vocab_size=vocab_size)
+        tok = train_bpe((d[1] for docs in per_domain.values() for d in docs), vocab_size=vocab_size)
         name = f"bpe-{tok.get_vocab_size()}"
     elif isinstance(tokenizer, (str, os.PathLike)):
         tok = load_tokenizer(tokenizer)
@@ -440,7 +483,7 @@ def build_shards(
                                "rejected": rejected}
     for dom in sorted(per_domain):
         docs = sorted(per_domain[dom])
-        texts = [t for _, t in docs]
+        texts = [d[1] for d in docs]
         ids = [enc.ids for i in range(0, len(texts), 256) for enc in tok.encode_batch(texts[i : i + 256])]
         n_held = min(max_heldout_docs, int(round(heldout_fraction * len(docs))))
         if len(docs) >= 2:
@@ -449,13 +492,13 @@ def build_shards(
             while n_held < len(docs) - 1 and sum(len(x) + 1 for x in ids[:n_held]) < min_heldout_tokens:
                 n_held += 1
         summary["domains"][dom] = {}
-        for split, part in (("heldout", ids[:n_held]), ("train", ids[n_held:])):
+        for split, part, where in (("heldout", ids[:n_held], docs[:n_held]), ("train", ids[n_held:], docs[n_held:])):
             w = ShardWriter(
                 out / split / dom, domain=dom, vocab_size=vocab, eos_id=eos, tokenizer=name,
                 tokenizer_hash=thash, split=split,
             )
-            for x in part:
-                w.add(x)
+            for x, d in zip(part, where, strict=True):
+                w.add(x, doc_id=d[2], row=d[3])
             meta = w.close()
             summary["domains"][dom][split] = {"docs": meta["n_docs"], "tokens": meta["n_tokens"]}
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
@@ -465,19 +508,26 @@ def build_shards(
 READ_REJECTS = "input.pq"  # under the shard folder's .gristmill/rejected/, like a run's rejects
 
 
+Documents = dict[str, list[tuple[int, str, str, int]]]  # per domain: (split hash, text, id, position)
+
+
 def _read_documents(
-    inputs: str | Sequence[str], out: Path, text_field: str, domain_field: str, id_field: str,
-    domains: Sequence[str] | None,
-) -> tuple[dict[str, list[tuple[int, str]]], dict[str, Any]]:
-    """Per domain, (hash, text) of every document, and the rejects' summary (details under ``out``).
+    inputs: str | Sequence[str] | Iterable[dict[str, Any]], out: Path, text_field: str, domain_field: str,
+    id_field: str, domains: Sequence[str] | None,
+) -> tuple[Documents, dict[str, Any]]:
+    """Per domain, (hash, text, id, position) of every document, and the rejects' summary (details under
+    ``out``). The position is the document's index among the documents read ("" ids: the input gave none).
 
     The key of the held-out split is the xxh64 of the input's id, or of the text when the input gave none.
     A document without a usable domain value is a reject; one outside ``domains`` is left out as asked."""
+    if not _are_paths(inputs):
+        return _read_records(inputs, text_field, domain_field, id_field, domains)
     from gristmill.engine.layout import Layout
 
     details = Layout(out).rejected_dir / READ_REJECTS
     details.unlink(missing_ok=True)  # this function's own file from an earlier build
-    per_domain: dict[str, list[tuple[int, str]]] = {}
+    per_domain: Documents = {}
+    position = 0
     with RejectLog(details) as rejects:
         reader = DocumentReader(inputs, text_field=text_field, id_field=id_field, columns=[domain_field],
                                 rejects=rejects)
@@ -487,6 +537,7 @@ def _read_documents(
             has_domain = domain_field in batch.table.column_names
             doms = batch.table.column(domain_field).to_pylist() if has_domain else [None] * len(texts)
             for i, (text, dom) in enumerate(zip(texts, doms)):
+                position += 1
                 problem = _domain_problem(dom, domain_field)
                 if problem:
                     rejects.reject(batch, i, problem, kind="bad_domain")
@@ -494,11 +545,45 @@ def _read_documents(
                 if domains is not None and dom not in domains:
                     continue
                 key = text if batch.generated_ids[i] else ids[i]
-                per_domain.setdefault(str(dom), []).append((xxhash.xxh64(key.encode()).intdigest(), text))
+                doc_id = "" if batch.generated_ids[i] else str(ids[i])
+                per_domain.setdefault(str(dom), []).append((xxhash.xxh64(key.encode()).intdigest(), text, doc_id,
+                                                            position - 1))
     summary = rejects.to_dict()
     if summary["details"]:
         summary["details"] = os.path.relpath(details, out)
     return per_domain, summary
+
+
+def _read_records(records: Iterable[dict[str, Any]], text_field: str, domain_field: str, id_field: str,
+                  domains: Sequence[str] | None) -> tuple[Documents, dict[str, Any]]:
+    """:func:`_read_documents` for records already read (a catalog version's rows, in order): the position is
+    the record's index, and a record without text or a usable domain is counted as a reject (its row named)."""
+    from collections import Counter
+
+    per_domain: Documents = {}
+    kinds: Counter[str] = Counter()
+    first = None
+    n = 0
+    for row, rec in enumerate(records):
+        n += 1
+        text, dom = rec.get(text_field), rec.get(domain_field)
+        problem = None
+        if not isinstance(text, str) or not text.strip():
+            problem = ("no_text", f"no text in field {text_field!r}")
+        elif (why := _domain_problem(dom, domain_field)) is not None:
+            problem = ("bad_domain", why)
+        if problem:
+            kinds[problem[0]] += 1
+            first = first or {"source": "records", "unit": "row", "location": row, "kind": problem[0],
+                              "reason": problem[1]}
+            continue
+        if domains is not None and dom not in domains:
+            continue
+        key = rec.get(id_field)
+        h = xxhash.xxh64((str(key) if key is not None else text).encode()).intdigest()
+        per_domain.setdefault(str(dom), []).append((h, text, "" if key is None else str(key), row))
+    return per_domain, {"records": n, "total": sum(kinds.values()), "by_kind": dict(kinds.most_common()),
+                        "first": first, "details": None}
 
 
 def _domain_problem(value: Any, field_name: str) -> str | None:

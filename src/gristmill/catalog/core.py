@@ -101,11 +101,26 @@ class Version:
             out.append(self.catalog._fetch_verified(entry, self.ref))
         return out
 
+    @property
+    def content_hash(self) -> str:
+        """A hash of everything a reader sees: data files and side-column files (see catalog/columns.py)."""
+        from gristmill.catalog.columns import content_hash
+
+        return content_hash(self.manifest)
+
     def to_arrow(self) -> pa.Table:
         paths = self.local_files()
         if not paths:
             return pa.schema(_schema_fields(self.manifest["schema"])).empty_table()
-        return pa.concat_tables([pq.read_table(p) for p in paths], promote_options="default")
+        return pa.concat_tables([self._read_file(i, p) for i, p in enumerate(paths)], promote_options="default")
+
+    def _read_file(self, index: int, path: str) -> pa.Table:
+        """One data file with its side columns (columns added by :meth:`Catalog.add_columns`) joined."""
+        if not self.manifest.get("side_files"):
+            return pq.read_table(path)
+        from gristmill.catalog.columns import read_file
+
+        return read_file(self, index, path)
 
     def to_pandas(self):
         return self.to_arrow().to_pandas()
@@ -338,10 +353,13 @@ class Catalog:
         self.sync()
         db = self._db()
         owners = {}
+        from gristmill.catalog.columns import joined_fingerprint, side_files_of
+
         for (text,) in db.execute("select manifest from versions where problem is null order by dataset, version"):
             m = json.loads(text)
-            for f in m["files"]:
-                owners.setdefault(f["hash"], []).append(f"{m['dataset']}@{m['version']}")
+            for i, f in enumerate(m["files"]):  # a file read with side columns has its own fingerprint
+                sides = [s["hash"] for s in side_files_of(m, i)]
+                owners.setdefault(joined_fingerprint(f["hash"], sides), []).append(f"{m['dataset']}@{m['version']}")
         db.close()
         return owners
 
@@ -365,6 +383,14 @@ class Catalog:
             return Version(manifest, self)
         raise GristmillError(f"could not commit a version of {name}: 100 numbers taken by concurrent writers")
 
+    def add_columns(self, ref: str, columns: Any, lineage: dict[str, Any], *, id_field: str | None = None,
+                    tags: list[str] | None = None) -> Version:
+        """The next version of ``ref``'s dataset with ``columns`` (a table or Parquet file: id + new columns)
+        added as side files; the text is not rewritten (see :mod:`gristmill.catalog.columns`)."""
+        from gristmill.catalog.columns import add_columns
+
+        return add_columns(self, ref, columns, lineage, id_field=id_field, tags=tags or ())
+
     # -- export ---------------------------------------------------------------------------------------------
     def export(self, ref: str, output: str | Path, fmt: str = "parquet") -> list[Path]:
         v = self.get(ref)
@@ -374,7 +400,7 @@ class Catalog:
         out.mkdir(parents=True, exist_ok=True)
         written = []
         for i, path in enumerate(v.local_files()):
-            table = pq.read_table(path)
+            table = v._read_file(i, path)
             target = out / f"part-{i:06d}.{'parquet' if fmt == 'parquet' else 'jsonl'}"
             if fmt == "parquet":
                 pq.write_table(table, target, compression="zstd")
@@ -394,12 +420,17 @@ def _owner(refs: list[str], relpath: str) -> str | None:
 
 
 def catalog_input_files(spec: str) -> list:
-    """The data files of ``catalog://NAME[@V]`` as run inputs (hash-checked), for io.inputs. The catalog is
-    the one the command names (``--catalog``, see :func:`use_root`), else $GRISTMILL_HOME, else ~/.gristmill."""
+    """The data files of ``catalog://NAME[@V]`` as run inputs (hash-checked), for io.inputs, each with its side
+    files (added columns). The catalog is the one the command names (``--catalog``, see :func:`use_root`), else
+    $GRISTMILL_HOME, else ~/.gristmill."""
+    from gristmill.catalog.columns import side_files_of
     from gristmill.io.inputs import InputFile
 
     version = Catalog().get(spec)
-    return [InputFile(path=p, relpath=f"{version.ref}/{entry['path'].rsplit('/', 1)[-1]}", format="parquet",
-                      compression=None, size=os.path.getsize(p))
-            for entry, p in zip(version.manifest["files"], version.local_files())]
+    out = []
+    for i, (entry, p) in enumerate(zip(version.manifest["files"], version.local_files())):
+        sides = tuple(version.catalog._fetch_verified(s, version.ref) for s in side_files_of(version.manifest, i))
+        out.append(InputFile(path=p, relpath=f"{version.ref}/{entry['path'].rsplit('/', 1)[-1]}", format="parquet",
+                             compression=None, size=os.path.getsize(p), columns_from=sides))
+    return out
 

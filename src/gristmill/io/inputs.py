@@ -41,17 +41,28 @@ class InputFile:
     format: str
     compression: str | None
     size: int
+    columns_from: tuple[str, ...] = ()  # Parquet side files whose columns join this file row by row (catalog)
 
     def fingerprint(self) -> str:
-        """xxh3-128 of the file's bytes: identifies the input for lineage and for safe resume."""
-        h = xxhash.xxh3_128()
-        with open(self.path, "rb") as f:
-            while block := f.read(1 << 22):
-                h.update(block)
-        return h.hexdigest()
+        """xxh3-128 of the file's bytes: identifies the input for lineage and for safe resume (with side
+        files: a hash of the file's and their hashes, as the catalog computes it from a manifest)."""
+        if not self.columns_from:
+            return _file_xxh3(self.path)
+        from gristmill.catalog.columns import joined_fingerprint
+
+        parts = [f"xxh3-128:{_file_xxh3(p)}" for p in (self.path, *self.columns_from)]
+        return joined_fingerprint(parts[0], parts[1:]).removeprefix("xxh3-128:")
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+def _file_xxh3(path: str) -> str:
+    h = xxhash.xxh3_128()
+    with open(path, "rb") as f:
+        while block := f.read(1 << 22):
+            h.update(block)
+    return h.hexdigest()
 
 
 def detect_format(name: str, default: str = "auto") -> tuple[str, str | None] | None:

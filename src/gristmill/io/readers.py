@@ -22,6 +22,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import zstandard
 
+from gristmill.errors import GristmillError
 from gristmill.io.inputs import InputFile
 
 _MAGIC = {b"\x1f\x8b": "gzip", b"\x28\xb5\x2f\xfd": "zstd", b"PAR1": "parquet"}
@@ -239,11 +240,16 @@ def _parquet_chunks(
     row = 0
     wanted = None if columns is None else [c for c in pf.schema_arrow.names if c in columns]
     try:
-        for rb in pf.iter_batches(batch_size=chunk_rows, columns=wanted):
-            table = pa.Table.from_batches([rb])
+        if file.columns_from:  # a catalog version's data file with its added columns (catalog/columns.py)
+            from gristmill.catalog.columns import iter_joined
+
+            batches = iter_joined(file.path, file.columns_from, columns=columns, batch_size=chunk_rows)
+        else:
+            batches = (pa.Table.from_batches([rb]) for rb in pf.iter_batches(batch_size=chunk_rows, columns=wanted))
+        for table in batches:
             yield RawChunk(file_index, "arrow", first=row, data=table, nbytes=table.nbytes)
             row += table.num_rows
-    except (pa.ArrowException, OSError) as exc:
+    except (pa.ArrowException, OSError, GristmillError) as exc:  # GristmillError: a side file out of step
         yield RawChunk(file_index, "error", first=row, error=f"unreadable Parquet data from row {row} on: {exc}")
 
 

@@ -35,6 +35,9 @@ class DataConfig(_Section):
     max_heldout_docs: int = Field(200, ge=1)
     min_heldout_tokens: int = Field(1024, ge=0)
     domains: list[str] | None = None
+    catalog: str | None = None  # catalog root for data.train: catalog://NAME@V (default $GRISTMILL_HOME, ~/.gristmill)
+    shard_cache: str | None = None  # tokenized versions are cached here (default <catalog>/cache/shards)
+    version_hash: str | None = None  # the content hash data.train's version must have (set in a run's config.yaml)
 
 
 class ModelConfig(_Section):
@@ -103,14 +106,29 @@ class LogConfig(_Section):
     step_log: bool = True
 
 
+class RunConfig(_Section):
+    name: str | None = None  # names the run's signal columns train.<name>.*; default: the output folder's name
+
+
+class SignalsConfig(_Section):
+    """Per-document training signals the run records as it goes (docs/train.md, "Per-document signals")."""
+
+    draws: bool = True  # count the training windows that touch each document (shards with a document map)
+    doc_losses: bool = False  # the loss of each document at its first and last draw (one host sync per step)
+    save_init: bool = False  # save the step-0 weights as <output>/model_init, a reference for scoring
+    reference: str | None = None  # `train score`'s default reference: init, a model folder or a run's output
+
+
 class Config(_Section):
     seed: int = 0
     output: str = "out/train"
+    run: RunConfig = Field(default_factory=RunConfig)
     data: DataConfig = Field(default_factory=DataConfig)
     model: ModelConfig = Field(default_factory=ModelConfig)
     train: TrainConfig = Field(default_factory=TrainConfig)
     policy: PolicyConfig = Field(default_factory=PolicyConfig)
     log: LogConfig = Field(default_factory=LogConfig)
+    signals: SignalsConfig = Field(default_factory=SignalsConfig)
 
 
 def _coerce(text: str) -> Any:

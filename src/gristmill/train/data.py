@@ -23,6 +23,7 @@ from gristmill.io.documents import describe_rejects
 from gristmill.io.inputs import resolve_inputs
 from gristmill.shards import DomainShard, ShardError, build_shards, open_shards
 from gristmill.train.config import DataConfig
+from gristmill.train.source import is_catalog_ref, shards_for_version
 
 
 @dataclass
@@ -34,6 +35,7 @@ class TrainData:
     eos_id: int
     tokenizer_hash: str
     tokenizer_path: Path | None
+    source: Any = None  # a VersionSource when data.train is a catalog version (gristmill.train.source)
 
     @property
     def natural(self) -> np.ndarray:
@@ -74,8 +76,15 @@ def _build_from_text(cfg: DataConfig, output: Path) -> tuple[Path, Path]:
 
 def load_data(cfg: DataConfig, output: Path, seq_len: int) -> TrainData:
     """Open the train and held-out shard sets and check them before any training starts."""
+    source = None
     if cfg.text:
         train_root, held_root = _build_from_text(cfg, output)
+    elif is_catalog_ref(cfg.train):
+        if cfg.heldout:
+            raise UsageError("data.heldout: not used with a catalog version; held-out documents are split off "
+                             f"{cfg.train} per domain (data.heldout_fraction)")
+        source = shards_for_version(cfg)
+        train_root, held_root = Path(source.shards) / "train", Path(source.shards) / "heldout"
     elif cfg.train:
         train_root = Path(cfg.train)
         held_root = Path(cfg.heldout) if cfg.heldout else None
@@ -123,12 +132,27 @@ def load_data(cfg: DataConfig, output: Path, seq_len: int) -> TrainData:
         detail = ", ".join(f"{s.path}: vocab {s.meta['vocab_size']} {s.meta.get('tokenizer_hash', '')}" for s in shards)
         raise UsageError(f"data: shards were made by different tokenizers ({detail})")
     first = shards[0].meta
+    if cfg.tokenizer and not cfg.text and source is None:
+        _check_tokenizer(cfg.tokenizer, first.get("tokenizer_hash", ""), train_root)
     tok = train_root.parent / "tokenizer.json"
     return TrainData(
         domains=list(train), train=list(train.values()), heldout=heldout, vocab_size=int(first["vocab_size"]),
         eos_id=int(first["eos_id"]), tokenizer_hash=first.get("tokenizer_hash", ""),
-        tokenizer_path=tok if tok.exists() else None,
+        tokenizer_path=tok if tok.exists() else None, source=source,
     )
+
+
+def _check_tokenizer(path: str, shard_hash: str, root: Path) -> None:
+    """data.tokenizer next to ready shards: it must be the tokenizer that made them."""
+    from gristmill.shards import load_tokenizer, tokenizer_hash
+
+    try:
+        got = tokenizer_hash(load_tokenizer(path))
+    except Exception as e:  # noqa: BLE001 - tokenizers raises plain Exceptions for a bad file
+        raise UsageError(f"data.tokenizer: cannot load {path}: {e}") from None
+    if shard_hash and got != shard_hash:
+        raise UsageError(f"data.tokenizer: {path} (hash {got}) did not make the shards in {root} (made by "
+                         f"tokenizer {shard_hash}); use their tokenizer or re-tokenize")
 
 
 class MixtureSampler:
@@ -150,6 +174,7 @@ class MixtureSampler:
             [np.asarray(self.shards[d].tokens[s : s + self.seq_len + 1], dtype=np.int64) for d, s in zip(doms, starts, strict=True)]
         )
         np.add.at(self.drawn, doms, 1)
+        self.last_draw = (doms, starts)  # which windows these are: the loop counts each document's draws
         return torch.from_numpy(rows), torch.from_numpy(doms.astype(np.int64))
 
     def state_dict(self) -> dict[str, Any]:

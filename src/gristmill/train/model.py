@@ -68,6 +68,14 @@ def per_sample_loss(model: Any, batch: torch.Tensor) -> torch.Tensor:
     return sequence_loss(model(input_ids=inputs, use_cache=False).logits, targets)
 
 
+def per_token_loss(model: Any, batch: torch.Tensor) -> torch.Tensor:
+    """Next-token loss of every position of ``batch`` [B, T+1]: shape [B, T], float32; ``.mean(1)`` is
+    :func:`per_sample_loss` (the same numbers)."""
+    inputs, targets = batch[:, :-1], batch[:, 1:]
+    logits = model(input_ids=inputs, use_cache=False).logits
+    return F.cross_entropy(logits.flatten(0, 1).float(), targets.flatten(), reduction="none").view(targets.shape)
+
+
 def sequence_loss(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
     """Mean next-token cross-entropy of each row: logits [B, T, V], targets [B, T] -> [B], in float32."""
     loss = F.cross_entropy(logits.flatten(0, 1).float(), targets.flatten(), reduction="none")

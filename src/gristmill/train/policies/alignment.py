@@ -86,5 +86,13 @@ class GradientAlignmentMixer(Policy):
     def extra_state(self) -> dict:
         return {"align": self.align.tolist()}  # NaN survives torch.save
 
+    def utility(self) -> dict:
+        """The averaged alignment matrix A_ij = <g_i, P g_j> (rows and columns in ``domains`` order; null
+        where not measured) and each domain's gain, mean_i A_ij."""
+        finite = np.isfinite(self.align)
+        return {"alignment": [[float(v) if ok else None for v, ok in zip(row, oks, strict=True)]
+                              for row, oks in zip(self.align, finite, strict=True)],
+                "gain": {d: (float(g) if np.isfinite(g) else None) for d, g in zip(self.domains, self.gain(), strict=True)}}
+
     def load_extra_state(self, state: dict) -> None:
         self.align = np.asarray(state["align"], dtype=np.float64)

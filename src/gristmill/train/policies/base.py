@@ -303,6 +303,11 @@ class Policy:
     def extra_state(self) -> dict[str, Any]:
         return {}
 
+    def utility(self) -> dict[str, Any]:
+        """What the policy learnt about the domains, JSON-ready, for the run's ``mixture.json`` (e.g. fitted
+        learning curves, gradient alignment); empty for a policy that learns nothing."""
+        return {}
+
     def load_extra_state(self, state: dict[str, Any]) -> None:
         pass
 

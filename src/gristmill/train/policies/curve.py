@@ -101,23 +101,38 @@ class LossCurveMixer(Policy):
             self.recent = self.history_decay * self.recent + (1 - self.history_decay) * s.count / s.count.sum()
         return super().on_step(feedback)
 
-    def update(self, stats: DomainStats) -> np.ndarray | None:
-        loss = stats.mean_loss()
-        self.hist_n.append(self.samples_seen.tolist())
-        self.hist_loss.append(loss.tolist())
+    def fit(self) -> list[dict[str, float] | None]:
+        """Each domain's power law fitted on the (bounded) history: eps, beta, a, the last n, the predicted
+        loss there and the slope a(L̂ - eps)/n; None for a domain with fewer than ``min_points`` windows."""
+        if not self.hist_n:
+            return [None] * self.k
         keep = max(self.min_points, int(np.ceil(self.fit_window * len(self.hist_n))))
         rows = np.unique(np.linspace(len(self.hist_n) - min(keep, len(self.hist_n)), len(self.hist_n) - 1,
                                      num=min(keep, self.MAX_POINTS)).round().astype(int))  # bounded cost
         n = np.asarray(self.hist_n)[rows]
         curves = np.asarray(self.hist_loss, dtype=np.float64)[rows]
-        slope = np.full(self.k, np.nan)
+        out: list[dict[str, float] | None] = []
         for i in range(self.k):
             ok = np.isfinite(curves[:, i])  # a window that drew no sample of the domain holds NaN
             if ok.sum() < self.min_points:
+                out.append(None)
                 continue
             eps, beta, a = fit_power_law(n[ok, i], curves[ok, i])
             pred = eps + beta * n[-1, i] ** (-a)
-            slope[i] = a * max(pred - eps, 0.0) / n[-1, i]
+            out.append({"eps": eps, "beta": beta, "a": a, "n": float(n[-1, i]), "predicted_loss": float(pred),
+                        "slope": float(a * max(pred - eps, 0.0) / n[-1, i])})
+        return out
+
+    def utility(self) -> dict:
+        """The fitted learning curve of every domain (see :meth:`fit`) and its repetitions so far."""
+        return {"curves": dict(zip(self.domains, self.fit(), strict=True)),
+                "epochs": dict(zip(self.domains, self.epochs.tolist(), strict=True))}
+
+    def update(self, stats: DomainStats) -> np.ndarray | None:
+        loss = stats.mean_loss()
+        self.hist_n.append(self.samples_seen.tolist())
+        self.hist_loss.append(loss.tolist())
+        slope = np.array([np.nan if f is None else f["slope"] for f in self.fit()])
         if np.isnan(slope).all():
             return None
         slope = np.where(np.isnan(slope), np.nanmean(slope), slope)  # not enough points yet: the average

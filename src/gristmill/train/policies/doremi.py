@@ -54,6 +54,13 @@ class DoReMi(Policy):
         """The mean of the weights over all updates: DoReMi's output mixture."""
         return self.sum_weights / self.n_avg if self.n_avg else self.weights.copy()
 
+    def utility(self) -> dict:
+        """Per domain, over the whole run: the reference's mean loss and the model's mean excess loss over it."""
+        ref = self.run_stats.mean_ref()
+        excess = self.run_stats.mean_loss() - ref
+        clean = lambda v: {d: (float(x) if np.isfinite(x) else None) for d, x in zip(self.domains, v, strict=True)}  # noqa: E731
+        return {"reference_loss": clean(ref), "excess_loss": clean(excess), "updates": self.n_avg}
+
     def extra_state(self) -> dict:
         return {"log_alpha": self.log_alpha.tolist(), "sum": self.sum_weights.tolist(), "n": self.n_avg,
                 "run_stats": self.run_stats.to_vector().tolist()}

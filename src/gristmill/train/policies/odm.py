@@ -46,6 +46,10 @@ class ODM(Policy):
     def extra_state(self) -> dict:
         return {"reward": self.reward.tolist(), "t": self.t}
 
+    def utility(self) -> dict:
+        """EXP3's smoothed reward per domain (loss / sampling probability)."""
+        return {"reward": dict(zip(self.domains, self.reward.tolist(), strict=True)), "updates": self.t}
+
     def load_extra_state(self, state: dict) -> None:
         self.reward = np.asarray(state["reward"], dtype=np.float64)
         self.t = int(state["t"])
