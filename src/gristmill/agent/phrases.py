@@ -83,6 +83,7 @@ def split_clauses(text: str) -> list[Clause]:
     out: list[Clause] = []
     pos = 0
     protected = [m.span() for m in re.finditer(r"\bbetween\s+\S+\s+and\s+\S+|\(([^()]*)\)", text, re.IGNORECASE)]
+    protected += [m.span() for m in QUOTED.finditer(text)]  # 'like "Hello. how are you?"': one piece
     for m in list(_SPLIT.finditer(text)) + [None]:
         if m is not None and any(s < m.start() < e for s, e in protected):
             continue  # "between 3 and 10", a parenthesis: one piece
@@ -136,8 +137,10 @@ def negated_before(clause: str, start: int, window: int = 48) -> bool:
     negs = [m.end() for m in re.finditer(rf"\b{NEG}\b[^,]*$", before)]
     if not negs:
         return False
-    last_neg = max(m.start() for m in re.finditer(rf"\b{NEG}\b", before))
-    sels = [m.start() for m in re.finditer(rf"\b{SELECT}\b", before)]
+    neg_spans = [m.span() for m in re.finditer(rf"\b{NEG}\b", before)]
+    last_neg = max(s for s, _ in neg_spans)
+    # a selecting word inside an exclusion ("don't want") is the exclusion's
+    sels = [m.start() for m in re.finditer(rf"\b{SELECT}\b", before) if not any(s <= m.start() < e for s, e in neg_spans)]
     # "nothing but X", "nothing other than X", "only ... except" read as selections of X
     if re.search(r"\bnothing\s+(?:but|other than|except|besides)\s+(?:\w+\s+){0,2}$", before):
         return False

@@ -44,41 +44,44 @@ def _singulars(w: str) -> list[str]:
 
 
 def _verb_forms(w: str) -> list[str]:
-    """-ing and -ed forms of a base, and bases of an -ing/-ed form ("gamble" <-> "gambling", "bet" <-> "betting")."""
-    out: list[str] = []
+    """-ing and -ed forms of a base, and the base of an -ing/-ed form ("gamble" <-> "gambling", "bet" <->
+    "betting"). Nouns that end in a vowel or -y ("casino", "lottery") get none."""
+    if not w.isalpha():
+        return []
     for suffix in ("ing", "ed"):
-        if w.endswith(suffix) and len(w) > len(suffix) + 2:
+        if w.endswith(suffix) and len(w) > len(suffix) + 3:
             stem = w[: -len(suffix)]
-            out += [stem, stem + "e"]
-            if len(stem) > 2 and stem[-1] == stem[-2]:
-                out.append(stem[:-1])
+            out = [stem + "e", stem]
+            if stem[-1] == stem[-2]:
+                out.append(stem[:-1])  # betting -> bet
             return out
-    if len(w) < 3 or not w.isalpha():
-        return out
-    if w.endswith("e") and not w.endswith("ee"):
-        out += [w[:-1] + "ing", w + "d"]
-    elif len(w) <= 4 and w[-1] not in _VOWELS | set("wxy") and w[-2] in _VOWELS and w[-3] not in _VOWELS:
-        out += [w + w[-1] + "ing", w + w[-1] + "ed"]  # bet -> betting, spin -> spinning
-    else:
-        out += [w + "ing", w + "ed"]
-    return out
+    if len(w) < 3 or w[-1] in "aiouy":
+        return []
+    if w.endswith("e"):
+        return [w[:-1] + "ing", w + "d"] if not w.endswith("ee") else [w + "ing", w + "d"]
+    if len(w) <= 4 and w[-1] not in "wx" and w[-2] in _VOWELS and w[-3] not in _VOWELS:
+        return [w + w[-1] + "ing", w + w[-1] + "ed"]  # bet -> betting, spin -> spinning
+    return [w + "ing", w + "ed"]
 
 
 def close_forms(term: str) -> list[str]:
-    """``term`` with its close forms: plural/singular and -ing/-ed of the last word, and hyphen, space and
-    joined spellings of a compound. Lower case; the term itself first."""
+    """``term`` with its close forms: plural/singular of the last word (and -ing/-ed of a one-word term), and
+    hyphen, space and joined spellings of a compound. Lower case; the term itself first."""
     t = " ".join(term.lower().split())
-    spellings = {t}
-    if "-" in t or " " in t:
-        parts = re.split(r"[\s-]+", t)
-        spellings |= {" ".join(parts), "-".join(parts)}
-        if len(parts) == 2:
-            spellings.add("".join(parts))
+    spellings = {""}
+    for tok in t.split(" "):  # each hyphenated compound three ways: "weight-loss", "weight loss", "weightloss"
+        variants = {tok, tok.replace("-", " "), tok.replace("-", "")} if "-" in tok else {tok}
+        spellings = {f"{s} {v}".strip() for s in spellings for v in variants}
+    if " " in t and len(t.split(" ")) == 2:
+        spellings.add(t.replace(" ", "-"))
     out = [t]
     for s in sorted(spellings):
         head, _, last = s.rpartition(" ") if " " in s else ("", "", s)
         pre = head + " " if head else ""
-        lasts = [last, _plural(last), *_singulars(last), *_verb_forms(last)]
+        verb_form = last.endswith(("ing", "ed"))
+        plural_already = bool(_singulars(last))
+        lasts = [last, *([] if plural_already or verb_form else [_plural(last)]), *([] if verb_form else _singulars(last)),
+                 *(_verb_forms(last) if not head and not plural_already and "-" not in last else [])]  # verbs: one-word terms
         out += [pre + x for x in lasts if x]
     return list(dict.fromkeys(x for x in out if len(x) >= 2))
 

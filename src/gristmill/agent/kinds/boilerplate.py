@@ -56,6 +56,8 @@ class Boilerplate(RequirementKind):
         op = self.choose(req, ctx.index)
         unit, min_docs = req.params.get("unit", "line"), req.params.get("min_docs", 3)
         params = {} if (unit, min_docs) == ("line", 3) else {"unit": unit, "min_docs": min_docs}
+        if unit == "paragraph":  # paragraph-level dedup (Dolma) removes every repeated paragraph, short ones too
+            params["min_words"] = 1
         return [self.step(op, params, why=f"remove {unit}s repeated across at least {min_docs} documents (menus, banners, footers)")]
 
     def check(self, req: Requirement, dry: DryRun, ctx: CheckContext) -> Check:
@@ -64,10 +66,11 @@ class Boilerplate(RequirementKind):
         for t in dry.kept_texts:
             parts = re.split(r"\n\s*\n", t) if unit == "paragraph" else t.split("\n")
             # boilerplate is a unit of 3+ words: a one-word heading ("Changes:", "See also") legitimately repeats
-            units.update({" ".join(x.split()).lower() for x in parts if len(x.split()) >= MIN_WORDS})
+            min_words = 1 if unit == "paragraph" else MIN_WORDS
+            units.update({" ".join(x.split()).lower() for x in parts if len(x.split()) >= min_words})
         # a line that is only redaction placeholders (e.g. "<secret>") is PII handling, not boilerplate
         rep = [u for u, c in units.items() if c >= min_docs and re.search(r"[a-z]{3}", re.sub(r"<[a-z_]+>", "", u))]
-        return self.result(req, len(rep) == 0, f"{len(rep)} {unit}s of {MIN_WORDS}+ words appear in >= {min_docs} kept documents"
+        return self.result(req, len(rep) == 0, f"{len(rep)} {unit}s{'' if unit == 'paragraph' else f' of {MIN_WORDS}+ words'} appear in >= {min_docs} kept documents"
                            + (f", e.g. {rep[0][:60]!r}" if rep else ""), {"repeated_lines": len(rep)})
 
     def repair(self, req: Requirement, check: Check, ctx: RepairContext) -> None:

@@ -29,7 +29,8 @@ _WORDLIKE = frozenset({"it", "no", "id", "is", "in", "on", "at", "to", "as", "an
 _SCORE = re.compile(r"\b(?:(?:fast-?text|cld2|cld3|lingua|langid|lang(?:uage)?[- ]?id(?:entification)?|lid)\s+)?(?:(?:english|language|lang)\s+)?"
                     r"(?:score|confidence|probability)\s*(?:is\s+|of\s+|must be\s+|should be\s+)?(?:(?:at least|>=|≥|above|over|of at least)\s*)?"
                     r"(\d?\.\d+|\d(?:\.\d+)?)(?:\s*(?:or (?:higher|more|above|greater)|\+))?")
-_OTHER_LANGS = re.compile(r"\b(?:all |the |any |every )?(?:other|remaining|rest of the|every other)\s+languages?\b|\bin any other language\b")
+# "all other languages", "every language but...": read beside a language requirement
+_OTHER_LANGS = re.compile(r"\b(?:(?:all|any|every|other|remaining|the|rest of the)\s+)*languages?\b")
 _OTHER_THAN = re.compile(r"(?:isn'?t|is not|aren'?t|are not|not in|other than|besides|anything but|apart from|aside from|except)\s+(?:in\s+)?$")
 
 
@@ -53,7 +54,7 @@ class Language(RequirementKind):
                     other = _OTHER_THAN.search(low[: m.start()])
                     found.append((m.start() if not other else other.start(), m.end(), code, bool(m.group(1)) or bool(other)))
             raw = goal.text[clause.start : clause.end]
-            for m in re.finditer(r"\b(?:lang(?:uage)?s?|lang(?:uage)?\s*code)\s*(?:[:=]|is|in|of)?\s*((?:[a-z]{2}(?:[-_][a-z]{2})?\s*(?:,|/|\bor\b|\band\b)?\s*)+)", low):
+            for m in re.finditer(r"\b(?:lang(?:uage)?s?|lang(?:uage)?\s*code)\s*(?:[:=]|is|in|of)?\s*((?:[a-z]{2}(?:[-_][a-z]{2})?\b\s*(?:,|/|\bor\b|\band\b)?\s*)+)", low):
                 for c in re.finditer(r"\b([a-z]{2})\b", m.group(1)):
                     written = raw[m.start(1) + c.start() : m.start(1) + c.end()]
                     if c.group(1) in CODES and (c.group(1) not in _WORDLIKE or written.isupper()):

@@ -35,8 +35,11 @@ def _normalise(low: str) -> str:
     low = re.sub(r"(?<![\w%])>\s*(?=\d)", " more than ", low)
     low = re.sub(r"(?<![\w%])<\s*(?=\d)", " less than ", low)
     # "fewer than 50 or more than 100,000 words": the unit belongs to both bounds
-    return re.sub(rf"({_LOWER}|{_UPPER})\s+{NUM}(\s+(?:or|and|,|nor)\s+(?:{_LOWER}|{_UPPER})\s+{NUM}\s*{UNITS})",
-                  lambda m: f"{m.group(1)} {m.group(2)} {m.group(5)}{m.group(3)}", low)
+    low = re.sub(rf"({_LOWER}|{_UPPER})\s+{NUM}(\s+(?:or|and|,|nor)\s+(?:{_LOWER}|{_UPPER})\s+{NUM}\s*{UNITS})",
+                 lambda m: f"{m.group(1)} {m.group(2)} {m.group(5)}{m.group(3)}", low)
+    # "under fifty words or over five thousand": and the other way round
+    return re.sub(rf"((?:{_LOWER}|{_UPPER})\s+{NUM}\s*{UNITS}\s+(?:or|and|,|nor)\s+(?:{_LOWER}|{_UPPER})\s+(?>{NUM}))(?!\s*(?:{UNITS}|%|percent))",
+                  lambda m: f"{m.group(1)} {m.group(3)}", low)
 
 
 @register

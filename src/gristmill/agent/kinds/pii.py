@@ -118,12 +118,12 @@ class Pii(RequirementKind):
 
     def repair(self, req: Requirement, check: Check, ctx: RepairContext) -> None:
         """Drop documents where the auditor's patterns still match after the pii step."""
-        from gristmill.agent.scanners import CARD, EMAIL, IBAN, IPV4, IPV6, PHONE, SECRET, SSN
+        from gristmill.agent.scanners import CARD, EMAIL, IBAN, IPV4, IPV6, PHONE_ANY, SECRET, SSN
 
         missed = list(check.measured.get("matches", {}))
         if any(s.op == "regex_filter" and s.requirement == self.name for s in ctx.plan.steps):
             return
-        pats = {"email": EMAIL.pattern, "phone": PHONE.pattern, "us_ssn": SSN.pattern, "credit_card": CARD.pattern,
+        pats = {"email": EMAIL.pattern, "phone": PHONE_ANY, "us_ssn": SSN.pattern, "credit_card": CARD.pattern,
                 "ip": f"{IPV4.pattern}|{IPV6.pattern}", "secret": SECRET.pattern, "iban": IBAN.pattern}
         pattern = "|".join(f"(?:{pats[k]})" for k in missed if k in pats)
         if pattern:

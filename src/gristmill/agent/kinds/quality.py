@@ -72,7 +72,7 @@ class Quality(RequirementKind):
             return []
         ops, fam_spans = named_families(low)
         if ops:  # "the Gopher quality and repetition filters": those operators, published thresholds
-            text = f"quality: {', '.join(ops)} with their published thresholds"
+            text = f"quality: {', '.join(ops)} (published thresholds, tuned only where one rule alone drops > 15% of the sample)"
             return [self.requirement({"level": "standard", "operators": ops, "published": True}, text, "quality",
                                      span=fam_spans[0], read=fam_spans)]
         m = re.search(_STRICT, low)
@@ -100,8 +100,8 @@ class Quality(RequirementKind):
     def steps_at(self, level: str, profile: Any, goal: Goal, operators: tuple[str, ...] | None = None,
                  published: bool = False) -> list[PlanStep]:
         names, max_drop = LEVEL_OPS[level]
-        if operators:
-            names, max_drop = operators, None
+        if operators:  # the named family's operators, tuned like any level (a rule alone may drop max_drop)
+            names = operators
         registry = all_ops()
         steps = []
         lang = single_language(goal.requirements)
@@ -123,7 +123,7 @@ class Quality(RequirementKind):
                 params.pop("language", None)
                 op = cls(cls.Params(**params))
             rules, notes = tune_rules(name, op.rules(), profile, max_drop)
-            why = (f"{name} with its published thresholds, as the goal names it" if published
+            why = (f"{name}, as the goal names it, with its published thresholds" if published
                    else f"quality ({level}): {name} with its published defaults") + why_extra
             if notes:
                 why += "; tuned on the sample: " + "; ".join(notes)

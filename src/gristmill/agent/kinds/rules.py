@@ -441,15 +441,16 @@ class Rules(RequirementKind):
         if p["op"] == "between":  # each violator breaks one side: tighten that side
             lows = [own[i] for i in bad if vals[i] < x[0] and not np.isnan(own[i])]
             highs = [own[i] for i in bad if vals[i] > x[1] and not np.isnan(own[i])]
-            parts = ([f"({lhs}) > {max(lows):.6g}"] if lows else []) + ([f"({lhs}) < {min(highs):.6g}"] if highs else [])
+            parts = ([f"({lhs}) > {float(max(lows))!r}"] if lows else []) + ([f"({lhs}) < {float(min(highs))!r}"] if highs else [])
             return " and ".join(parts) or None
         vs = own[bad]
         vs = vs[~np.isnan(vs)]
         if not len(vs):
             return None
+        # the violators' exact values (repr round-trips): a rounded bound could let the closest one through
         if p["op"] in ("<=", "<"):  # documents are kept under the bound
-            return f"({lhs}) < {float(vs.min()):.6g}"
-        return f"({lhs}) > {float(vs.max()):.6g}"
+            return f"({lhs}) < {float(vs.min())!r}"
+        return f"({lhs}) > {float(vs.max())!r}"
 
     def repair(self, req: Requirement, check: Check, ctx: RepairContext) -> None:
         tight = check.measured.get("tighten")

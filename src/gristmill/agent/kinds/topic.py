@@ -33,7 +33,18 @@ from gristmill.agent.kinds.base import (
     register,
 )
 from gristmill.agent.kinds.dedup_semantic import semantic_extra_installed
-from gristmill.agent.phrases import FILLER, FRACTION, NEG, NUM, QUOTED, SELECT, excluded, negated_after, terms, vocabulary
+from gristmill.agent.phrases import (
+    FILLER,
+    FRACTION,
+    NEG,
+    NUM,
+    QUOTED,
+    SELECT,
+    excluded,
+    negated_after,
+    terms,
+    vocabulary,
+)
 from gristmill.agent.plan import PlanStep
 from gristmill.agent.requirement import Requirement, Span
 
