@@ -269,3 +269,10 @@ def test_what_no_operator_does_is_not_understood_and_says_why(goal: str, word: s
 def test_split_keeps_ranges_and_parentheses_whole() -> None:
     goal = "word count between 50 and 100 and drop spam (bitcoin, casino and pills)"
     assert [c.text for c in split_clauses(goal)] == ["word count between 50 and 100", "drop spam (bitcoin, casino and pills)"]
+
+
+def test_a_bound_after_an_exclusion_in_another_comma_piece_is_not_negated() -> None:
+    g = parse_goal("English only, remove duplicates and near-duplicates, at least 50 words, redact email addresses")
+    assert g.first("length").params == {"unit": "words", "min": 50}
+    assert "max_per_doc" not in g.first("pii").params  # "at least 50 words" is no cap on PII matches
+    assert parse_goal("if a document has more than 5 of them, remove it; mask e-mails").first("pii").params["max_per_doc"] == 5

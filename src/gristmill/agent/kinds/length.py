@@ -88,7 +88,9 @@ class Length(RequirementKind):
                 strict_cmp = phrase in ("more than", "over", "above", "longer than", "exceeding", "greater than", ">")
                 strict_cmp_up = phrase in ("fewer than", "less than", "under", "below", "shorter than", "<")
                 # "drop docs with fewer than 50 words" == keep >= 50 ; the nearer verb decides
-                sub = (lead + " " if lead else "") + low[: m.start()]
+                # the polarity of its own comma piece ("remove duplicates, at least 50 words": a lower bound), a
+                # thousands separator not being a comma piece ("fewer than 50 or more than 100,000 words")
+                sub = (lead + " " if lead else "") + re.split(r";|,(?=\s)", low[: m.start()])[-1]
                 negs = [x.end() for x in re.finditer(rf"\b{NEG}\b", sub)]
                 keeps = [x.end() for x in re.finditer(r"\b(?:keep|only|retain|select)\b", sub)]
                 neg = bool(negs) and (not keeps or negs[-1] > keeps[-1])

@@ -27,8 +27,9 @@ _LINKS = re.compile(r"(?<![\w-])(?:hyper-?links?|links?|urls?|web addresses|web 
                     r"href(?:s| attributes)?)(?![\w-])")
 _DOCS = re.compile(r"\b(?:docs?|documents?|pages?|records?|rows?|entries|texts|files|anything|everything)\b[^.;]{0,25}"
                    r"\b(?:with|containing|that contain|that have|having|including)\b[^.;]{0,15}$")
-_URL = re.compile(r"(?i)\b(?:https?://|ftp://|www\.)\S+")
-URL_PATTERN = r"(?i)\b(?:https?://|ftp://|www\.)\S+"
+# no \b before the scheme: a URL right after a Han character ("访问http://...") has no word boundary
+URL_PATTERN = r"(?i)(?<![a-z0-9])(?:https?://|ftp://|www\.)\S+"
+_URL = re.compile(URL_PATTERN)
 
 
 @register
