@@ -207,8 +207,9 @@ def parse_bounds(goal: GoalText, clause_start: int, clause_end: int) -> list[tup
     # each comparison goes to the measure of its own piece, else to the one before it ("shorter than 3
     # characters or longer than 10"), else to the next one ("12% or fewer of the lines end with ...")
     by_seg: dict[int, list[int]] = {}
-    for k, (s, _, _, _) in enumerate(mentions):
-        by_seg.setdefault(seg.index(s), []).append(k)
+    for k, (s, _, name, _) in enumerate(mentions):
+        if MEASURES[name]["unit"] != "flag":  # "empty" takes no number: "near-empty (less than 5 words)" is length's
+            by_seg.setdefault(seg.index(s), []).append(k)
     out: list[tuple[Bound, str, list[Span]]] = []
     used: set[int] = set()
     blanked = [(s, e) for s, e, _, _ in mentions] + [(c[0], c[1]) for c in cmps]
@@ -217,8 +218,9 @@ def parse_bounds(goal: GoalText, clause_start: int, clause_end: int) -> list[tup
         if si in by_seg:
             k = min(by_seg[si], key=lambda j: abs(mentions[j][0] - start))
         else:
-            prev = [j for j, (s, _, _, _) in enumerate(mentions) if s < start]
-            nxt = [j for j, (s, _, _, _) in enumerate(mentions) if s > start]
+            numeric = [j for j, (_, _, name, _) in enumerate(mentions) if MEASURES[name]["unit"] != "flag"]
+            prev = [j for j in numeric if mentions[j][0] < start]
+            nxt = [j for j in numeric if mentions[j][0] > start]
             if prev:
                 k = prev[-1]
             elif nxt:
@@ -252,6 +254,10 @@ def parse_bounds(goal: GoalText, clause_start: int, clause_end: int) -> list[tup
         before = low[:ms]
         if spec["unit"] == "flag":
             flag_pol = "keep" if low[ms:me].startswith("non") else pol
+            same = next((i for i, (b, _, _) in enumerate(out) if b.measure == name), None)
+            if same is not None:  # "empty and near-empty": one requirement, both words read
+                out[same] = (out[same][0], out[same][1], out[same][2] + read)
+                continue
             out.append((Bound(name, "==", 1.0, param, read[0]), "flag:" + flag_pol, read))
         elif _QUANT_NONE.search(before):  # "no line ends with a punctuation mark"
             q = _QUANT_NONE.search(before)
