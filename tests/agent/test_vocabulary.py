@@ -72,6 +72,7 @@ def test_fineweb_custom_filters_drop_clause_is_negated_per_rule() -> None:
 
 @pytest.mark.parametrize("goal,expected", [
     ("Throw out pages where more than a third of the lines are bullet points.", {"bullet_line_share": ("<=", 0.3333)}),
+    ("drop pages where more than half of the lines are bullet points", {"bullet_line_share": ("<=", 0.5)}),
     ("No documents whose average word is shorter than 3 characters or longer than 10.",
      {"mean_word_length": ("<=", 10.0)}),
     ("Drop documents in which no line ends with a punctuation mark.", {"punct_end_line_share": ("!=", 0.0)}),

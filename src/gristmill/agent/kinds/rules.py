@@ -36,7 +36,7 @@ from gristmill.agent.kinds.base import (
     register,
 )
 from gristmill.agent.measures import measure
-from gristmill.agent.phrases import FRACTION, NEG, NUM, SELECT, parse_number, vocabulary
+from gristmill.agent.phrases import FRACTION, FRACTIONS, NEG, NUM, SELECT, parse_number, vocabulary
 from gristmill.agent.plan import PlanStep
 from gristmill.agent.requirement import Requirement, Span
 
@@ -103,7 +103,7 @@ def counter_pattern(name: str, lim: int | None = None) -> str:
 def _value(m: re.Match[str], unit: str) -> float:
     """The number of a comparison, as a share (0-1) for share/ratio measures when written as a percentage."""
     if m.group("frac"):
-        return parse_number(m.group("frac"))
+        return FRACTIONS[" ".join(m.group("frac").split())]
     v = parse_number(m.group("num"))
     if unit in ("share", "ratio") and (m.group("pct") or v > 1):
         v /= 100
@@ -115,7 +115,7 @@ def _range_values(m: re.Match[str], unit: str) -> list[float]:
     g = m.groups()
     vals = []
     for num, frac, pct in (g[0:3], g[3:6]):
-        v = parse_number(frac) if frac else parse_number(num)
+        v = FRACTIONS[" ".join(frac.split())] if frac else parse_number(num)
         if unit in ("share", "ratio") and not frac and (pct or "%" in m.group(0) or v > 1):
             v /= 100
         vals.append(v)

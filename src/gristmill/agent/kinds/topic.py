@@ -128,8 +128,7 @@ class Topic(RequirementKind):
         read: list[Span] = []
         first: int | None = None
         for m in _NAMES.finditer(low):
-            named.append(_NAME_OF.get(re.sub(r"[\s-]+", " ", m.group(0).removesuffix("-related")),
-                                      _NAME_OF.get(m.group(0).removesuffix("-related"), "")) or self._lookup(m.group(0)))
+            named.append(self._lookup(m.group(0).removesuffix("-related")))
             user.append(m.group(0).removesuffix("-related"))
             read.append(m.span())
             first = m.start() if first is None else first
@@ -181,14 +180,14 @@ class Topic(RequirementKind):
             named = []
         min_matches = 1 if any_mention or not named else int(max(TOPICS[t].get("min_matches", 2) for t in named))
         about = "; ".join(TOPICS[t]["about"] for t in named) if named else f"documents about {', '.join(user)}"
-        label = ", ".join(named) if named else ", ".join(user)
+        label = ", ".join(named) if named else ", ".join(dict.fromkeys(user))
         params: dict[str, Any] = {"topics": named, "terms": terms_, "mode": mode, "min_matches": min_matches, "about": about,
                                   "scope": "line" if line_scope else "document", "label": label}
         if line_scope:
             text = f"no kept line mentions {label}"
         else:
-            what = f"about {label}" if named else f"mentioning {label}"
-            text = (f"every kept document is {what}" if mode == "include" else f"no kept document is {what}") + \
+            about = f"is about {label}" if named else f"mentions {label}"
+            text = (f"every kept document {about}" if mode == "include" else f"no kept document {about}") + \
                    f" ({min_matches}+ occurrence{'s' if min_matches > 1 else ''} of its terms)"
         spans = [(offset + s, offset + e) for s, e in read]
         for s in spans:
@@ -197,6 +196,8 @@ class Topic(RequirementKind):
 
     @staticmethod
     def _lookup(term: str) -> str:
+        if term.lower() in _NAME_OF:
+            return _NAME_OF[term.lower()]
         t = re.sub(r"[\s-]+", " ", term.lower()).strip()
         if t in _NAME_OF:
             return _NAME_OF[t]
