@@ -40,6 +40,7 @@ EXACT = {
     "alnum_fraction": lambda t: count("alnum", t) / max(len(t), 1),
     "avg_line_length": lambda t: (len(t) - count("newlines", t)) / (count("newlines", t) + 1),
     "chars_no_punct_ws": lambda t: count("nonspace_nonpunct", t),
+    "sentences": lambda t: count("sentence_ends", t),
 }
 
 

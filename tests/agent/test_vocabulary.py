@@ -76,6 +76,9 @@ def test_fineweb_custom_filters_drop_clause_is_negated_per_rule() -> None:
     ("No documents whose average word is shorter than 3 characters or longer than 10.",
      {"mean_word_length": ("<=", 10.0)}),
     ("Drop documents in which no line ends with a punctuation mark.", {"punct_end_line_share": ("!=", 0.0)}),
+    ("remove pages where the most frequent 2-gram covers more than 20% of the text", {"top_ngram_share": ("<=", 0.2)}),
+    ("remove documents with fewer than 3 sentences", {"sentences": (">=", 3.0)}),
+    ("drop docs where the mean word length is outside 3-10", {"mean_word_length": ("between", [3.0, 10.0])}),
     ("For the code: the longest line may be at most 500 characters and at least 30% of the characters must be alphanumeric.",
      {"max_line_length": ("<=", 500.0), "alnum_fraction": (">=", 0.3)}),
     ("Filter out short, low-quality documents: fewer than 200 characters once punctuation, whitespace, newlines and tabs "
@@ -256,10 +259,23 @@ def test_descriptions_of_the_corpus_or_pipeline_are_assumptions() -> None:
     assert not g.not_understood and any("GitHub" in a for a in g.assumptions)
 
 
+def test_code_languages_in_a_list() -> None:
+    r = parse_goal("Only keep Python and Go source files.").first("content")
+    assert r.params == {"keep": ["code"], "code_languages": ["python", "go"]}
+
+
+def test_html_is_turned_into_text_not_dropped() -> None:
+    g = parse_goal("strip html and keep the text")
+    assert g.of("html") and not g.of("content")
+    assert parse_goal("drop the html pages").first("content").params == {"drop": ["markup"]}
+
+
 @pytest.mark.parametrize("goal,word", [
     ('Truecase the dataset: fix sentences that start with a lowercase letter, like "Hello. how are you?".', "truecasing"),
     ("translate every document into English", "translation"),
     ("keep documents about quantum gravity written before 1990", "1990"),
+    ("drop documents whose perplexity is above 1000", "reference language model"),
+    ("label documents by topic", "topic"),
 ])
 def test_what_no_operator_does_is_not_understood_and_says_why(goal: str, word: str) -> None:
     g = parse_goal(goal)

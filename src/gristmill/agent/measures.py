@@ -123,6 +123,52 @@ def digit_ratio(t: str) -> float:
     return sum(c.isdigit() for c in t) / len(t) if t else 0.0
 
 
+def sentences(t: str) -> float:
+    """Runs of sentence-ending marks followed by a space or the end of the text."""
+    ends = ".!?。！？"
+    n, i = 0, 0
+    while i < len(t):
+        if t[i] in ends:
+            j = i
+            while j < len(t) and t[j] in ends:
+                j += 1
+            n += j == len(t) or t[j].isspace()
+            i = j
+        else:
+            i += 1
+    return float(n)
+
+
+def _grams(t: str, n: int) -> tuple[list[str], list[str]]:
+    words = t.lower().split()
+    return words, [" ".join(words[i : i + n]) for i in range(len(words) - n + 1)]
+
+
+def top_ngram_share(t: str, n: int = 2) -> float:
+    """Characters (in words) of the most frequent word n-gram times its count, over all word characters (Gopher)."""
+    words, grams = _grams(t, n)
+    total = sum(map(len, words))
+    if not grams or not total:
+        return 0.0
+    g, c = Counter(grams).most_common(1)[0]
+    return c * len(g.replace(" ", "")) / total if c > 1 else 0.0
+
+
+def dup_ngram_share(t: str, n: int = 5) -> float:
+    """Characters of the words covered by word n-grams that occur more than once, over all word characters."""
+    words, grams = _grams(t, n)
+    total = sum(map(len, words))
+    if not grams or not total:
+        return 0.0
+    counts = Counter(grams)
+    covered = [False] * len(words)
+    for i, g in enumerate(grams):
+        if counts[g] > 1:
+            for k in range(i, i + n):
+                covered[k] = True
+    return sum(len(w) for w, c in zip(words, covered) if c) / total
+
+
 def empty(t: str) -> float:
     """1 when nothing but whitespace, punctuation or symbols, markup tags, entities or a null placeholder."""
     rest = _TAG.sub(" ", t)
@@ -133,7 +179,8 @@ def empty(t: str) -> float:
 MEASURES: dict[str, Callable[..., float]] = {f.__name__: f for f in (
     words, mean_word_length, symbol_word_ratio, bullet_line_share, ellipsis_line_share, punct_end_line_share,
     short_line_share, dup_line_char_share, dup_line_share, dup_para_share, avg_line_length, max_line_length,
-    alnum_fraction, chars_no_punct_ws, alpha_words_ratio, upper_ratio, digit_ratio, empty,
+    alnum_fraction, chars_no_punct_ws, alpha_words_ratio, upper_ratio, digit_ratio, empty, sentences, top_ngram_share,
+    dup_ngram_share,
 )}
 
 

@@ -72,6 +72,7 @@ def _wording(goal: GoalText) -> DedupWording:
         w.off = True
     else:
         m = re.search(r"(?:jaccard|similarity|similar)\D{0,20}?(0?\.\d+|\d{1,3}\s*%)(?:\s+or\s+(?:more|higher|above))?", low) or \
+            re.search(r"(0?\.\d+|\d{1,3}\s*%)\s*(?:jaccard|similarity|minhash)(?:\s+similarity)?", low) or \
             re.search(r"(?:(?:above|over|more than|at least)\s+)?(\d{1,3})\s*(?:%|percent)\s*(?:or more\s+)?(?:similar\w*|overlap\w*|identical|"
                       r"(?:of\s+(?:their|the|its)\s+)?(?:word\s+)?(?:\d+-gram\s+)?(?:shingles|n-grams|\d+-grams|words|content|text))", low)
         if m:

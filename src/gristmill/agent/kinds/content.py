@@ -37,7 +37,11 @@ _LANG_WORDS = "|".join(f"(?P<{k}>{'|'.join(v)})" for k, v in CODE_LANGUAGES.item
 _EXCEPT_BEFORE = re.compile(r"\b(?:except(?: for)?|apart from|save for|besides|other than|but not)\s+(?:the\s+|any\s+)?(?:\w+\s+){0,2}$")
 _EXCEPT_AFTER = re.compile(r"^\s*(?:\w+\s+){0,1}(?:excepted|exempted|aside|spared|is exempt|are exempt|being the exception|"
                            r"is an exception|are an exception|stays|stay|is fine|are fine)\b")
-_CODE_LANG = re.compile(rf"\b(?:{_LANG_WORDS})\s+(?:source\s+)?(?:code|source|scripts?|files|programs?|snippets?)\b", re.IGNORECASE)
+_ANY_LANG = "|".join(f"(?:{'|'.join(v)})" for v in CODE_LANGUAGES.values())
+# "Python code", "Python and Go source files", "C, C++ or Rust programs": every language named before the noun
+_CODE_LANG = re.compile(rf"\b(?:{_ANY_LANG})(?:\s*(?:,|and|or|&|/)\s*(?:{_ANY_LANG}))*\s+(?:source\s+)?"
+                        rf"(?:code|source|scripts?|files|programs?|snippets?)\b", re.IGNORECASE)
+_ONE_LANG = re.compile(rf"(?<![\w+#])(?:{_LANG_WORDS})(?![\w+#])", re.IGNORECASE)
 
 
 @register
@@ -61,8 +65,9 @@ class Content(RequirementKind):
             taken: list[Span] = [m.span() for m in _NOT_CODE.finditer(low)]
             hits: list[tuple[int, int, str, str | None]] = []
             for m in _CODE_LANG.finditer(low):
-                lang = next(k for k, v in m.groupdict().items() if v)
-                hits.append((m.start(), m.end(), "code", lang))
+                named = [next(k for k, v in x.groupdict().items() if v) for x in _ONE_LANG.finditer(m.group(0))]
+                for lang in dict.fromkeys(named):
+                    hits.append((m.start(), m.end(), "code", lang))
                 taken.append(m.span())
             for kind, words in KINDS.items():
                 for w in words:

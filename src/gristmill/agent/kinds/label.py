@@ -51,6 +51,9 @@ class Label(RequirementKind):
                     found.append(what)
                     read.append((clause.start + m.start(), clause.start + m.end()))
             assumption = None
+            named = re.search(r"\b(?:by|with|using)\s+(?:the\s+|its\s+|their\s+|a\s+)?(\w+)", c[v.end():])
+            if not found and named and named.group(1) not in ("content", "kind", "type", "category", "class"):
+                continue  # "label documents by topic": no labeller for that; the clause stays not understood
             if not found:
                 found = ["content"]
                 assumption = "'classify' read as labelling each document's kind of content (code, prose, math, table, log, markup)"

@@ -43,7 +43,7 @@ from gristmill.agent.requirement import Requirement, Span
 _VOCAB = vocabulary("measures")
 _QUALITY = vocabulary("quality")
 _DESCRIPTIVE = re.compile(r"(?<![\w-])(?:" + "|".join(re.escape(w) for w in sorted(_QUALITY["descriptive"], key=len, reverse=True))
-                          + r")(?![\w-])")
+                          + r"|[a-z]+-(?:heavy|laden|ridden|filled|only))(?![\w-])")
 _FAMILY = re.compile(r"(?<![\w-])(?:" + "|".join(re.escape(n) for f in _QUALITY["families"].values() for n in f["names"])
                      + r")(?:'s)?(?:\s+(?:quality|repetition|custom))*(?:\s+(?:filters?|rules?|heuristics?|criteria|thresholds?))?(?![\w-])")
 COUNTERS: dict[str, str] = _VOCAB["counters"]
@@ -71,6 +71,7 @@ _CMP = re.compile(
 _PLAIN = rf"(?:{NUM}|({FRACTION}))(?:\s*(%|percent|per cent))?"
 _BETWEEN = re.compile(rf"\b(?:between|from)\s+{_PLAIN}\s*(?:char(?:acter)?s?|words?)?\s+(?:and|to)\s+{_PLAIN}")
 _RANGE = re.compile(rf"(?<![\w.]){_PLAIN}\s*(?:-|–|to)\s*{_PLAIN}(?!\s*-?grams?)")
+_OUTSIDE = re.compile(r"\b(?:outside(?: of)?(?: the range)?|not between|not within|out of(?: the range)?)\s*$")
 _SEGMENT = re.compile(r",\s*|;\s*|:\s*|\s+or\s+(?!more|fewer|less|higher|lower|above|below|greater|longer|shorter|over|under)|"
                       r"\s+and\s+(?!above|up|over|below|under)|\s+(?:where|whose|when|if|in which|with)\s+")
 _MOSTLY = re.compile(r"\b(?:mostly|mainly|largely|predominantly|(?:a |the )?majority of|most of)\b")
@@ -159,6 +160,8 @@ def _mentions(low: str, goal: GoalText, offset: int) -> list[tuple[int, int, str
                 param = int(gd["n"])
             elif gd.get("n_le"):
                 param = int(gd["n_le"]) + 1
+            elif gd.get("n_word"):
+                param = {"bi": 2, "tri": 3}[gd["n_word"]]
             found.append((m.start(), m.end(), name, param))
     found.sort(key=lambda x: (x[0], -(x[1] - x[0])))
     out: list[tuple[int, int, str, int | None]] = []
@@ -233,6 +236,10 @@ def parse_bounds(goal: GoalText, clause_start: int, clause_end: int) -> list[tup
         read = [(clause_start + ms, clause_start + me), (clause_start + start, clause_start + end)]
         span = (clause_start + min(ms, start), clause_start + max(me, end))
         if op == "between":
+            outside = _OUTSIDE.search(rest_s[:start])
+            if outside:  # "mean word length is outside 3-10": the stated condition is the complement
+                read.append((clause_start + outside.start(), clause_start + outside.end()))
+                pol = "keep" if pol == "drop" else "drop"
             out.append((Bound(name, "between", _range_values(m, unit), param, span), pol, read))
         else:
             if not op:
@@ -366,7 +373,8 @@ class Rules(RequirementKind):
             steps.append(PlanStep(op, params, {}, f"measure {op} signals (its own rules off)", self.name, step, self.order - 0.1))
             return f"{step}.{sig}"
 
-        expr = re.sub(r"\{count:(\w+)\}", counter, spec["expr"])
+        expr = spec["expr"].replace("{n}", str(req.params.get("param", spec.get("param_default", ""))))
+        expr = re.sub(r"\{count:(\w+)\}", counter, expr)
         expr = re.sub(r"\{(\w+):(\w+)\}", signal, expr)
         return expr, steps
 

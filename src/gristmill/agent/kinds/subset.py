@@ -36,6 +36,9 @@ _SHARE = re.compile(rf"\b{_CUE}\b[^.;,]{{0,25}}?\b(?:(?:about|roughly|around|app
                     rf"(?:\s+of)?(?:\s+(?:the|all|my|our))?\s*{_NOUNS}?")
 
 
+_RANDOM = re.compile(r"\b(?:at random|randomly(?: (?:chosen|picked|selected|drawn))?|random(?:ly)?)\b")
+
+
 @register
 class Subset(RequirementKind):
     name = "subset"
@@ -46,17 +49,19 @@ class Subset(RequirementKind):
 
     def parse(self, goal: GoalText) -> list[Requirement]:
         low = goal.free(self.name)
+        extra = [x.span() for x in _RANDOM.finditer(low)]
         m = _COUNT.search(low)
         if m:
             n = int(parse_number(m.group(1) or m.group(2)))
             if n >= 1:
-                return [self.requirement({"count": n}, f"a random subset of {n} documents", m.group(0), span=m.span())]
+                return [self.requirement({"count": n}, f"a random subset of {n} documents", m.group(0), span=m.span(),
+                                         read=[m.span(), *extra])]
         m = _SHARE.search(low)
         if m:
             v = FRACTIONS[" ".join(m.group(1).split())] if m.group(1) else parse_number(m.group(2)) / 100
             if 0 < v < 1:
                 return [self.requirement({"share": round(v, 4)}, f"a random subset of {v:.0%} of the documents", m.group(0),
-                                         span=m.span())]
+                                         span=m.span(), read=[m.span(), *extra])]
         return []
 
     def build(self, req: Requirement, ctx: PlanContext) -> list[PlanStep]:
