@@ -86,7 +86,7 @@ def luhn(digits: str) -> bool:
 
 # a local number without its area code ("Call 555-0107", "tel. 555 0199", "(555) 0112-3456"), counted only
 # after a phone cue: bare NNN-NNNN is also a range, a part number or a page span
-_LOCAL_PHONE = re.compile(r"\b(?i:call|phone|tel\.?|telephone|fax|mobile|cell|dial|ring|contact|hotline|whatsapp|sms|text)\b"
+_LOCAL_PHONE = re.compile(r"\b(?i:call|phone|tel\.?|telephone|fax|mobile|cell|dial|hotline|whatsapp|sms)\b"
                           r"[^\n\d]{0,20}?(\(?\d{3}\)?[ .-]\d{3,4}(?:[ .-]\d{4})?)(?![\d-])")
 
 

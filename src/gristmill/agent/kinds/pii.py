@@ -97,10 +97,14 @@ class Pii(RequirementKind):
 
         texts = dry.kept_texts
         hits: Counter[str] = Counter()
+        values: dict[str, set[str]] = {}
+        docs: Counter[str] = Counter()
         example = ""
         for tx in texts:
             for kind, vals in scan_pii(tx, req.params["kinds"]).items():
                 hits[kind] += len(vals)
+                docs[kind] += 1
+                values.setdefault(kind, set()).update(vals)
                 example = example or f"{kind} {vals[0]!r}"
         total = sum(hits.values())
         evidence = f"independent regex scan found {total} PII matches in {len(texts)} kept documents" + (
@@ -114,18 +118,35 @@ class Pii(RequirementKind):
                     n = sum(len(v) for v in scan_pii(r.get(dry.text_field) or "", req.params["kinds"]).values())
                     over += n > cap
             evidence += f"; {over} kept documents had more than {cap} matches in their input text"
-        return self.result(req, total == 0 and over == 0, evidence, {"matches": dict(hits), "over_cap": over})
+        measured = {"matches": dict(hits), "over_cap": over, "repair_pattern": self._repair_pattern(texts, values, docs)}
+        return self.result(req, total == 0 and over == 0, evidence, measured)
 
-    def repair(self, req: Requirement, check: Check, ctx: RepairContext) -> None:
-        """Drop documents where the auditor's patterns still match after the pii step."""
+    @staticmethod
+    def _repair_pattern(texts: list[str], values: dict[str, set[str]], docs: Counter[str]) -> str:
+        """What the repair drops on, per kind: the auditor's pattern where it matches few more kept documents than
+        those with a real leftover (it then also catches leftovers of the full input the sample did not have),
+        else the leftover values themselves (a bare pattern would drop documents that hold no PII)."""
         from gristmill.agent.scanners import CARD, EMAIL, IBAN, IPV4, IPV6, PHONE_ANY, SECRET, SSN
 
+        pats = {"email": EMAIL.pattern, "phone": PHONE_ANY, "us_ssn": SSN.pattern, "credit_card": CARD.pattern,
+                "ip": f"{IPV4.pattern}|{IPV6.pattern}", "secret": SECRET.pattern, "iban": IBAN.pattern}
+        parts = []
+        for kind, vals in values.items():
+            rx = re.compile(pats[kind]) if kind in pats else None
+            broad = sum(1 for t in texts if rx.search(t)) if rx else 0
+            if rx is not None and broad <= 2 * docs[kind] + 1:
+                parts.append(pats[kind])
+            else:
+                parts.append("|".join(re.escape(v) for v in sorted(vals, key=len, reverse=True)))
+        return "|".join(f"(?:{p})" for p in parts)
+
+    def repair(self, req: Requirement, check: Check, ctx: RepairContext) -> None:
+        """Drop documents where the auditor still finds PII after the pii step (no operator can redact what the pii
+        operator does not recognise; dropping is the safe side)."""
         missed = list(check.measured.get("matches", {}))
         if any(s.op == "regex_filter" and s.requirement == self.name for s in ctx.plan.steps):
             return
-        pats = {"email": EMAIL.pattern, "phone": PHONE_ANY, "us_ssn": SSN.pattern, "credit_card": CARD.pattern,
-                "ip": f"{IPV4.pattern}|{IPV6.pattern}", "secret": SECRET.pattern, "iban": IBAN.pattern}
-        pattern = "|".join(f"(?:{pats[k]})" for k in missed if k in pats)
+        pattern = check.measured.get("repair_pattern", "")
         if pattern:
             ctx.plan.steps.append(self.step("regex_filter", {"pattern": pattern, "mode": "exclude"}, None,
                                             f"repair: drop documents where {missed} survived the pii step", name="pii_leftovers"))
