@@ -59,8 +59,10 @@ def test_sample_is_spread_over_the_file(data: Path) -> None:
     ("cookie banners and navigation menus repeated on many pages", "lines_dedup"),
     ("overlap with a benchmark test set", "decontaminate"),
 ])
-def test_bm25_retrieves_by_description(query: str, expected: str) -> None:
+def test_bm25_retrieves_by_description(query: str, expected: str, monkeypatch: pytest.MonkeyPatch) -> None:
     import gristmill.ops.templates  # noqa: F401
+
+    monkeypatch.setenv("GRISTMILL_RETRIEVAL", "bm25")  # BM25 even where the semantic extra would pick embeddings
 
     assert OperatorIndex().search(query, 1)[0].name == expected
 

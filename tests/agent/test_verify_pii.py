@@ -88,3 +88,27 @@ def test_repair_pattern_keeps_release_notes(tmp_path: Path) -> None:
     text = (RELEASE_NOTES / "debianutils_changelog.txt").read_text(encoding="utf-8")
     assert not IPV4.search(text)
     assert IPV4.search("the server at 93.186.135.91 answered")
+
+
+@pytest.mark.parametrize("text,found", [
+    ("Call 555-0107 during office hours.", ["555-0107"]),
+    ("Call (555) 0112-3456 during office hours.", ["(555) 0112-3456"]),
+    ("Fax: 555 0199", ["555 0199"]),
+    ("see pages 123-4567 of the report", []),
+    ("It was released in 2021-2022 and patched in 1998.", []),
+])
+def test_local_phone_numbers_after_a_phone_cue(text: str, found: list[str]) -> None:
+    """Numbers without an area code, as the pii operator does not recognise them (issue 12): the auditor does."""
+    assert scan_pii(text, ["phone"]).get("phone", []) == found
+
+
+def test_repair_drops_on_the_values_when_the_pattern_would_overmatch() -> None:
+    from gristmill.agent.kinds.pii import Pii
+
+    kept = ["Call 555-0107 during office hours."] + [f"Quick calls with (+1) 2 apples {i}" for i in range(5)]
+    pat = Pii._repair_pattern(kept, {"phone": {"555-0107"}}, {"phone": 1})
+    import re
+
+    assert [bool(re.search(pat, t)) for t in kept] == [True] + [False] * 5
+    pat = Pii._repair_pattern(kept[:1], {"phone": {"555-0107"}}, {"phone": 1})
+    assert re.search(pat, "Call 555-0199 at noon")  # the broad pattern, when it does not over-match

@@ -5,7 +5,11 @@ checks (checks.py) look only at the output data. A goal passes when prepare exit
 holds. A prepare that exits 2 saying parts of the goal were not understood is a FAIL, counted
 separately as "refused: not understood".
 
-    python bench/agent/public/run.py [--llm SPEC] [--only SUBSTRING] [--jobs 2] [--json]
+    python bench/agent/public/run.py [--llm SPEC] [--only SUBSTRING] [--jobs 2] [--json] [--goals FILE]
+
+``--goals`` runs another goal file on the same corpora and checks (the development set in
+``bench/agent/dev/`` does). A goal marked ``expect: refusal`` (none in the frozen suite) passes when
+prepare refuses it clearly (exit 2 "not understood" or exit 1 "cannot meet") and fails if it runs.
 """
 
 from __future__ import annotations
@@ -42,16 +46,18 @@ class Result:
     id: str
     corpus: str
     outcome: str  # pass | fail | refused: not understood | refused (exit 2) | cannot meet (exit 1) | crash | timeout
+    #               | refused as expected (an `expect: refusal` goal, counted as a pass)
     failed: list[str]  # "check: reason" for every failed check
     exit_code: int | None
     kept: int | None
     input: int
     seconds: float
     stderr_tail: str = ""
+    unmapped: bool = False  # prepare said clauses of the goal were not understood (exit 2)
 
     @property
     def passed(self) -> bool:
-        return self.outcome == "pass"
+        return self.outcome in ("pass", "refused as expected")
 
 
 def load_goals(path: Path = GOALS) -> list[dict]:
@@ -99,37 +105,49 @@ def run_goal(goal: dict, corpora: Path, labels: dict, work: Path, llm: str | Non
     tail = proc.stderr.strip()[-600:]
     base = {"id": goal["id"], "corpus": goal["corpus"], "exit_code": proc.returncode, "input": len(inputs),
             "seconds": dt, "stderr_tail": tail}
+    refusal_expected = goal.get("expect") == "refusal"
     if proc.returncode == 2:
-        outcome = "refused: not understood" if NOT_UNDERSTOOD.search(proc.stderr) else "refused (exit 2)"
-        return Result(outcome=outcome, failed=[], kept=None, **base)
-    if proc.returncode == 1:
-        return Result(outcome="cannot meet (exit 1)", failed=[], kept=None, **base)
+        nu = bool(NOT_UNDERSTOOD.search(proc.stderr))
+        outcome = "refused: not understood" if nu else "refused (exit 2)"
+        return Result(outcome="refused as expected" if refusal_expected else outcome, failed=[], kept=None, unmapped=nu, **base)
+    if proc.returncode == 1 and "Traceback (most recent call last)" not in proc.stderr:
+        return Result(outcome="refused as expected" if refusal_expected else "cannot meet (exit 1)", failed=[], kept=None, **base)
     if proc.returncode != 0 or "Traceback (most recent call last)" in proc.stderr:
         return Result(outcome="crash", failed=[], kept=None, **base)
     kept = read_kept(out)
+    if refusal_expected:
+        return Result(outcome="fail", failed=["expected a clear refusal, but prepare ran"], kept=len(kept), **base)
     ctx = Ctx(kept=kept, inputs=inputs, labels=labels[goal["corpus"]]["docs"], order=labels[goal["corpus"]]["order"])
     failed = [f"{name}: {why}" for name, why in run_checks(ctx, goal["checks"]) if why]
     return Result(outcome="fail" if failed else "pass", failed=failed, kept=len(kept), **base)
 
 
+def _last_line(tail: str) -> str:
+    """The line of prepare's stderr that says why (the reword hint after a not-understood list is skipped)."""
+    lines = [ln for ln in tail.splitlines() if ln.strip() and not ln.startswith("reword it")]
+    return lines[-1].strip() if lines else ""
+
+
 def table(results: list[Result], planner: str) -> str:
     lines = ["| goal | corpus | result | failed check | exit | kept/input | s |", "|---|---|---|---|---|---|---|"]
     for r in results:
-        why = r.failed[0] if r.failed else (r.stderr_tail.splitlines()[-1][:110] if r.outcome not in ("pass", "fail") and r.stderr_tail else "")
+        why = r.failed[0] if r.failed else (_last_line(r.stderr_tail)[:110] if r.outcome not in ("pass", "fail") and r.stderr_tail else "")
         why = why.replace("|", "\\|")
         more = f" (+{len(r.failed) - 1} more)" if len(r.failed) > 1 else ""
         kept = f"{r.kept}/{r.input}" if r.kept is not None else f"-/{r.input}"
         ex = "" if r.exit_code is None else str(r.exit_code)
-        lines.append(f"| {r.id} | {r.corpus} | {'PASS' if r.passed else r.outcome.upper()} | {why}{more} | {ex} | {kept} | {r.seconds:.1f} |")
+        res = "PASS (refused as expected)" if r.outcome == "refused as expected" else "PASS" if r.passed else r.outcome.upper()
+        lines.append(f"| {r.id} | {r.corpus} | {res} | {why}{more} | {ex} | {kept} | {r.seconds:.1f} |")
     n = len(results)
     passed = sum(r.passed for r in results)
     counts = {k: sum(r.outcome == k for r in results) for k in
               ("fail", "refused: not understood", "refused (exit 2)", "cannot meet (exit 1)", "crash", "timeout")}
-    lines += ["", "| planner | goals | passed | pass rate | failed a check | refused: not understood | other exit 2 | exit 1 | crash | timeout |",
-              "|---|---|---|---|---|---|---|---|---|---|",
+    nu = sum(r.unmapped for r in results)
+    lines += ["", "| planner | goals | passed | pass rate | failed a check | refused: not understood | other exit 2 | exit 1 | crash | timeout | goals with unmapped clauses |",
+              "|---|---|---|---|---|---|---|---|---|---|---|",
               f"| {planner} | {n} | {passed} | {passed / n:.0%} | {counts['fail']} | {counts['refused: not understood']} | "
-              f"{counts['refused (exit 2)']} | {counts['cannot meet (exit 1)']} | {counts['crash']} | {counts['timeout']} |"
-              if n else "| - | 0 | 0 | - | | | | | | |"]
+              f"{counts['refused (exit 2)']} | {counts['cannot meet (exit 1)']} | {counts['crash']} | {counts['timeout']} | {nu} |"
+              if n else "| - | 0 | 0 | - | | | | | | | |"]
     return "\n".join(lines)
 
 
@@ -141,11 +159,12 @@ def main() -> int:
     ap.add_argument("--timeout", type=float, default=180.0, help="seconds per prepare before it counts as a timeout")
     ap.add_argument("--json", action="store_true", help="print machine-readable results instead of the table")
     ap.add_argument("--keep", type=Path, default=None, help="build corpora and outputs here and keep them")
+    ap.add_argument("--goals", type=Path, default=GOALS, help="goal file (default: the frozen public suite)")
     args = ap.parse_args()
     if args.jobs < 1:
         ap.error("--jobs must be >= 1")
 
-    goals = [g for g in load_goals() if not args.only or args.only in g["id"]]
+    goals = [g for g in load_goals(args.goals) if not args.only or args.only in g["id"]]
     work = args.keep or Path(tempfile.mkdtemp(prefix="gristmill-public-suite-"))
     corpora = work / "corpora"
     build(corpora)
@@ -160,11 +179,13 @@ def main() -> int:
     if args.json:
         passed = sum(r.passed for r in results)
         print(json.dumps({"planner": planner, "goals": len(results), "passed": passed,
+                          "unmapped": sum(r.unmapped for r in results),
                           "pass_rate": passed / len(results) if results else None, "wall_s": round(wall, 1),
                           "results": [asdict(r) for r in results]}, indent=2, ensure_ascii=False))
     else:
         print(table(results, planner))
-        cmd = "python bench/agent/public/run.py" + (f" --llm {args.llm}" if args.llm else "") + (f" --only {args.only}" if args.only else "")
+        cmd = "python bench/agent/public/run.py" + (f" --goals {args.goals}" if args.goals != GOALS else "") + \
+            (f" --llm {args.llm}" if args.llm else "") + (f" --only {args.only}" if args.only else "")
         print(f"\nwall {wall:.0f} s with --jobs {args.jobs}; command: {cmd}")
     return 0
 

@@ -44,7 +44,8 @@ class DryRun:
         return [t or "" for t in self.kept.column(self.text_field).to_pylist()] if self.kept.num_rows else []
 
     def retention(self) -> tuple[float, float]:
-        n_in = self.summary.get("input", len(self.input_rows))
+        # rows the reader rejected (no text to keep) are not the plan's to drop: retention is of readable rows
+        n_in = self.summary.get("input", len(self.input_rows)) - self.summary.get("rejected", {}).get("total", 0)
         docs = self.summary.get("kept", 0) / n_in if n_in else 0.0
         tok_in = sum(est_tokens(r.get(self.text_field) or "") for r in self.input_rows)
         kept_ids = set(self.kept.column("id").to_pylist()) if self.kept.num_rows and "id" in self.kept.column_names else set()

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 from gristmill.agent.kinds import GoalText, all_kinds, get_kind
-from gristmill.agent.phrases import FILLER
+from gristmill.agent.phrases import DESCRIPTIONS, FILLER, NUM, SELECTING, UNSUPPORTED, terms
 from gristmill.agent.requirement import Clause, Goal, Requirement, Span
 from gristmill.errors import UsageError
 
@@ -37,20 +37,50 @@ def _defaults(kind_names: list[str], why: str) -> list[Requirement]:
     return out
 
 
+_CORPUS = re.compile(terms(DESCRIPTIONS["corpus"]))
+_PIPELINE = re.compile(rf"(?:{NUM}\s+)?(?:{terms(DESCRIPTIONS['pipeline'])}[\s-]*)+")
+_UNSUPPORTED = re.compile(terms(list(UNSUPPORTED)))
+
+
 def _inside(pos: Span, spans: list[Span]) -> bool:
     return any(s <= pos[0] and pos[1] <= e for s, e in spans)
 
 
+def _descriptions(goal: GoalText, c: Clause, read: list[Span]) -> None:
+    """Words that describe the corpus ("the GitHub files") or the pipeline ("5 logically consistent operators",
+    "with a Bloom filter") and that no kind read: assumptions, printed. A corpus word the clause selects
+    ("keep only the GitHub files") is left unread: selecting by source needs a field."""
+    low = goal.low[c.start : c.end]
+    for m in _CORPUS.finditer(low):
+        span = (c.start + m.start(), c.start + m.end())
+        if _inside(span, read) or SELECTING.search(low[: m.start()]):
+            continue
+        goal.assume(span, f"{goal.text[span[0]:span[1]]!r} read as a description of the corpus, not a selection")
+    for m in _PIPELINE.finditer(low):
+        span = (c.start + m.start(), c.start + m.end())
+        if m.group(0).strip() and not _inside(span, read):
+            goal.assume(span, f"{goal.text[span[0]:span[1]].strip()!r} read as a remark on how to build the pipeline; "
+                              "the plan has the steps the requirements need")
+
+
 def account(goal: GoalText, reqs: list[Requirement], defaulted: bool) -> list[Clause]:
     """Say, for every clause, where it ended: requirement(s), assumption, filler, or not understood (with the
-    words no kind read)."""
+    words no kind read). A number no kind read ("written before 1990") is not understood: it asks for
+    something. A request no operator can serve ("truecase", "translate") says why."""
     read = [p for r in reqs for p in r.pieces]
+    for c in goal.clauses:
+        _descriptions(goal, c, read)
     assumed = [s for s, _ in goal.assumed]
     for c in goal.clauses:
         words = [(c.start + m.start(), c.start + m.end(), m.group(0).lower().strip(".-'")) for m in _WORD.finditer(c.text)]
-        content = [(s, e, w) for s, e, w in words if w and w not in FILLER and not w.isdigit()]
+        content = [(s, e, w) for s, e, w in words if w and w not in FILLER]
         gave = [r for r in reqs if any(s < c.end and c.start < e for s, e in r.pieces)]
         unread = [w for s, e, w in content if not _inside((s, e), read) and not _inside((s, e), assumed)]
+        cannot = [UNSUPPORTED[m.group(0)] for m in _UNSUPPORTED.finditer(goal.low[c.start : c.end])
+                  if not _inside((c.start + m.start(), c.start + m.end()), read)]
+        if cannot:
+            c.status, c.detail = "not understood", "gristmill cannot do this: " + "; ".join(dict.fromkeys(cannot))
+            continue
         if defaulted and unread and all(w in _DEFAULT_WORDS for w in unread):
             unread = []
             if not gave:
@@ -83,8 +113,7 @@ def parse_goal(text: str) -> Goal:
     for kind in all_kinds():
         reqs.extend(kind.parse(gt))
     assumptions = [r.assumption for r in reqs if r.assumption]
-    assumptions += [a for _, a in gt.assumed]
-    kinds = {r.kind for r in reqs}
+    kinds = {r.kind for r in reqs if "implied_by" not in r.params}
     meaningful = {k for k in kinds if not get_kind(k).target}
     low = gt.low
     defaulted = False
@@ -123,4 +152,12 @@ def parse_goal(text: str) -> Goal:
         if both:
             problems.append(f"domain {sorted(both)} is both selected and excluded")
     clauses = account(gt, reqs, defaulted)
-    return Goal(text=text, requirements=reqs, assumptions=assumptions + gt.notes, problems=problems, clauses=clauses)
+    assumptions = list(dict.fromkeys(assumptions + [a for _, a in gt.assumed if a not in assumptions] + gt.notes))
+    if not gt.reading.identity:  # spans of the reading -> spans of the goal as written
+        for r in reqs:
+            r.span = gt.to_goal(r.span) if r.span else None
+            r.read = [gt.to_goal(x) for x in r.read]
+        for c in clauses:
+            c.start, c.end = gt.to_goal((c.start, c.end))
+            c.text = text[c.start : c.end]
+    return Goal(text=text, requirements=reqs, assumptions=assumptions, problems=problems, clauses=clauses)

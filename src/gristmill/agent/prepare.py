@@ -206,9 +206,11 @@ def prepare(
     for n in plan.notes:
         log(f"note: {n}")
     total_tokens = None
+    total_docs = None
     if smp.scanned and prof.docs:
         # extrapolate from the sample to the input (exact when the sample is the whole input)
         total_tokens = int(prof.tokens_total * (smp.scanned - smp.unreadable) / prof.docs)
+        total_docs = smp.scanned - smp.unreadable
     history: list[dict[str, Any]] = []
     try:
         sample_file = write_sample(smp, work / "sample.jsonl")
@@ -221,7 +223,7 @@ def prepare(
                 dry = dry_run(recipe, sample_file, work / f"dry{rnd}", smp.rows)
             except RecipeError as exc:
                 raise GristmillError("the planner produced an invalid recipe (a bug): " + "; ".join(exc.problems)) from None
-            checks = verify(g, dry, total_tokens)
+            checks = verify(g, dry, total_tokens, total_docs)
             log(f"round {rnd}: " + ", ".join(f"{c.kind} {'ok' if c.passed else 'FAIL'}" for c in checks))
             entry: dict[str, Any] = {"round": rnd, "checks": [c.line() for c in checks]}
             history.append(entry)

@@ -84,12 +84,25 @@ def luhn(digits: str) -> bool:
     return s % 10 == 0
 
 
+# a local number without its area code ("Call 555-0107", "tel. 555 0199", "(555) 0112-3456"), counted only
+# after a phone cue: bare NNN-NNNN is also a range, a part number or a page span
+_LOCAL_PHONE = re.compile(r"\b(?i:call|phone|tel\.?|telephone|fax|mobile|cell|dial|hotline|whatsapp|sms)\b"
+                          r"[^\n\d]{0,20}?(\(?\d{3}\)?[ .-]\d{3,4}(?:[ .-]\d{4})?)(?![\d-])")
+
+
+PHONE_ANY = f"(?:{PHONE.pattern})|(?:{_LOCAL_PHONE.pattern})"  # what the PII repair drops on
+
+
 def phone_candidates(text: str) -> list[str]:
     out = []
     for m in PHONE.finditer(text):
         core = _PHONE_EXT.split(m.group(0))[0].strip()
         if 7 <= sum(c.isdigit() for c in core) <= 15 and not _DATE.fullmatch(core):
             out.append(m.group(0))
+    for m in _LOCAL_PHONE.finditer(text):
+        num = m.group(1)
+        if 7 <= sum(c.isdigit() for c in num) <= 15 and not any(num in o or o in num for o in out):
+            out.append(num)
     return out
 
 

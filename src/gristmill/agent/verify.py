@@ -32,8 +32,8 @@ from gristmill.agent.scanners import (  # noqa: F401 - re-exported: the bench an
 __all__ = ["Check", "DryRun", "read_kept", "scan_pii", "stopword_languages", "verify"]
 
 
-def verify(goal: Goal, dry: DryRun, total_input_tokens: int | None = None) -> list[Check]:
-    ctx = CheckContext(total_input_tokens)
+def verify(goal: Goal, dry: DryRun, total_input_tokens: int | None = None, total_input_docs: int | None = None) -> list[Check]:
+    ctx = CheckContext(total_input_tokens, total_input_docs)
     checks = [get_kind(r.kind).check(r, dry, ctx) for r in goal.requirements]
     n_in = dry.summary.get("input", 0)
     kept = dry.summary.get("kept", 0)

@@ -20,5 +20,6 @@ from gristmill.ops import (  # noqa: F401
     sft,
     templates,
     token_count,
+    topic,
     views,
 )

@@ -17,6 +17,7 @@ every module of the package, so adding a kind means adding one file.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -32,18 +33,62 @@ if TYPE_CHECKING:
 
 
 class GoalText:
-    """The goal as the kinds read it: its text, a same-length lower-case copy and its clauses."""
+    """The goal as the kinds read it: its reading (:mod:`gristmill.agent.gloss`: the goal itself, or its
+    English gloss and typo corrections), a same-length lower-case copy and its clauses. Positions are
+    positions in the reading; :meth:`to_goal` maps a span back to the goal as written."""
 
     def __init__(self, text: str) -> None:
-        self.text = text
-        self.low = lower(text)
-        self.clauses: list[Clause] = split_clauses(text)
-        self.notes: list[str] = []
+        from gristmill.agent.gloss import read_goal
+
+        self.source = text
+        self.reading = read_goal(text)
+        self.text = self.reading.text
+        self.low = lower(self.text)
+        self.clauses: list[Clause] = split_clauses(self.text)
+        self.notes: list[str] = list(self.reading.notes)
         self.assumed: list[tuple[Span, str]] = []  # words read as an explicit assumption, not a requirement
+        self.claimed: list[tuple[Span, str]] = []  # words a kind took as its own (later kinds leave them alone)
 
     def assume(self, span: Span, assumption: str) -> None:
         """Account for ``span`` as read, with what was assumed about it (printed; never a silent guess)."""
         self.assumed.append((span, assumption))
+
+    def claim(self, span: Span, kind: str) -> None:
+        """Mark ``span`` as read by ``kind``: kinds parsed later ("spam" for quality, "over 100 characters" for
+        length) do not read those words again with another meaning."""
+        self.claimed.append((span, kind))
+
+    def is_claimed(self, start: int, end: int | None = None, by: str | None = None) -> bool:
+        """True when a kind other than ``by`` claimed a span overlapping ``start:end`` (goal positions)."""
+        end = start + 1 if end is None else end
+        return any(s < end and start < e and k != by for (s, e), k in self.claimed)
+
+    def to_goal(self, span: Span) -> Span:
+        return self.reading.to_goal(span)
+
+    def lead(self, clause: Clause) -> str:
+        """The polarity verb a continuation clause inherits ("remove the spam, plus anything under 40 words":
+        "plus anything under 40 words" is removed too): the previous clause's leading exclusion, or ""."""
+        from gristmill.agent.phrases import NEG, SELECT
+
+        i = next((k for k, c in enumerate(self.clauses) if c.start == clause.start), 0)
+        low = self.low[clause.start : clause.end]
+        if i == 0 or not re.match(r"(?:plus|also|and also|as well as|and|or|nor)\b", low) or re.search(rf"\b(?:{NEG}|{SELECT})\b", low):
+            return ""
+        prev = self.low[self.clauses[i - 1].start : self.clauses[i - 1].end]
+        m = re.match(rf"\W*(?:\w+\W+){{0,3}}?({NEG}|{SELECT})\b", prev)
+        return m.group(1) if m else ""
+
+    def free(self, by: str | None = None) -> str:
+        """The lower-case reading with the words other kinds claimed blanked out (same length, so positions
+        stay goal positions): what ``by`` may still read."""
+        if not any(k != by for _, k in self.claimed):
+            return self.low
+        chars = list(self.low)
+        for (s, e), k in self.claimed:
+            if k != by:
+                chars[s:e] = " " * (e - s)
+        return "".join(chars)
 
     def span(self, start: int, end: int, offset: int = 0) -> Span:
         return (offset + start, offset + end)
@@ -68,6 +113,7 @@ class PlanContext:
 @dataclass
 class CheckContext:
     total_input_tokens: int | None = None
+    total_input_docs: int | None = None  # readable documents of the full input (the sample may be smaller)
 
 
 @dataclass

@@ -17,8 +17,17 @@ from gristmill.agent.kinds.base import (
 from gristmill.agent.plan import PlanStep
 from gristmill.agent.requirement import Requirement
 
-_WORDS = re.compile(r"\b(?:boilerplate|cookie (?:banners?|notices?)|nav(?:igation)? (?:menus?|bars?)|footers?|headers and footers|"
-                    r"repeated lines|menus|share buttons|templated lines)\b")
+_WORDS = re.compile(r"\b(?:boilerplate|cookie (?:banners?|notices?|popups?|consent)|nav(?:igation)? (?:menus?|bars?|links)|footers?|"
+                    r"headers and footers|page headers|repeated lines|menus|share buttons|templated lines|site chrome|"
+                    r"(?:lines|paragraphs|text|sentences|blocks)(?: that (?:are|is|repeats?)| repeated)?(?: repeated)? across "
+                    r"(?:(?:many|several|other|multiple|the) )?(?:documents|docs|pages|files|records)|"
+                    r"(?:paragraph|line)[- ]level (?:dedup\w*|de-duplication)|(?:repeated|duplicated?|shared) paragraphs)\b")
+_PARAGRAPH = re.compile(r"\bparagraph")
+_TWO = re.compile(r"\b(?:repeated|repeats?|shared|appear\w*|duplicated?)\b[^.;]{0,12}\bacross\b|\bparagraph[- ]level\b|"
+                  r"\b(?:repeated|duplicated?|shared) paragraphs\b")
+
+
+MIN_WORDS = 3  # lines_dedup never removes shorter units (headings, code like "}"); neither does the check count them
 
 
 @register
@@ -30,26 +39,39 @@ class Boilerplate(RequirementKind):
     families, drives = frozenset({"dedup"}), ("lines_dedup",)
 
     def parse(self, goal: GoalText) -> list[Requirement]:
-        low = goal.low
+        low = goal.free(self.name)
         m = _WORDS.search(low)
         if not m or re.search(rf"\b(?:keep|leave)\b[^.;]{{0,20}}{re.escape(m.group(0))}", low):
             return []
-        return [self.requirement({}, "no line repeated across many documents remains (boilerplate removed)", m.group(0),
-                                 read=[x.span() for x in _WORDS.finditer(low)])]
+        read = [x.span() for x in _WORDS.finditer(low)]
+        for s in read:
+            goal.claim(s, self.name)
+        para = any(_PARAGRAPH.search(low[s:e]) for s, e in read)
+        params = {"unit": "paragraph" if para else "line", "min_docs": 2 if any(_TWO.search(low[s:e]) for s, e in read) else 3}
+        unit = "paragraph" if para else "line"
+        return [self.requirement(params, f"no {unit} repeated across {params['min_docs']} or more documents remains (boilerplate removed)",
+                                 m.group(0), read=read)]
 
     def build(self, req: Requirement, ctx: PlanContext) -> list[PlanStep]:
         op = self.choose(req, ctx.index)
-        return [self.step(op, why="remove lines repeated across at least 3 documents (menus, banners, footers)")]
+        unit, min_docs = req.params.get("unit", "line"), req.params.get("min_docs", 3)
+        params = {} if (unit, min_docs) == ("line", 3) else {"unit": unit, "min_docs": min_docs}
+        if unit == "paragraph":  # paragraph-level dedup (Dolma) removes every repeated paragraph, short ones too
+            params["min_words"] = 1
+        return [self.step(op, params, why=f"remove {unit}s repeated across at least {min_docs} documents (menus, banners, footers)")]
 
     def check(self, req: Requirement, dry: DryRun, ctx: CheckContext) -> Check:
-        lines: Counter[str] = Counter()
+        unit, min_docs = req.params.get("unit", "line"), req.params.get("min_docs", 3)
+        units: Counter[str] = Counter()
         for t in dry.kept_texts:
-            for ln in {x.strip().lower() for x in t.split("\n") if len(x.strip()) >= 5}:
-                lines[ln] += 1
+            parts = re.split(r"\n\s*\n", t) if unit == "paragraph" else t.split("\n")
+            # boilerplate is a unit of 3+ words: a one-word heading ("Changes:", "See also") legitimately repeats
+            min_words = 1 if unit == "paragraph" else MIN_WORDS
+            units.update({" ".join(x.split()).lower() for x in parts if len(x.split()) >= min_words})
         # a line that is only redaction placeholders (e.g. "<secret>") is PII handling, not boilerplate
-        rep = [ln for ln, c in lines.items() if c >= 3 and re.search(r"[a-z]{3}", re.sub(r"<[a-z_]+>", "", ln))]
-        return self.result(req, len(rep) == 0, f"{len(rep)} lines appear in >= 3 kept documents" + (f", e.g. {rep[0][:60]!r}" if rep else ""),
-                           {"repeated_lines": len(rep)})
+        rep = [u for u, c in units.items() if c >= min_docs and re.search(r"[a-z]{3}", re.sub(r"<[a-z_]+>", "", u))]
+        return self.result(req, len(rep) == 0, f"{len(rep)} {unit}s{'' if unit == 'paragraph' else f' of {MIN_WORDS}+ words'} appear in >= {min_docs} kept documents"
+                           + (f", e.g. {rep[0][:60]!r}" if rep else ""), {"repeated_lines": len(rep)})
 
     def repair(self, req: Requirement, check: Check, ctx: RepairContext) -> None:
         for s in ctx.plan.steps:

@@ -18,7 +18,7 @@ from gristmill.agent.phrases import NUM, parse_number
 from gristmill.agent.plan import PlanStep
 from gristmill.agent.requirement import Requirement
 
-_CHAT = re.compile(r"\b(?:sft|instruction[- ]tun\w*|fine[- ]?tun\w*|chat[- ]?(?:format|data|template|style|ml)|conversations?|dialog(?:ue)?s?|"
+_CHAT = re.compile(r"\b(?:sft|instruction[- ]tun\w*|(?:supervised )?fine[- ]?tun\w*|supervised|chat[- ]?(?:format|data|template|style|ml)|conversations?|dialog(?:ue)?s?|"
                    r"multi[- ]turn|turns?|assistant (?:repl\w*|answers?|turns?|messages?|responses?)|messages format|openai format|chatml|sharegpt)\b")
 
 
@@ -31,7 +31,7 @@ class Chat(RequirementKind):
     families, drives = frozenset({"sft"}), ("chat_format",)
 
     def parse(self, goal: GoalText) -> list[Requirement]:
-        low = goal.low
+        low = goal.free(self.name)
         if not _CHAT.search(low):
             return []
         if re.search(r"\b(?:no|drop|remove|exclude|without)\b[^.;]{0,15}\b(?:chat|conversations?|dialog\w*)\b", low) and not re.search(r"sft|fine", low):
@@ -55,8 +55,14 @@ class Chat(RequirementKind):
 
     def build(self, req: Requirement, ctx: PlanContext) -> list[PlanStep]:
         op = self.choose(req, ctx.index)
-        return [self.step(op, {"min_turns": req.params.get("min_turns", 2), "normalize": req.params.get("normalize", True)},
-                          why=f"template operator: {req.text} (sample: {ctx.profile.chat_share:.0%} conversations)")]
+        params = {"min_turns": req.params.get("min_turns", 2), "normalize": req.params.get("normalize", True)}
+        why = f"template operator: {req.text} (sample: {ctx.profile.chat_share:.0%} conversations)"
+        existing = next((s for s in ctx.plan.steps if s.op == op), None)
+        if existing is not None:  # another kind parsed the conversations already: one step, with this kind's rules
+            existing.params = params
+            existing.why, existing.requirement, existing.order = why, self.name, self.order
+            return []
+        return [self.step(op, params, why=why)]
 
     def check(self, req: Requirement, dry: DryRun, ctx: CheckContext) -> Check:
         from gristmill.ops.templates import chat_stats, parse_chat

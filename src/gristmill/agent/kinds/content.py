@@ -20,8 +20,7 @@ from gristmill.agent.kinds.base import (
     RequirementKind,
     register,
 )
-from gristmill.agent.kinds.domain import SELECTING
-from gristmill.agent.phrases import negated_before, vocabulary
+from gristmill.agent.phrases import NEG, SELECTING, negated_before, vocabulary
 from gristmill.agent.plan import NotUnderstood, PlanStep
 from gristmill.agent.requirement import Requirement, Span
 from gristmill.ops.registry import all_ops
@@ -33,7 +32,16 @@ OPERATOR = "content_kind"
 _NOT_CODE = re.compile(r"language code|codes? (?:like|such as)|lang(?:uage)? codes?|country codes?|zip codes?|postal codes?|"
                        r"status codes?|error codes?|code ?points?")
 _LANG_WORDS = "|".join(f"(?P<{k}>{'|'.join(v)})" for k, v in CODE_LANGUAGES.items())
-_CODE_LANG = re.compile(rf"\b(?:{_LANG_WORDS})\s+(?:source\s+)?(?:code|source|scripts?|files|programs?|snippets?)\b", re.IGNORECASE)
+# "drop what isn't English, but keep the source code", "..., code excepted", "remove X except for code": the
+# kind is exempt from the other exclusions of the goal (kept whatever they say), not selected
+_EXCEPT_BEFORE = re.compile(r"\b(?:except(?: for)?|apart from|save for|besides|other than|but not)\s+(?:the\s+|any\s+)?(?:\w+\s+){0,2}$")
+_EXCEPT_AFTER = re.compile(r"^\s*(?:\w+\s+){0,1}(?:excepted|exempted|aside|spared|is exempt|are exempt|being the exception|"
+                           r"is an exception|are an exception|stays|stay|is fine|are fine)\b")
+_ANY_LANG = "|".join(f"(?:{'|'.join(v)})" for v in CODE_LANGUAGES.values())
+# "Python code", "Python and Go source files", "C, C++ or Rust programs": every language named before the noun
+_CODE_LANG = re.compile(rf"\b(?:{_ANY_LANG})(?:\s*(?:,|and|or|&|/)\s*(?:{_ANY_LANG}))*\s+(?:source\s+)?"
+                        rf"(?:code|source|scripts?|files|programs?|snippets?)\b", re.IGNORECASE)
+_ONE_LANG = re.compile(rf"(?<![\w+#])(?:{_LANG_WORDS})(?![\w+#])", re.IGNORECASE)
 
 
 @register
@@ -47,15 +55,19 @@ class Content(RequirementKind):
     def parse(self, goal: GoalText) -> list[Requirement]:
         keep: list[str] = []
         drop: list[str] = []
+        exempt: list[str] = []
         langs: dict[str, list[str]] = {"keep": [], "drop": []}
-        spans: dict[str, list[Span]] = {"keep": [], "drop": []}
-        for clause in goal.clauses:
-            low = goal.low[clause.start : clause.end]
+        spans: dict[str, list[Span]] = {"keep": [], "drop": [], "exempt": []}
+        for ci, clause in enumerate(goal.clauses):
+            prev_excludes = ci > 0 and re.search(rf"\b{NEG}\b", goal.low[goal.clauses[ci - 1].start : goal.clauses[ci - 1].end])
+            but_keep = prev_excludes and re.search(r"\b(?:but|except|yet|though)\s*[,]?\s*$", goal.low[: clause.start])
+            low = goal.free(self.name)[clause.start : clause.end]
             taken: list[Span] = [m.span() for m in _NOT_CODE.finditer(low)]
             hits: list[tuple[int, int, str, str | None]] = []
             for m in _CODE_LANG.finditer(low):
-                lang = next(k for k, v in m.groupdict().items() if v)
-                hits.append((m.start(), m.end(), "code", lang))
+                named = [next(k for k, v in x.groupdict().items() if v) for x in _ONE_LANG.finditer(m.group(0))]
+                for lang in dict.fromkeys(named):
+                    hits.append((m.start(), m.end(), "code", lang))
                 taken.append(m.span())
             for kind, words in KINDS.items():
                 for w in words:
@@ -65,6 +77,14 @@ class Content(RequirementKind):
                         hits.append((m.start(), m.end(), kind, None))
                         taken.append(m.span())
             for start, end, kind, lang in hits:
+                before = low[:start]
+                if (but_keep and not re.search(rf"\b{NEG}\b", before)) or _EXCEPT_AFTER.match(low[end:]) or (
+                        _EXCEPT_BEFORE.search(before) and re.search(rf"\b{NEG}\b", before[: _EXCEPT_BEFORE.search(before).start()])):
+                    exempt.append(kind)
+                    spans["exempt"].append((clause.start + start, clause.start + end))
+                    for m in re.finditer(r"\b(?:excepted|exempted|aside|spared|exempt|exception)\b", low[end:end + 25]):
+                        spans["exempt"].append((clause.start + end + m.start(), clause.start + end + m.end()))
+                    continue
                 side = "drop" if negated_before(low, start) else "keep"
                 (drop if side == "drop" else keep).append(kind)
                 if lang:
@@ -77,6 +97,10 @@ class Content(RequirementKind):
                 goal.assume(s, f"{goal.text[s[0]:s[1]]!r} read as a description of the corpus, not a selection")
             keep = []
         out = []
+        if exempt:
+            ex = list(dict.fromkeys(exempt))
+            out.append(self.requirement({"exempt": ex}, f"documents of kind {ex} are kept whatever the other filters say",
+                                        "content", read=spans["exempt"]))
         if keep:
             p: dict = {"keep": keep}
             if langs["keep"]:
@@ -97,6 +121,13 @@ class Content(RequirementKind):
 
     def build(self, req: Requirement, ctx: PlanContext) -> list[PlanStep]:
         profile = ctx.profile
+        if "exempt" in req.params:  # measured here; the excluding kinds keep these kinds (their rules read content_kind.kind)
+            if OPERATOR not in all_ops():
+                raise NotUnderstood(f"'{req.text}': the kind of a document is read by the {OPERATOR} operator, which is not registered")
+            req.params["via"] = OPERATOR
+            if any(s.op == OPERATOR and not s.name for s in ctx.plan.steps):
+                return []
+            return [self.step(OPERATOR, {}, {}, f"measure the kind of content: {req.text}")]
         words = req.params.get("keep") or req.params.get("drop") or []
         mode = "include" if "keep" in req.params else "exclude"
         langs = req.params.get("code_languages")
@@ -133,6 +164,16 @@ class Content(RequirementKind):
         return [self.step(OPERATOR, {key: words}, None, f"{req.text}: kind read from the text ({OPERATOR})")]
 
     def check(self, req: Requirement, dry: DryRun, ctx: CheckContext) -> Check:
+        if "exempt" in req.params:
+            from gristmill.agent.scanners import content_shape
+
+            wanted = set(req.params["exempt"])
+            kept_ids = set(map(str, dry.kept.column("id").to_pylist())) if "id" in dry.kept.column_names else set()
+            ins = [str(r.get("id")) for r in dry.input_rows if content_shape(r.get(dry.text_field) or "") in wanted]
+            lost = [i for i in ins if i not in kept_ids]
+            ok = len(lost) <= 0.1 * max(1, len(ins))
+            return self.result(req, ok, f"{len(ins) - len(lost)} of {len(ins)} sample documents that look like {sorted(wanted)} "
+                               "(line-shape heuristic) were kept", {"lost": len(lost)}, hard=False)
         if req.params.get("via") == "field":
             f = labelling_field(dry)
             if f is None:

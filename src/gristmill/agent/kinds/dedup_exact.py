@@ -31,7 +31,7 @@ class DedupExact(RequirementKind):
         if w.generic and w.near and re.search(r"\b(?:duplicates|dupes|copies)\b", w.rest):
             return [self.requirement({}, TEXT, w.generic.group(0), span=w.generic.span(), read=w.generic_spans)]
         if w.generic and not (w.near or w.semantic):
-            return [self.requirement({}, TEXT, w.generic.group(0), "'duplicates' read as exact and near duplicates",
+            return [self.requirement({}, TEXT, w.generic.group(0), None if w.near_off else "'duplicates' read as exact and near duplicates",
                                      span=w.generic.span(), read=w.generic_spans)]
         return []
 

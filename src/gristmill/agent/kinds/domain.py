@@ -14,12 +14,11 @@ from gristmill.agent.kinds.base import (
     RequirementKind,
     register,
 )
-from gristmill.agent.phrases import negated_before, vocabulary
+from gristmill.agent.phrases import SELECTING, negated_before, vocabulary
 from gristmill.agent.plan import PlanStep, Unsupported
 from gristmill.agent.requirement import Requirement
 
 DOMAINS: dict[str, list[str]] = vocabulary("domains")["domains"]
-SELECTING = re.compile(r"\b(?:only|just|keep|select|retain|restrict|limit|nothing but|exclusively|solely)\b")
 
 
 @register
@@ -35,7 +34,7 @@ class Domain(RequirementKind):
         drop: list[str] = []
         keep_spans, drop_spans = [], []
         for clause in goal.clauses:
-            low = goal.low[clause.start : clause.end]
+            low = goal.free(self.name)[clause.start : clause.end]
             for dom, words in DOMAINS.items():
                 for w in words:
                     for m in re.finditer(rf"\b{re.escape(w)}\b", low):
@@ -63,6 +62,9 @@ class Domain(RequirementKind):
     def build(self, req: Requirement, ctx: PlanContext) -> list[PlanStep]:
         profile = ctx.profile
         if not profile.domain_field:
+            implied = self._implied(req, ctx)
+            if implied is not None:
+                return implied
             raise Unsupported("selecting by domain needs a domain field (domain, category, subset...); the input has "
                               f"fields {sorted(profile.fields)}")
         op = self.choose(req, ctx.index)
@@ -77,7 +79,25 @@ class Domain(RequirementKind):
         return [self.step(op, {"field": f, "values": vals, "mode": "exclude"}, None, f"drop {f} in {vals} ({req.text})",
                           name="exclude_domain")]
 
+    def _implied(self, req: Requirement, ctx: PlanContext) -> list[PlanStep] | None:
+        """Without a field, a domain the rest of the goal already decides: "no documentation" beside "keep only
+        source code" (implied by the selection), "dialogues" beside an SFT/chat requirement (the chat kind keeps
+        only conversations), conversations kept on a corpus of conversations."""
+        reqs = ctx.goal.requirements
+        if "drop" in req.params and any(r.kind in ("content", "domain") and r.params.get("keep") for r in reqs if r is not req):
+            req.params["via"] = "implied"
+            ctx.plan.notes.append(f"'{req.text}': implied by the selection of {[r.params['keep'] for r in reqs if r.params.get('keep')][0]}")
+            return []
+        if req.params.get("keep") == ["chat"] and (any(r.kind == "chat" for r in reqs) or ctx.profile.chat_share >= 0.9):
+            req.params["via"] = "implied"
+            ctx.plan.notes.append(f"'{req.text}': conversations are kept by the chat requirement (sample: "
+                                  f"{ctx.profile.chat_share:.0%} conversations)")
+            return []
+        return None
+
     def check(self, req: Requirement, dry: DryRun, ctx: CheckContext) -> Check:
+        if req.params.get("via") == "implied":
+            return self.result(req, True, "implied by another requirement of the goal (no field labels the domain)", hard=False)
         f = labelling_field(dry)
         if f is None:
             return self.result(req, False, "kept documents carry no domain field")

@@ -14,13 +14,12 @@ from gristmill.agent.kinds.base import (
     register,
 )
 from gristmill.agent.kinds.regex import REGEX
-from gristmill.agent.phrases import negated_before
+from gristmill.agent.phrases import QUOTED, negated_before, quoted_text
 from gristmill.agent.plan import PlanStep
 from gristmill.agent.requirement import Requirement
 
 _TRIGGER = re.compile(r"\b(?:contain\w*|mention\w*|includ\w*|with the (?:word|term|phrase)s?|about|the (?:word|term|phrase)s?|keywords?|"
                       r"talk(?:s|ing)? about|refer\w* to|say\w*|use[sd]? the word)\b")
-_QUOTED = re.compile(r"[\"“']([^\"”']{1,60})[\"”']|`([^`]{1,60})`")
 
 
 @register
@@ -35,11 +34,11 @@ class Keyword(RequirementKind):
         out = []
         for clause in goal.clauses:
             text = goal.text[clause.start : clause.end]
-            low = goal.low[clause.start : clause.end]
+            low = goal.free(self.name)[clause.start : clause.end]
             if REGEX.search(text):
                 continue  # the regex kind's clause
-            quoted = list(_QUOTED.finditer(text))
-            words = [m.group(1) or m.group(2) for m in quoted]
+            quoted = [m for m in QUOTED.finditer(text) if not goal.is_claimed(clause.start + m.start(), clause.start + m.end())]
+            words = [quoted_text(m) for m in quoted]
             spans = [m.span() for m in quoted]
             trig = _TRIGGER.search(low)
             if not words and trig:

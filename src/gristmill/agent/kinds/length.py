@@ -33,7 +33,13 @@ def unit_of(u: str) -> str:
 def _normalise(low: str) -> str:
     low = low.replace("≥", " at least ").replace("≤", " at most ").replace(">=", " at least ").replace("<=", " at most ")
     low = re.sub(r"(?<![\w%])>\s*(?=\d)", " more than ", low)
-    return re.sub(r"(?<![\w%])<\s*(?=\d)", " less than ", low)
+    low = re.sub(r"(?<![\w%])<\s*(?=\d)", " less than ", low)
+    # "fewer than 50 or more than 100,000 words": the unit belongs to both bounds
+    low = re.sub(rf"({_LOWER}|{_UPPER})\s+{NUM}(\s+(?:or|and|,|nor)\s+(?:{_LOWER}|{_UPPER})\s+{NUM}\s*{UNITS})",
+                 lambda m: f"{m.group(1)} {m.group(2)} {m.group(5)}{m.group(3)}", low)
+    # "under fifty words or over five thousand": and the other way round
+    return re.sub(rf"((?:{_LOWER}|{_UPPER})\s+{NUM}\s*{UNITS}\s+(?:or|and|,|nor)\s+(?:{_LOWER}|{_UPPER})\s+(?>{NUM}))(?!\s*(?:{UNITS}|%|percent))",
+                  lambda m: f"{m.group(1)} {m.group(3)}", low)
 
 
 @register
@@ -52,8 +58,10 @@ class Length(RequirementKind):
             bounds.setdefault(unit, {})[key] = value
             spans.setdefault(unit, []).append(clause_span)
 
+        free = goal.free(self.name)
         for clause in goal.clauses:
-            low = _normalise(goal.low[clause.start : clause.end])
+            low = _normalise(free[clause.start : clause.end])
+            lead = goal.lead(clause)
             # positions in the normalised clause may shift (≥ -> at least): a bound is credited to its clause
             cs = clause.span
             for m in re.finditer(rf"\bbetween\s+{NUM}\s*(?:{UNITS})?\s+and\s+{NUM}\s+{UNITS}", low):
@@ -80,7 +88,9 @@ class Length(RequirementKind):
                 strict_cmp = phrase in ("more than", "over", "above", "longer than", "exceeding", "greater than", ">")
                 strict_cmp_up = phrase in ("fewer than", "less than", "under", "below", "shorter than", "<")
                 # "drop docs with fewer than 50 words" == keep >= 50 ; the nearer verb decides
-                sub = re.split(r"[,;]", ctx)[-1]
+                # the polarity of its own comma piece ("remove duplicates, at least 50 words": a lower bound), a
+                # thousands separator not being a comma piece ("fewer than 50 or more than 100,000 words")
+                sub = (lead + " " if lead else "") + re.split(r";|,(?=\s)", low[: m.start()])[-1]
                 negs = [x.end() for x in re.finditer(rf"\b{NEG}\b", sub)]
                 keeps = [x.end() for x in re.finditer(r"\b(?:keep|only|retain|select)\b", sub)]
                 neg = bool(negs) and (not keeps or negs[-1] > keeps[-1])
@@ -94,9 +104,9 @@ class Length(RequirementKind):
                 else:
                     put(unit, "max", num - 1 if strict_cmp_up and unit != "chars" else num, cs)
         if not bounds:
-            low = goal.low
-            m = re.search(r"\b(?:short|tiny|empty|fragment\w*|stub\w*|too short|very short)\b\s*(?:docs?|documents?|texts?|pages?|entries|rows|snippets|ones|fragments)?", low)
-            if m and re.search(rf"\b{NEG}\b[^.;]*\b(?:short|tiny|empty|fragment|stub)", low):
+            low = free
+            m = re.search(r"\b(?:short|tiny|fragment\w*|stub\w*|too short|very short)\b\s*(?:docs?|documents?|texts?|pages?|entries|rows|snippets|ones|fragments)?", low)
+            if m and re.search(rf"\b{NEG}\b[^.;]*\b(?:short|tiny|fragment|stub)", low):
                 goal.notes.append("'short documents' taken as fewer than 20 words")
                 return [self.requirement({"unit": "words", "min": 20}, "every kept document has ≥ 20 words", "short",
                                          "'short' means fewer than 20 words", span=m.span())]

@@ -33,6 +33,28 @@ def _words(key: str) -> str:
 
 _STRICT, _LENIENT, _STANDARD = _words("strict"), _words("lenient"), _words("standard")
 _NONE = re.compile("|".join(_VOCAB["none"]))
+FAMILIES: dict[str, dict[str, Any]] = _VOCAB["families"]
+# a bare "filter" ("filter and deduplicate!", "clean and filter"): a request for quality filtering
+_BARE_FILTER = re.compile(r"\bfilter(?:ing)?\b(?=\s*(?:$|[,.;!&]|and\b|then\b|plus\b|the (?:data|corpus|text)\b))")
+_FAMILY_WORDS = (r"(?:\s+(?:filters?|rules?|heuristics?|filtering|criteria|thresholds?|pipeline))?"
+                 r"(?:\s+(?:with|at|using)\s+(?:its|their|the)\s+(?:default|published|standard|original|paper'?s?)\s+"
+                 r"(?:thresholds?|settings|parameters|values|rules|cut-?offs))?")
+
+
+def named_families(low: str) -> tuple[list[str], list[tuple[int, int]]]:
+    """Operators of the published families the text names ("the Gopher quality and repetition filters" ->
+    gopher_quality, gopher_repetition) and the spans of those words."""
+    ops: list[str] = []
+    spans: list[tuple[int, int]] = []
+    for spec in FAMILIES.values():
+        names = "|".join(re.escape(n) for n in sorted(spec["names"], key=len, reverse=True))
+        parts = "|".join(re.escape(x) for x in sorted(spec["parts"], key=len, reverse=True))
+        tail = rf"(?:(?:'s)?(?:\s*(?:,|and|&|/)?\s*(?:{parts})\b)+)?" if parts else r"(?:'s)?"
+        for m in re.finditer(rf"(?<![\w-])(?:{names})(?![\w-]){tail}{_FAMILY_WORDS}", low):
+            got = [spec["parts"][w] for w in re.findall(rf"\b(?:{parts})\b", m.group(0))] if parts else []
+            ops += got or list(spec["default"])
+            spans.append(m.span())
+    return list(dict.fromkeys(ops)), spans
 
 
 @register
@@ -45,30 +67,41 @@ class Quality(RequirementKind):
     drives = ("gopher_quality", "gopher_repetition", "c4_quality", "fineweb_quality")
 
     def parse(self, goal: GoalText) -> list[Requirement]:
-        low = goal.low
+        low = goal.free(self.name)
         if _NONE.search(low):
             return []
+        ops, fam_spans = named_families(low)
+        if ops:  # "the Gopher quality and repetition filters": those operators, published thresholds
+            text = f"quality: {', '.join(ops)} (published thresholds, tuned only where one rule alone drops > 15% of the sample)"
+            return [self.requirement({"level": "standard", "operators": ops, "published": True}, text, "quality",
+                                     span=fam_spans[0], read=fam_spans)]
         m = re.search(_STRICT, low)
         level = "strict" if m else None
         if not level:
             m = re.search(_LENIENT + r".{0,40}\b(?:quality|filter|clean)\w*|\b(?:quality|filter|clean)\w*.{0,25}" + _LENIENT, low)
             level = "lenient" if m else None
         if not level:
-            m = re.search(_STANDARD, low)
+            m = re.search(_STANDARD, low) or _BARE_FILTER.search(low)
             level = "standard" if m else None
         if not level or m is None:
             return []
         # every quality word counts as read (its span), not only the first
         spans = [x.span() for pat in (_STRICT, _LENIENT, _STANDARD) for x in re.finditer(pat, low)]
+        spans += [x.span() for x in _BARE_FILTER.finditer(low)]
         return [self.requirement({"level": level}, f"quality level: {level}", level, span=m.span(), read=spans)]
 
     def build(self, req: Requirement, ctx: PlanContext) -> list[PlanStep]:
         level = req.params.get("level", "standard")
         ctx.plan.quality_level[level] = level
+        if req.params.get("operators"):
+            return self.steps_at(level, ctx.profile, ctx.goal, tuple(req.params["operators"]), published=True)
         return self.steps_at(level, ctx.profile, ctx.goal)
 
-    def steps_at(self, level: str, profile: Any, goal: Goal) -> list[PlanStep]:
+    def steps_at(self, level: str, profile: Any, goal: Goal, operators: tuple[str, ...] | None = None,
+                 published: bool = False) -> list[PlanStep]:
         names, max_drop = LEVEL_OPS[level]
+        if operators:  # the named family's operators, tuned like any level (a rule alone may drop max_drop)
+            names = operators
         registry = all_ops()
         steps = []
         lang = single_language(goal.requirements)
@@ -90,7 +123,8 @@ class Quality(RequirementKind):
                 params.pop("language", None)
                 op = cls(cls.Params(**params))
             rules, notes = tune_rules(name, op.rules(), profile, max_drop)
-            why = f"quality ({level}): {name} with its published defaults" + why_extra
+            why = (f"{name}, as the goal names it, with its published thresholds" if published
+                   else f"quality ({level}): {name} with its published defaults") + why_extra
             if notes:
                 why += "; tuned on the sample: " + "; ".join(notes)
             steps.append(self.step(name, params, rules if rules != op.rules() else None, why))

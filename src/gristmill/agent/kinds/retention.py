@@ -13,6 +13,16 @@ _KEEP = re.compile(rf"\b(?:keep|retain|preserve|hold on to|save|leave)\s+(?:at l
 _LOSE = re.compile(rf"\b(?:(?:drop|lose|remove|discard|throw away|filter out)\s+(?:at most|no more than|less than|under)|(?:don'?t|do not|never)\s+(?:drop|lose|remove|discard)\s+more than)\s+{NUM}\s*(?:%|percent)(?:\s+of)?(?:\s+the)?\s*(documents?|docs?|rows?|tokens?|data)?")
 
 
+# "without dropping any record", "don't remove anything", "no document should be dropped": keep them all
+_ALL = re.compile(r"\bwithout (?:dropping|removing|deleting|losing|filtering(?: out)?) (?:any|a single)(?: \w+)?\b|"
+                  r"\b(?:do not|don'?t|never|must not|mustn'?t|should not|shouldn'?t) (?:drop|remove|delete|lose|filter(?: out)?) "
+                  r"(?:any(?:thing| documents?| docs?| records?| rows?)?|a single \w+)(?: out)?\b|"
+                  r"\bno (?:documents?|docs?|records?|rows?|entries) (?:should|must|may|can|is to|are to)? ?(?:be )?(?:dropped|removed|deleted|lost)\b|"
+                  r"\b(?:drop|remove|delete|filter out) nothing\b|\bnothing (?:should|must|is to)? ?(?:be )?(?:dropped|removed|deleted|filtered)\b|"
+                  r"\b(?:keep|retain|preserve) (?:all|every|each) (?:of )?(?:the |my )?(?:documents?|docs?|records?|rows?|entries)\b")
+_KEEP_THE_DOCS = re.compile(r"^(?:but )?(?:keep|retain|preserve) (?:the|all(?: the)?|every) (?:documents?|docs?|records?|rows?|pages?)$")
+
+
 @register
 class Retention(RequirementKind):
     name = "retention"
@@ -27,6 +37,13 @@ class Retention(RequirementKind):
             unit = "tokens" if m.group(2) and m.group(2).startswith(("tok", "word")) else "docs"
             v = parse_number(m.group(1)) / 100
             out.append(self.requirement({"unit": unit, "min": v}, f"keep ≥ {v:.0%} of {unit}", m.group(0), span=m.span()))
+        for m in _ALL.finditer(low):
+            out.append(self.requirement({"unit": "docs", "min": 1.0}, "keep 100% of docs (nothing dropped)", m.group(0), span=m.span()))
+        for c in goal.clauses:  # "Remove hyperlinks from the text, but keep the documents."
+            m = _KEEP_THE_DOCS.match(low[c.start : c.end])
+            if m and not any(r.params == {"unit": "docs", "min": 1.0} for r in out):
+                out.append(self.requirement({"unit": "docs", "min": 1.0}, "keep 100% of docs (nothing dropped)", c.text,
+                                            span=(c.start, c.end)))
         for m in _LOSE.finditer(low):
             unit = "tokens" if m.group(2) and m.group(2).startswith("tok") else "docs"
             v = 1 - parse_number(m.group(1)) / 100

@@ -28,7 +28,7 @@ class Toxicity(RequirementKind):
     families, drives = frozenset({"safety"}), ("flagged_words",)
 
     def parse(self, goal: GoalText) -> list[Requirement]:
-        low = goal.low
+        low = goal.free(self.name)
         m = _WORDS.search(low)
         if not m:
             return []
