@@ -39,6 +39,10 @@ class Unsatisfiable(GristmillError):
     """The data cannot meet the goal: said with evidence (exit 1)."""
 
 
+class NoLLMPlan(GristmillError):
+    """``--llm`` with ``--no-fallback``: the LLM yielded no usable plan, and the built-in planner was not asked (exit 1)."""
+
+
 @dataclass
 class PrepareResult:
     goal: Goal
@@ -147,9 +151,16 @@ def prepare(
     max_rounds: int = 3,
     workers: int | None = None,
     accept_partial: bool = False,
+    fallback: bool = True,
     log: Log = print,
 ) -> PrepareResult:
-    """Plan, verify and (unless ``plan_only``) run a recipe for ``goal`` on ``input_path`` into ``output``."""
+    """Plan, verify and (unless ``plan_only``) run a recipe for ``goal`` on ``input_path`` into ``output``.
+
+    With ``llm`` and ``fallback=False`` a failed LLM planner is an error (:class:`NoLLMPlan`) instead of a
+    plan from the built-in planner: what measures the LLM planner alone.
+    """
+    if not fallback and not llm:
+        raise UsageError("--no-fallback needs --llm: without an LLM there is nothing to fall back from")
     load_operator_plugins()
     out = Path(output)
     g = parse_goal(goal)
@@ -186,6 +197,9 @@ def prepare(
         except BaseException:
             shutil.rmtree(work, ignore_errors=True)
             raise
+        if plan is None and not fallback:
+            shutil.rmtree(work, ignore_errors=True)
+            raise NoLLMPlan(f"the LLM planner yielded no plan ({msg}); --no-fallback, so the built-in planner was not asked")
         if plan is None:
             log(f"LLM planner failed ({msg}); falling back to the built-in planner")
         else:
