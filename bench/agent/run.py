@@ -5,7 +5,10 @@ properties of the output (every kept doc >= 50 words, no injected e-mail survive
 manifest gives one, a ground-truth keep set scored by F1. Goals that cannot be met must fail with an
 explanation. Prints one table row per task and pass rates per level and planner.
 
-    python bench/agent/run.py [--data DIR] [--planner builtin] [--llm SPEC] [--only SUBSTRING]
+    python bench/agent/run.py [--data DIR] [--llm SPEC [--no-fallback]] [--only SUBSTRING]
+
+With ``--llm`` a second table gives the LLM planner's own figures: plans it made, its pass rate without
+the built-in fallback (and with no repair round), and the combined rate (see ``llmstats.py``).
 """
 
 from __future__ import annotations
@@ -26,6 +29,10 @@ from typing import Any
 from gristmill.agent.prepare import GoalError, Unsatisfiable, prepare
 from gristmill.agent.profile import est_tokens, near_dup_pairs
 from gristmill.agent.verify import EMAIL, read_kept, stopword_languages
+from gristmill.errors import GristmillError
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from llmstats import Tally, llm_table, planner_of, repair_rounds  # noqa: E402 - beside this file
 
 Out = dict[str, Any]  # {"rows": kept rows, "result": PrepareResult, "out": Path}
 
@@ -330,28 +337,33 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[2] / "data")
     ap.add_argument("--llm", default=None, help="LLM planner spec (default: the built-in planner)")
+    ap.add_argument("--no-fallback", action="store_true", help="with --llm: no built-in plan when the LLM yields none")
     ap.add_argument("--only", default=None)
     args = ap.parse_args()
+    if args.no_fallback and not args.llm:
+        ap.error("--no-fallback needs --llm")
+    extra = {"fallback": False} if args.no_fallback else {}
     manifest = json.loads((args.data / "dirty_manifest.json").read_text())
     work = Path(tempfile.mkdtemp(prefix="gristmill-bench-agent-"))
     ins = inputs(args.data, work)
     planner = "llm" if args.llm else "built-in"
     results = []
+    tallies: list[Tally] = []
     src_rows = read_jsonl(ins["dirty"])
     t_all = time.perf_counter()
-    print("| # | level | goal | ok | F1 | rounds | kept | s | why not |\n|---|---|---|---|---|---|---|---|---|")
+    print("| # | level | goal | ok | F1 | rounds | kept | s | planner | why not |\n|---|---|---|---|---|---|---|---|---|---|")
     for i, t in enumerate(TASKS, 1):
         if args.only and args.only not in t.goal:
             continue
         out = work / f"t{i}"
         t0 = time.perf_counter()
-        why, f1v, rounds, kept, used = None, None, 0, "-", None
+        why, f1v, rounds, kept = None, None, 0, "-"
+        logs: list[str] = []
         try:
-            res = prepare(str(ins[t.input]), t.goal, out, llm=args.llm, log=lambda m: None, workers=1, sample=5000)
+            res = prepare(str(ins[t.input]), t.goal, out, llm=args.llm, log=logs.append, workers=1, sample=5000, **extra)
             rows = read_kept(out).to_pylist()
             o = {"rows": rows, "result": res, "out": out}
             rounds, kept = len(res.history) - 1, f"{res.summary['kept']}/{res.summary['input']}"
-            used = res.planner
             if t.fails:
                 why = "expected a clear failure, got an output"
             else:
@@ -364,12 +376,17 @@ def main() -> int:
                 why = f"failed: {str(exc).splitlines()[0][:90]}"
             elif len(str(exc)) < 20:
                 why = "failure without explanation"
+        except GristmillError as exc:  # e.g. the LLM yielded no plan under --no-fallback
+            why = f"failed: {str(exc).splitlines()[0][:90]}"
         except Exception as exc:  # noqa: BLE001 - a crash is a failed task, not a crashed benchmark
             why = f"crash: {type(exc).__name__}: {exc}"[:100]
         ok = why is None
         dt = time.perf_counter() - t0
-        results.append((t.level, ok, f1v, rounds, dt, used))
-        print(f"| {i} | {t.level} | {t.goal[:60]} | {'yes' if ok else 'NO'} | {'' if f1v is None else f'{f1v:.3f}'} | {rounds} | {kept} | {dt:.1f} | {why or ''} |", flush=True)
+        log = "\n".join(logs)
+        who = planner_of(log) if args.llm else "built-in"
+        results.append((t.level, ok, f1v, rounds, dt, who))
+        tallies.append(Tally(t.level, ok, who, repair_rounds(log), dt))
+        print(f"| {i} | {t.level} | {t.goal[:60]} | {'yes' if ok else 'NO'} | {'' if f1v is None else f'{f1v:.3f}'} | {rounds} | {kept} | {dt:.1f} | {who} | {why or ''} |", flush=True)
     print("\n| planner | level | tasks | passed | pass rate | keep-set F1 (tasks with a truth) | mean repair rounds | wall s | s/task | plans by the LLM |\n"
           "|---|---|---|---|---|---|---|---|---|---|")
     names = {"single": "single intent", "multi": "several intents", "ambiguous": "ambiguous / underspecified", "all": "all"}
@@ -382,9 +399,15 @@ def main() -> int:
         wall = sum(r[4] for r in rs)
         print(f"| {planner} | {names[level]} | {len(rs)} | {sum(r[1] for r in rs)} | {sum(r[1] for r in rs) / len(rs):.0%} | "
               f"{f1txt} | {sum(r[3] for r in rs) / len(rs):.2f} | {wall:.0f} | {wall / len(rs):.1f} | "
-              f"{sum(1 for r in rs if (r[5] or '').startswith('llm')) if args.llm else '-'} |")
+              f"{sum(1 for r in rs if r[5] == 'llm') if args.llm else '-'} |")
+    if args.llm:
+        print(f"\nLLM planner {args.llm}{' (no fallback)' if args.no_fallback else ''}: 'pass, LLM without fallback' counts "
+              "tasks that passed with the LLM's plan (repaired by the agent's repair loop where needed) or where "
+              "prepare stopped before any planner (the goals that must fail)\n")
+        print(llm_table(tallies, [(k, v) for k, v in names.items()], fallback=not args.no_fallback))
     print(f"\ntotal wall time {time.perf_counter() - t_all:.0f} s (workers=1, sample=5000: the whole input is the sample)")
-    print(f"\ncommand: python bench/agent/run.py{' --llm ' + args.llm if args.llm else ''} --data {args.data}")
+    print(f"\ncommand: python bench/agent/run.py{' --llm ' + args.llm if args.llm else ''}"
+          f"{' --no-fallback' if args.no_fallback else ''} --data {args.data}")
     return 0
 
 

@@ -16,6 +16,7 @@ import click
 @click.option("--goal", required=True, help="What the data should become, in plain language.")
 @click.option("--output", required=True, type=click.Path(file_okay=False), help="Output folder.")
 @click.option("--llm", default=None, help="LLM planner: http://host:port/v1#model (key from $GRISTMILL_LLM_API_KEY) or llama-cpp:PATH.gguf.")
+@click.option("--no-fallback", is_flag=True, help="With --llm: fail (exit 1, with the reason) when the LLM yields no plan, instead of using the built-in planner.")
 @click.option("--plan-only", is_flag=True, help="Plan and verify on the sample; write recipe and report, do not run.")
 @click.option("--recipe-out", type=click.Path(dir_okay=False), default=None, help="Where to write the recipe [default: OUTPUT/.gristmill/prepare/recipe.yaml].")
 @click.option("--sample", "sample", type=click.IntRange(10, 1_000_000), default=2000, show_default=True, help="Documents in the planning sample.")
@@ -24,11 +25,11 @@ import click
 @click.option("--accept-partial", is_flag=True, help="Run what was understood even when part of the goal was not (it is listed).")
 @click.option("--catalog", "catalog_root", default=None,
               help="Catalog root for a catalog:// INPUT [default: $GRISTMILL_HOME or ~/.gristmill].")
-def prepare_command(input_path: str, goal: str, output: str, llm: str | None, plan_only: bool, recipe_out: str | None,
-                    sample: int, max_rounds: int, workers: int | None, accept_partial: bool,
+def prepare_command(input_path: str, goal: str, output: str, llm: str | None, no_fallback: bool, plan_only: bool,
+                    recipe_out: str | None, sample: int, max_rounds: int, workers: int | None, accept_partial: bool,
                     catalog_root: str | None) -> None:
     """Turn GOAL into a verified recipe for INPUT, then run it into OUTPUT (unless --plan-only)."""
-    from gristmill.agent.prepare import prepare
+    from gristmill.agent.prepare import NoLLMPlan, prepare
     from gristmill.catalog.core import use_root
     from gristmill.errors import GristmillError, UsageError
 
@@ -39,12 +40,12 @@ def prepare_command(input_path: str, goal: str, output: str, llm: str | None, pl
         with use_root(catalog_root):
             result = prepare(input_path, goal, output, llm=llm, plan_only=plan_only, recipe_out=recipe_out,
                              sample=sample, max_rounds=max_rounds, workers=workers,
-                             accept_partial=accept_partial, log=log)
+                             accept_partial=accept_partial, fallback=not no_fallback, log=log)
     except UsageError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
     except (GristmillError, OSError) as exc:
-        click.echo(f"cannot meet the goal: {exc}" if not isinstance(exc, OSError) else f"failed: {exc}", err=True)
+        click.echo(f"failed: {exc}" if isinstance(exc, (OSError, NoLLMPlan)) else f"cannot meet the goal: {exc}", err=True)
         sys.exit(1)
     for c in result.checks:
         click.echo(c.line())

