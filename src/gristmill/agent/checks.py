@@ -49,8 +49,10 @@ class DryRun:
         docs = self.summary.get("kept", 0) / n_in if n_in else 0.0
         tok_in = sum(est_tokens(r.get(self.text_field) or "") for r in self.input_rows)
         kept_ids = set(self.kept.column("id").to_pylist()) if self.kept.num_rows and "id" in self.kept.column_names else set()
-        tok_out = sum(est_tokens(r.get(self.text_field) or "") for r in self.input_rows if r.get("id") in kept_ids) if kept_ids else 0
-        if not kept_ids and self.kept.num_rows:
+        by_id = [r for r in self.input_rows if r.get("id") in kept_ids]
+        if by_id:  # the input's own text of each kept document (steps may have rewritten the kept text)
+            tok_out = sum(est_tokens(r.get(self.text_field) or "") for r in by_id)
+        else:  # id-less input: the engine named the rows itself, so measure the kept text
             tok_out = sum(est_tokens(t) for t in self.kept_texts)
         return docs, (tok_out / tok_in if tok_in else 0.0)
 
