@@ -71,3 +71,17 @@ def test_the_custom_operator_example_runs_on_local_workers(tmp_path):
                           env={**__import__("os").environ, "PYTHONPATH": str(ROOT / "src")})
     assert proc.returncode == 0, proc.stderr
     assert "digit_share dropped {'too_many_digits': " in proc.stdout
+
+
+def test_the_example_in_docs_is_the_one_that_runs():
+    """docs/python.md shows examples/python_api.py, which the test above executes: they must not drift apart."""
+    import re
+
+    from tests.conftest import ROOT
+
+    doc = (ROOT / "docs" / "python.md").read_text()
+    shown = re.search(r"A runnable example[^\n]*\n\n```python\n(.*?)```", doc, re.S)
+    assert shown is not None, "docs/python.md lost its runnable example"
+    example = (ROOT / "examples" / "python_api.py").read_text()
+    body = example.split('"""', 2)[2].lstrip("\n")  # the code after the module docstring
+    assert shown.group(1) == body

@@ -15,6 +15,8 @@ included, ``--workers`` worker processes:
 
 (a) adding the new month: ``--incremental`` over the version of the old months, against a full run over
     every month; then the two versions' rows are compared (ids in order, and every column);
+(a1) the same with one worker process: CPU is total work, so it is comparable with the full run's whatever
+    the worker count; a small delta pays each worker's start (a cold word-splitting cache) once, not twice;
 (a') for scale: a plain run over the new months alone, the floor for (a) (the same documents through fresh
     worker processes, whose per-process word-splitting cache starts cold, as (a)'s do);
 (b) tighter thresholds (length, Gopher and FineWeb): ``--incremental`` re-deciding the version from (a),
@@ -22,12 +24,16 @@ included, ``--workers`` worker processes:
 ``--loosen`` adds (c): a looser threshold, which re-deciding cannot serve (rows the parent dropped would
 come back, and their text was never stored), so the run falls back to a full run; its time is reported.
 
+Before timing, the sources are compiled to bytecode (as an installed package is), so that no command pays
+for compiling them (PYTHONDONTWRITEBYTECODE would otherwise make every process do it again).
+
 Writes its files under bench/_work/incremental (git-ignored) and prints a markdown table.
 """
 
 from __future__ import annotations
 
 import argparse
+import compileall
 import gzip
 import json
 import os
@@ -140,11 +146,10 @@ def gristmill(args: list[str], env: dict[str, str]) -> tuple[tuple[float, float]
     return took, json.loads(p.stdout), p.stderr
 
 
-def compare(catalog: str, a: str, b: str) -> dict:
+def compare(catalog: str, a: str, b: str, catalog_b: str | None = None) -> dict:
     from gristmill.catalog.core import Catalog
 
-    cat = Catalog(catalog)
-    ta, tb = cat.get(a).to_arrow(), cat.get(b).to_arrow()
+    ta, tb = Catalog(catalog).get(a).to_arrow(), Catalog(catalog_b or catalog).get(b).to_arrow()
     ia, ib = ta.column("id").to_pylist(), tb.column("id").to_pylist()
     differ = len(set(ia) ^ set(ib))
     return {"rows": (len(ia), len(ib)), "ids_differing": differ, "same_order": ia == ib, "equal": ta.equals(tb)}
@@ -163,7 +168,9 @@ def main() -> None:
     shutil.rmtree(run_dir, ignore_errors=True)
     run_dir.mkdir(parents=True)
     cat = str(run_dir / "catalog")
-    env = {**os.environ, "GRISTMILL_HOME": cat, "PYTHONPATH": str(ROOT / "src")}
+    compileall.compile_dir(ROOT / "src", quiet=1)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env.update(GRISTMILL_HOME=cat, PYTHONPATH=str(ROOT / "src"))
     w = ["--workers", str(args.workers)]
     everything = [str(old), str(new)]
     docs = sum(count_lines(p) for p in [*old.glob("*.gz"), *new.glob("*.gz")])
@@ -172,11 +179,17 @@ def main() -> None:
 
     parent_s, parent, _ = gristmill(["run", str(recipe(run_dir / "r0.yaml", [str(old)], run_dir / "o0")), *w,
                                      "--into", "web"], env)
+    cat1 = str(run_dir / "catalog-1worker")  # the parent version alone, for the one-worker run (a1)
+    shutil.copytree(cat, cat1)
     inc_s, inc, inc_err = gristmill(["run", str(recipe(run_dir / "r1.yaml", everything, run_dir / "o1")), *w,
                                      "--into", "web", "--incremental"], env)
     full_s, _, _ = gristmill(["run", str(recipe(run_dir / "r2.yaml", everything, run_dir / "o2")), *w,
                               "--into", "web-full"], env)
     a = compare(cat, "web@2", "web-full@1")
+    one_s, one, _ = gristmill(["run", str(recipe(run_dir / "r1b.yaml", everything, run_dir / "o1b")), "--workers", "1",
+                               "--into", "web", "--incremental"], {**env, "GRISTMILL_HOME": cat1})
+    a1 = compare(cat1, "web@2", "web-full@1", cat)
+    assert one["incremental"]["mode"] == "incremental"
     floor_s, _, _ = gristmill(["run", str(recipe(run_dir / "rf.yaml", [str(new)], run_dir / "of")), *w], env)
     red_s, red, red_err = gristmill(["run", str(recipe(run_dir / "r3.yaml", everything, run_dir / "o3", TIGHTER)), *w,
                                      "--into", "web", "--incremental"], env)
@@ -191,6 +204,8 @@ def main() -> None:
          f"{inc['incremental']['new_rows']['input']:,} new docs read; parent rows changed: "
          f"{inc['incremental']['parent_rows_changed']['dropped_now']} dropped now, "
          f"{inc['incremental']['parent_rows_changed']['signal_values']} cluster sizes"),
+        ("(a1) the same, `--workers 1`", one_s, full_s, "<= 0.15 (CPU)", a1,
+         "one worker process: its cold start is paid once"),
         ("(a') for scale: a plain run over the new months alone (no parent, no dedup against it)", floor_s, full_s,
          "-", None, "the floor for (a): the same documents through fresh workers"),
         ("(b) tighter thresholds (re-decide)", red_s, full2_s, ">= 10 (full / re-decide)", b,

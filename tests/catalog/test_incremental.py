@@ -231,6 +231,30 @@ def test_a_killed_incremental_run_resumes_to_the_same_version(corpus):
     _assert_same(c, "web@2", "full@1")
 
 
+def test_a_delta_is_cut_per_worker_count_and_a_resume_keeps_the_cut(tmp_path):
+    """Two workers cut a 1,200-document delta into several chunks (one worker would take it whole); a run
+    killed part-way and resumed with one worker cuts the chunks its done markers describe, not its own."""
+    from tests.catalog.incremental_corpus import _sample
+
+    docs = _sample()
+    write_jsonl(tmp_path / "in" / "a.jsonl", docs[:300])
+    c = {"root": tmp_path / "catalog", "data": tmp_path / "in", "tmp": tmp_path}
+    steps = [{"op": "normalize_text"}, {"op": "exact_dedup"}, {"op": "minhash_dedup"}]
+    _run(c, "o1", "web", steps)
+    write_jsonl(tmp_path / "in" / "b.jsonl", docs[300:1500])
+    env = {"GRISTMILL_HOME": str(c["root"])}
+    r = _recipe(c, "o2", steps)
+    p = gristmill("run", r, "--workers", "2", "--into", "web", "--incremental",
+                  env={**env, "GRISTMILL_TEST_FAULT": "0:3:before-write"})  # the parent is chunk 0: the last
+    assert p.returncode != 0 and not (tmp_path / "o2" / ".gristmill" / "summary.json").exists()  # of 1, 2, 3 dies
+    p = gristmill("run", r, "--workers", "1", "--into", "web", "--incremental", "--json", "--no-progress", env=env)
+    assert p.returncode == 0, p.stderr
+    run = json.loads(p.stdout)["incremental"]
+    assert run["next_chunk"] - run["first_chunk"] == 3  # 500 + 500 + 200 rows, as the killed run cut them
+    _run(c, "o3", "full", steps, incremental=False)
+    _assert_same(c, "web@2", "full@1")
+
+
 @pytest.mark.ray
 def test_an_incremental_run_on_ray_equals_a_full_run(corpus):
     pytest.importorskip("ray")

@@ -7,6 +7,7 @@ last, so a chunk is either complete or redone from scratch after a kill.
 from __future__ import annotations
 
 import pickle
+import sys
 import time
 from collections import defaultdict
 from dataclasses import dataclass
@@ -64,6 +65,30 @@ def init_worker(cfg: WorkerConfig) -> None:
         step.op.setup()
     _CTX.clear()
     _CTX.update(cfg=cfg, recipe=recipe, stages=plan_stages(recipe), layout=Layout(cfg.output, recipe.spec.output.format), decisions={})
+
+
+def init_pool_worker(cfg: WorkerConfig) -> None:
+    """The initializer of a local pool's worker process: end with the driver, then :func:`init_worker`."""
+    _end_with_parent()
+    init_worker(cfg)
+
+
+def _end_with_parent() -> None:
+    """A pool worker whose driver is killed (kill -9, the OOM killer) would wait for work forever, holding the
+    driver's stdout and memory: on Linux, have the kernel kill it when the driver goes (PR_SET_PDEATHSIG)."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+    import os
+    import signal
+
+    parent = os.getppid()
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # the driver died before the request took effect
+        os._exit(1)
 
 
 def context(cfg: WorkerConfig) -> dict[str, Any]:

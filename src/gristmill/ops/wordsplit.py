@@ -227,18 +227,26 @@ def _plain_word(w: str) -> bool:
     return w.isalpha() and w.isascii() and w not in _EXCEPTIONS
 
 
+def _plain_letters(w: str) -> bool:
+    """Letters only, in any script but Han and kana (which split per character or run): no affix, infix or
+    URL rule matches a string without digits, punctuation or symbols, so such a word is one token."""
+    return w.isalpha() and w not in _EXCEPTIONS and (w.isascii() or not _CJK.search(w))
+
+
 def _chunk_tokens(chunk: str) -> tuple[str, ...]:
     """Tokens of one whitespace-free chunk (not cached here)."""
     if chunk.isalnum() and chunk.isascii() and chunk not in _EXCEPTIONS:
         return (chunk,) if not chunk[0].isdigit() else _split_chunk(chunk)
+    if _plain_letters(chunk):  # a word with accents or in another alphabet (Cyrillic, Greek, Arabic...)
+        return (chunk,)
     # fast paths for the commonest shapes, 'word,' 'word.' '(word' (checked equal to _split_chunk on the
     # parity corpus's distinct chunks): a plain word with one punctuation mark peeled off
     if len(chunk) > 2 and chunk not in _EXCEPTIONS:
         w, last = chunk[:-1], chunk[-1]
-        if (last in _FAST_SUFFIX or (last == "." and w[-1].islower())) and _plain_word(w):
+        if last in _FAST_SUFFIX and _plain_letters(w) or last == "." and w[-1].islower() and _plain_word(w):
             return (w, last)
         first, w = chunk[0], chunk[1:]
-        if first in _FAST_PREFIX and _plain_word(w):
+        if first in _FAST_PREFIX and _plain_letters(w):
             return (first, w)
     if _CJK.search(chunk):
         return tuple(t for part in _split_chunk(chunk) for t in _split_cjk(part))
@@ -342,8 +350,16 @@ def token_props() -> dict[str, np.ndarray]:
         k = len(new)
         sym = punctuation_set()
         length = np.fromiter(map(len, new), np.int64, k)
-        symbol = np.fromiter((all(ch in sym for ch in t) for t in new), bool, k)
-        alpha = np.fromiter((t.isalpha() or any(ch.isalpha() for ch in t) for t in new), bool, k)
+        # a token of letters only (most are) is alpha, and neither a symbol, a terminal nor punctuation (no
+        # letter is in those sets), so the per-character tests below run on the other tokens alone
+        word = np.fromiter(map(str.isalpha, new), bool, k) if not any(map(str.isalpha, sym)) else np.zeros(k, bool)
+        other = np.flatnonzero(~word)
+        rest = [new[i] for i in other.tolist()]
+        n_rest = len(rest)
+        symbol = np.zeros(k, bool)
+        symbol[other] = np.fromiter((all(ch in sym for ch in t) for t in rest), bool, n_rest)
+        alpha = word.copy()
+        alpha[other] = np.fromiter((any(ch.isalpha() for ch in t) for t in rest), bool, n_rest)
         # splitmix64 of the id: a well-mixed 64-bit value per token for rolling n-gram hashes
         with np.errstate(over="ignore"):
             z = np.arange(have, n, dtype=np.uint64) + np.uint64(0x9E3779B97F4A7C15)
@@ -351,8 +367,10 @@ def token_props() -> dict[str, np.ndarray]:
             z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
             z = z ^ (z >> np.uint64(31))
         tp = terminal_punctuation()
-        term = np.fromiter((t in tp for t in new), bool, k)
-        punct = np.fromiter((not t.isalnum() and is_punct_token(t) for t in new), bool, k)
+        term = np.zeros(k, bool)
+        term[other] = np.fromiter((t in tp for t in rest), bool, n_rest)
+        punct = np.zeros(k, bool)
+        punct[other] = np.fromiter((not t.isalnum() and is_punct_token(t) for t in rest), bool, n_rest)
         fresh = {"length": length, "symbol": symbol, "alpha": alpha, "hash": z, "term": term, "punct": punct}
         for name, v in fresh.items():
             buf = _PROPS.get(name)

@@ -28,6 +28,7 @@ REQUIRED = {
     "keyword_filter": {"params": {"keywords": ["lorem ipsum"]}, "keep": "1 == 1"},
     "regex_filter": {"params": {"pattern": "lorem ipsum"}, "keep": "1 == 1"},
     "signal_percentile": {"params": {"of": "length_filter.words", "by": "domain"}},  # global: after the steps
+    "topic_filter": {"params": {"terms": ["lorem ipsum"]}, "keep": "1 == 1"},
 }
 
 
