@@ -44,7 +44,7 @@ def loop_command(spec: str | None, input_: str | None, goal: str | None, recipe:
     refine = {k: v for k, v in (("drop_share", drop_share), ("goal", refine_goal), ("keep", keep),
                                 ("recipe", refine_recipe)) if v is not None}
     overrides = {"input": input_, "goal": goal, "recipe": recipe, "name": name, "catalog": catalog, "output": output,
-                 "train.config": config, "train.tokens": int(tokens) if tokens else None, "train.policy": policy,
+                 "train.config": config, "train.tokens": int(tokens) if tokens is not None else None, "train.policy": policy,
                  "score.reference": reference, "refine": refine or None, "workers": workers,
                  "round2.init_weights_from": False if no_init_weights else None}
     try:

@@ -44,8 +44,9 @@ def _fingerprint(path: str) -> list[Any]:
 
 
 class Loop:
-    def __init__(self, spec: LoopSpec, log: Log = print, fresh: bool = False) -> None:
-        self.spec, self.log = spec, log
+    def __init__(self, spec: LoopSpec, log: Log = print, fresh: bool = False,
+                 after_phase: Callable[[str, dict[str, Any]], None] | None = None) -> None:
+        self.spec, self.log, self.after_phase = spec, log, after_phase
         self.out = Path(spec.output)
         if fresh:
             (self.out / "loop_state.json").unlink(missing_ok=True)
@@ -63,6 +64,8 @@ class Loop:
         with use_root(self.spec.catalog):
             for i, phase in enumerate(PHASES, 1):
                 self._phase(i, phase)
+                if self.after_phase is not None:
+                    self.after_phase(phase, self.results[phase])
         return self.results["compare"]
 
     def _phase(self, i: int, phase: str) -> None:
@@ -148,7 +151,7 @@ class Loop:
         folder = self.out / "prepared"
         shutil.rmtree(folder, ignore_errors=True)
         if s.goal is not None:
-            from gristmill.agent import prepare
+            from gristmill.agent.prepare import prepare
 
             self.log(f"goal: {s.goal!r}")
             res = prepare(s.input, s.goal, folder, workers=s.workers, log=lambda m: self.log(f"  {m}"))
@@ -254,7 +257,7 @@ class Loop:
         shutil.rmtree(folder, ignore_errors=True)
         goal = r.agent_goal()
         if goal is not None:
-            from gristmill.agent import prepare
+            from gristmill.agent.prepare import prepare
 
             self.log(f"  goal: {goal!r} over {source}")
             res = prepare(source, goal, folder, workers=s.workers, log=lambda m: self.log(f"  {m}"))
@@ -297,6 +300,8 @@ def _read(path: str | None) -> str | None:
         raise UsageError(f"cannot read {path}: {e.strerror or e}") from None
 
 
-def run_loop(spec: LoopSpec, log: Log = print, fresh: bool = False) -> dict[str, Any]:
-    """Run (or resume) the loop ``spec`` describes; returns what ``OUT/loop.json`` holds."""
-    return Loop(spec, log, fresh).run()
+def run_loop(spec: LoopSpec, log: Log = print, fresh: bool = False,
+             after_phase: Callable[[str, dict[str, Any]], None] | None = None) -> dict[str, Any]:
+    """Run (or resume) the loop ``spec`` describes; returns what ``OUT/loop.json`` holds. ``after_phase(name,
+    result)`` is called after each phase (the demo prints a version's lineage there)."""
+    return Loop(spec, log, fresh, after_phase).run()
