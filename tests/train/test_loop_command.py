@@ -17,6 +17,7 @@ from gristmill.train.synthetic import make_corpus, write_jsonl_gz
 
 pytestmark = pytest.mark.train
 
+ROOT = Path(__file__).resolve().parents[2]
 DOCS = {"books": 60, "code": 60, "legal": 60, "noisy": 30}
 TRAIN_YAML = """seed: 0
 data: {vocab_size: 384, min_heldout_tokens: 256}
@@ -101,13 +102,22 @@ def test_a_rerun_reuses_every_phase_and_a_new_refinement_reruns_only_what_follow
     model = (tmp / "out" / "r1" / "model" / "model.safetensors").stat().st_mtime_ns
     res = _cli("loop", tmp / "loop.yaml", "--keep", "field('train.r1.excess_loss') < -1.0")
     assert res.exit_code == 0, res.output
-    assert res.output.count(": reused") == 6
+    assert res.output.count(": reused") == 7  # train_control was skipped: nothing to redo either
     assert [v.number for v in cat.versions("corpus")] == [1, 2, 3]
-    res = _cli("loop", tmp / "loop.yaml", "--drop-share", "0.2")
+    res = _cli("loop", tmp / "loop.yaml", "--drop-share", "0.2", "--control")
     assert res.exit_code == 0, res.output
     for phase in ("prepare", "train_r1", "score", "writeback"):
         assert f"{phase}: reused" in res.output
-    assert "refine: reused" not in res.output and "train_r2: reused" not in res.output
+    for phase in ("refine", "train_r2", "train_control"):
+        assert f"{phase}: reused" not in res.output
+    # the control: round 2's settings on the unrefined version, on the same held-out documents
+    result = json.loads((tmp / "out" / "loop.json").read_text())
+    control = json.loads((tmp / "out" / "r2-control" / "source.json").read_text())
+    assert control["ref"] == "corpus@1" and control["heldout"] == result["heldout"]["heldout"]
+    ctl = result["comparison"]["control"]
+    assert ctl["refinement_delta"]["avg"] == pytest.approx(result["comparison"]["avg"]["r2"] - ctl["avg"])
+    assert len(result["curves"]["r2-control"]) == len(result["curves"]["r2"])
+    assert "r2 - control" in res.output
     assert (tmp / "out" / "r1" / "model" / "model.safetensors").stat().st_mtime_ns == model
     v4 = cat.get("corpus@4")  # the agent's per-domain share, by excess loss
     before, after = cat.get("corpus@2").to_arrow(), v4.to_arrow()
@@ -169,3 +179,19 @@ def test_training_on_a_version_with_a_fixed_heldout_set_leaves_its_documents_out
     trained = set(pq.read_table(tmp_path / "fixed" / "doc_signals.parquet")["id"].to_pylist())
     assert src["excluded"] == len(held_ids) and not trained & held_ids
     assert len(trained) == sum(DOCS.values()) - len(held_ids) - len(DOCS)  # one own held-out per domain
+
+
+def test_paths_in_a_spec_are_relative_to_its_folder_and_flags_to_the_working_directory(tmp_path, monkeypatch):
+    from gristmill.loop.spec import load_spec
+
+    (tmp_path / "sub").mkdir()
+    spec = tmp_path / "sub" / "loop.yaml"
+    spec.write_text("input: data/x.jsonl\nrecipe: r.yaml\noutput: out\ncatalog: s3://bucket/cat\n"
+                    "train: {config: ../t.yaml}\n")
+    s = load_spec(spec)
+    assert (s.input, s.recipe, s.output) == tuple(str(tmp_path / "sub" / p) for p in ("data/x.jsonl", "r.yaml", "out"))
+    assert s.train.config == str(tmp_path / "sub" / "../t.yaml") and s.catalog == "s3://bucket/cat"
+    monkeypatch.chdir(tmp_path)
+    assert load_spec(spec, {"output": "here"}).output == "here"
+    assert load_spec(ROOT / "examples" / "loop" / "sample.yaml").input == str(ROOT / "examples" / "loop" /
+                                                                             "../../data/sample.jsonl.gz")

@@ -27,13 +27,15 @@ from gristmill.errors import GristmillError, UsageError
 @click.option("--keep", default=None, help="Refine: a rule over version 2, e.g. \"field('train.r1.excess_loss') < -1\".")
 @click.option("--refine-recipe", default=None, help="Refine: a recipe run over version 2.")
 @click.option("--no-init-weights", is_flag=True, help="Round 2 starts from its policy's own mixture, not round 1's.")
+@click.option("--control", is_flag=True,
+              help="Also train round 2's settings on the unrefined version: the refinement's own effect.")
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Training config override (both rounds).")
 @click.option("--workers", type=click.IntRange(1, 1024), default=None, help="Recipe worker processes.")
 @click.option("--fresh", is_flag=True, help="Redo every phase instead of reusing finished ones.")
 def loop_command(spec: str | None, input_: str | None, goal: str | None, recipe: str | None, name: str | None,
                  catalog: str | None, output: str | None, config: str | None, tokens: float | None,
                  policy: str | None, reference: str | None, drop_share: float | None, refine_goal: str | None,
-                 keep: str | None, refine_recipe: str | None, no_init_weights: bool, sets: tuple[str, ...],
+                 keep: str | None, refine_recipe: str | None, no_init_weights: bool, control: bool, sets: tuple[str, ...],
                  workers: int | None, fresh: bool) -> None:
     """Prepare → train round 1 → score → write back → refine → train round 2 → compare (docs/train.md, "The loop").
 
@@ -46,7 +48,8 @@ def loop_command(spec: str | None, input_: str | None, goal: str | None, recipe:
     overrides = {"input": input_, "goal": goal, "recipe": recipe, "name": name, "catalog": catalog, "output": output,
                  "train.config": config, "train.tokens": int(tokens) if tokens is not None else None, "train.policy": policy,
                  "score.reference": reference, "refine": refine or None, "workers": workers,
-                 "round2.init_weights_from": False if no_init_weights else None}
+                 "round2.init_weights_from": False if no_init_weights else None,
+                 "round2.control": True if control else None}
     try:
         require_train_extra()
         loop_spec = load_spec(spec, overrides)

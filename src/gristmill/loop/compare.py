@@ -153,6 +153,18 @@ def compare_rounds(spec: Any, results: dict[str, dict[str, Any]], times: dict[st
         "r1_train_tokens_per_s": r1_speed,
         "reach_ratio_with_scoring": (reach + score_tokens_eq) / f1["tokens"] if reach is not None else None,
     }
+    control = None
+    if results.get("train_control") and not results["train_control"].get("skipped"):
+        rc = Path(results["train_control"]["run_dir"])
+        check_same_heldout(r1, rc)
+        cc = read_curve(rc)
+        fc = cc[-1]
+        control = {"run_dir": str(rc), "curve": cc, "avg": fc["avg"], "worst": fc["worst"],
+                   "worst_domain": fc["worst_domain"], "domains": {d: fc["heldout"][d] for d in domains},
+                   "refinement_delta": {"avg": f2["avg"] - fc["avg"], "worst": f2["worst"] - fc["worst"]},
+                   "rest_delta": {"avg": fc["avg"] - f1["avg"], "worst": fc["worst"] - f1["worst"]}}
+        table["control"] = {k: control[k] for k in ("avg", "worst", "worst_domain", "domains", "refinement_delta",
+                                                     "rest_delta")}
     better_avg, better_worst = f2["avg"] < f1["avg"], f2["worst"] < f1["worst"]
     if better_avg and better_worst:
         verdict = (f"round 2 is ahead at equal tokens: average {f2['avg']:.4f} vs {f1['avg']:.4f}, worst domain "
@@ -163,6 +175,11 @@ def compare_rounds(spec: Any, results: dict[str, dict[str, Any]], times: dict[st
     else:
         verdict = (f"round 2 is NOT ahead at this size: average {f2['avg']:.4f} vs {f1['avg']:.4f}, worst domain "
                    f"{f2['worst']:.4f} vs {f1['worst']:.4f}")
+    if control is not None:
+        rd, od = control["refinement_delta"], control["rest_delta"]
+        verdict += (f". Of that, the refinement alone (round 2 against the same settings on the unrefined version) "
+                    f"{rd['avg']:+.4f} average, {rd['worst']:+.4f} worst; the rest (mixture start, fixed held-out) "
+                    f"{od['avg']:+.4f} average, {od['worst']:+.4f} worst")
     r1_mix, r2_mix = _mixture(r1), _mixture(r2)
     wb, ref = results["writeback"], results["refine"]
     return {
@@ -172,7 +189,8 @@ def compare_rounds(spec: Any, results: dict[str, dict[str, Any]], times: dict[st
                                                                                        ("goal", "keep", "recipe") if k in ref}}},
         "runs": {spec.runs[0]: str(r1), spec.runs[1]: str(r2)},
         "heldout": fair,
-        "curves": {spec.runs[0]: c1, spec.runs[1]: c2},
+        "curves": {spec.runs[0]: c1, spec.runs[1]: c2,
+                   **({f"{spec.runs[1]}-control": control["curve"]} if control is not None else {})},
         "mixtures": {"r1_learnt": r1_mix, "r2_start": c2[0]["weights"], "r2_final": r2_mix.get("final")},
         "refined": {"dropped": ref["dropped"], "dropped_share": ref["dropped_share"], "rows_before": wb["rows"],
                     "rows_after": ref["rows"]},

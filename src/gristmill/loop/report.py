@@ -24,7 +24,7 @@ def plot_curves(result: dict[str, Any]) -> bytes:
     rows = -(-len(panels) // cols)
     fig, axes = plt.subplots(rows, cols, figsize=(4 * cols, 2.8 * rows), squeeze=False)
     for ax, panel in zip(axes.flat, panels, strict=False):
-        for run, style in zip(runs, ("-", "-"), strict=True):
+        for run, style in zip(runs, ("-", "-", "--"), strict=False):
             curve = result["curves"][run]
             if panel == "average":
                 ys = [r["avg"] for r in curve]
@@ -55,12 +55,22 @@ def _f(x: Any, fmt: str = ".4f") -> str:
 def summary_lines(result: dict[str, Any]) -> list[str]:
     """The comparison as a markdown table a person can paste, then the verdict and costs."""
     c, runs = result["comparison"], list(result["curves"])
-    r1, r2 = runs
-    lines = [f"| held-out loss at {c['tokens']:,} tokens | {r1} | {r2} | {r2} - {r1} |", "|---|---|---|---|",
-             f"| average | {c['avg']['r1']:.4f} | {c['avg']['r2']:.4f} | {c['avg']['delta']:+.4f} |",
-             f"| worst domain | {c['worst']['r1']:.4f} ({c['worst']['r1_domain']}) | {c['worst']['r2']:.4f} "
-             f"({c['worst']['r2_domain']}) | {c['worst']['delta']:+.4f} |"]
-    lines += [f"| {d} | {v['r1']:.4f} | {v['r2']:.4f} | {v['delta']:+.4f} |" for d, v in c["domains"].items()]
+    r1, r2 = runs[:2]
+    ctl = c.get("control")
+    extra_h = f" {runs[2]} (unrefined data) | {r2} - control |" if ctl else ""
+    lines = [f"| held-out loss at {c['tokens']:,} tokens | {r1} | {r2} | {r2} - {r1} |{extra_h}",
+             "|---|---|---|---|" + ("---|---|" if ctl else "")]
+
+    def row(name: str, a: float, b: float, d: float, cv: float | None, a_dom: str = "", b_dom: str = "",
+            c_dom: str = "") -> str:
+        line = f"| {name} | {a:.4f}{a_dom} | {b:.4f}{b_dom} | {d:+.4f} |"
+        return line + (f" {cv:.4f}{c_dom} | {b - cv:+.4f} |" if cv is not None else "")
+
+    lines.append(row("average", c["avg"]["r1"], c["avg"]["r2"], c["avg"]["delta"], ctl["avg"] if ctl else None))
+    lines.append(row("worst domain", c["worst"]["r1"], c["worst"]["r2"], c["worst"]["delta"],
+                     ctl["worst"] if ctl else None, f" ({c['worst']['r1_domain']})", f" ({c['worst']['r2_domain']})",
+                     f" ({ctl['worst_domain']})" if ctl else ""))
+    lines += [row(d, v["r1"], v["r2"], v["delta"], ctl["domains"][d] if ctl else None) for d, v in c["domains"].items()]
     reach = c["tokens_to_reach_r1_final_avg"]
     lines.append("")
     lines.append(result["verdict"])
@@ -92,7 +102,7 @@ def write_report(out: Path, result: dict[str, Any]) -> dict[str, Path]:
     png = plot_curves(result)
     (out / "curves.png").write_bytes(png)
     c, runs = result["comparison"], list(result["curves"])
-    r1, r2 = runs
+    r1, r2 = runs[:2]
     parts = [f"<h1>gristmill loop: {html.escape(result['spec']['name'])}</h1>",
              f"<p><b>{html.escape(result['verdict'])}</b></p>",
              "<pre>" + html.escape("\n".join(summary_lines(result))) + "</pre>",

@@ -24,7 +24,7 @@ from gristmill.errors import UsageError
 from gristmill.loop.spec import LoopSpec
 from gristmill.loop.state import LoopState, phase_key
 
-PHASES = ("prepare", "train_r1", "score", "writeback", "refine", "train_r2", "compare")
+PHASES = ("prepare", "train_r1", "score", "writeback", "refine", "train_r2", "train_control", "compare")
 Log = Callable[[str], None]
 
 
@@ -94,8 +94,9 @@ class Loop:
                     None if s.input.startswith("catalog://") else _fingerprint(s.input)]
         if phase == "train_r1":
             return [s.train.model_dump(), _read(s.train.config), s.seed, s.runs[0], s.score.reference == "init"]
-        if phase == "train_r2":
-            return [s.train.model_dump(), _read(s.train.config), s.seed, s.runs, s.round2.model_dump()]
+        if phase in ("train_r2", "train_control"):  # turning the control on or off does not redo round 2
+            return [s.train.model_dump(), _read(s.train.config), s.seed, s.runs,
+                    s.round2.model_dump(exclude={"control"} if phase == "train_r2" else None)]
         if phase == "score":
             return [s.score.model_dump(exclude={"threads", "docs_per_batch"})]
         if phase == "refine":
@@ -107,6 +108,8 @@ class Loop:
         from gristmill.errors import GristmillError
 
         try:
+            if result.get("skipped"):
+                return True
             if "ref" in result:
                 return Catalog(self.spec.catalog).get(result["ref"]).content_hash == result["content_hash"]
             if "run_dir" in result:
@@ -124,6 +127,8 @@ class Loop:
 
     @staticmethod
     def _describe(phase: str, r: dict[str, Any]) -> str:
+        if r.get("skipped"):
+            return "skipped (round2.control is off)"
         if "ref" in r:
             extra = f", {r['dropped']:,} dropped ({r['dropped_share']:.1%})" if "dropped" in r else ""
             return f"{r['ref']} ({r['rows']:,} documents{extra})"
@@ -184,7 +189,7 @@ class Loop:
         from gristmill.train.config import load_config
 
         s = self.spec
-        name = s.runs[round_ - 1]
+        name = s.runs[round_ - 1] if round_ < 3 else f"{s.runs[1]}-control"
         sets = [*s.train.set, "data.text=null", f"run.name={name}", f"seed={s.seed}", "log.plot=false"]
         if s.catalog:
             sets.append(f"data.catalog={Path(s.catalog).resolve() if '://' not in s.catalog else s.catalog}")
@@ -197,7 +202,8 @@ class Loop:
                 sets.append("signals.save_init=true")
         else:
             src = json.loads((self.r1_dir / "source.json").read_text())
-            sets += [f"data.train=catalog://{self.results['refine']['ref']}",
+            data = self.results["refine" if round_ == 2 else "prepare"]["ref"]  # the control: unrefined data
+            sets += [f"data.train=catalog://{data}",
                      f"data.heldout={Path(src['shards']) / 'heldout'}",
                      f"data.tokenizer={(self.r1_dir / 'model' / 'tokenizer.json').resolve()}"]
             policy = s.round2.policy or policy
@@ -227,6 +233,12 @@ class Loop:
 
     def _train_r2(self) -> dict[str, Any]:
         return self._train(2)
+
+    def _train_control(self) -> dict[str, Any]:
+        """Round 2's settings on version 1: with it, the report tells the refinement's part from the mixture's."""
+        if not self.spec.round2.control:
+            return {"skipped": True}
+        return self._train(3)
 
     def _score(self) -> dict[str, Any]:
         import torch

@@ -17,6 +17,7 @@ override its common knobs. Every mistake is a one-line :class:`UsageError` namin
       drop_share: 0.1                      # "drop the 10% the last model found noisy or unlearnable, per domain"
     round2:
       init_weights_from: true              # start round 2 from the mixture round 1 learnt
+      control: false                       # also train round 2's settings on the unrefined version (attribution)
 """
 
 from __future__ import annotations
@@ -79,6 +80,7 @@ class RefineSpec(_Section):
 class Round2Spec(_Section):
     init_weights_from: bool = True  # start from the mixture round 1 learnt
     policy: str | None = None  # None: round 1's policy
+    control: bool = False  # also train round 2's settings on version 1 (unrefined): what the refinement alone adds
 
 
 class LoopSpec(_Section):
@@ -127,6 +129,22 @@ def _set(data: dict[str, Any], dotted: str, value: Any) -> None:
     node[last] = value
 
 
+SPEC_PATHS = ("input", "recipe", "output", "catalog", "train.config", "refine.recipe")
+
+
+def _resolve_paths(data: dict[str, Any], base: Path) -> None:
+    """Paths written in a spec file are relative to the file's folder (flags stay relative to the working
+    directory); URIs (``catalog://``, ``s3://``) are left alone."""
+    for dotted in SPEC_PATHS:
+        *parents, last = dotted.split(".")
+        node: Any = data
+        for p in parents:
+            node = node.get(p) if isinstance(node, dict) else None
+        if isinstance(node, dict) and isinstance(node.get(last), str) and "://" not in node[last] \
+                and not Path(node[last]).is_absolute():
+            node[last] = str(base / node[last])
+
+
 def load_spec(path: str | Path | None, overrides: dict[str, Any] | None = None) -> LoopSpec:
     """The spec in ``path`` (optional) with ``overrides`` (dotted key -> value, None values ignored) applied."""
     data: dict[str, Any] = {}
@@ -140,10 +158,7 @@ def load_spec(path: str | Path | None, overrides: dict[str, Any] | None = None) 
         if loaded is not None and not isinstance(loaded, dict):
             raise UsageError(f"loop spec: {path} must be a mapping of keys (input, goal, train, ...)")
         data = loaded or {}
-        base = Path(path).resolve().parent  # relative paths in the spec are relative to it
-        for key in ("recipe",):
-            if isinstance(data.get(key), str) and not Path(data[key]).is_absolute():
-                data[key] = str(base / data[key])
+        _resolve_paths(data, Path(path).resolve().parent)
     for key, value in (overrides or {}).items():
         if value is None or value == () or value == []:
             continue
