@@ -246,6 +246,9 @@ class Loop:
         from gristmill.train.score import score_run
 
         sc = self.spec.score
+        v1 = self.results["prepare"]
+        self.log(f"  scoring {v1['rows']:,} documents of {v1['ref']} with {self.r1_dir}/model and the reference "
+                 f"{sc.reference!r} (two forward passes per token; batches of {sc.docs_per_batch} documents)")
         if sc.threads:
             torch.set_num_threads(sc.threads)
         r = score_run(self.r1_dir, reference=sc.reference, catalog=self.spec.catalog, batch_size=sc.batch_size,
