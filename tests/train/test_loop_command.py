@@ -195,3 +195,14 @@ def test_paths_in_a_spec_are_relative_to_its_folder_and_flags_to_the_working_dir
     assert load_spec(spec, {"output": "here"}).output == "here"
     assert load_spec(ROOT / "examples" / "loop" / "sample.yaml").input == str(ROOT / "examples" / "loop" /
                                                                              "../../data/sample.jsonl.gz")
+
+
+def test_a_loop_can_start_from_a_catalog_version_and_keeps_its_dataset(looped, tmp_path):
+    tmp, _ = looped
+    res = _cli("loop", "--input", "catalog://corpus@1", "--catalog", tmp / "cat", "--output", tmp_path / "out",
+               "--config", tmp / "train.yaml", "--keep", "field('train.r1.excess_loss') < 0", "--tokens", "2560")
+    assert res.exit_code == 0, res.output
+    result = json.loads((tmp_path / "out" / "loop.json").read_text())
+    assert result["versions"]["prepared"] == "corpus@1"
+    assert result["versions"]["signals"].startswith("corpus@") and result["versions"]["refined"].startswith("corpus@")
+    assert result["comparison"]["tokens"] == 2560

@@ -177,10 +177,10 @@ class Loop:
         self.log(f"  {recipe.name}: {summary['input']:,} in, {summary['kept']:,} kept, "
                  f"{summary['dropped']['total']:,} dropped, {summary['rejected']['total']:,} rejected")
 
-    def _commit(self, folder: Path, recipe_path: Path) -> dict[str, Any]:
+    def _commit(self, folder: Path, recipe_path: Path, name: str | None = None) -> dict[str, Any]:
         from gristmill.recipe.compile import load_recipe
 
-        version = self._catalog().commit_run(self.spec.name, folder, recipe_path.read_text(encoding="utf-8"),
+        version = self._catalog().commit_run(name or self.spec.name, folder, recipe_path.read_text(encoding="utf-8"),
                                              load_recipe(recipe_path))
         self.log(f"  registered {version.ref} ({version.manifest['rows']:,} documents)")
         return self._version_result(version)
@@ -289,7 +289,7 @@ class Loop:
         else:
             recipe_path, how = Path(r.recipe), {"recipe": str(r.recipe)}
             self._run_recipe(recipe_path, source, folder)
-        result = self._commit(folder, recipe_path)
+        result = self._commit(folder, recipe_path, self.results["writeback"]["ref"].split("@")[0])  # same dataset
         before = self.results["writeback"]["rows"]
         dropped = before - result["rows"]
         return {**result, **how, "from": self.results["writeback"]["ref"], "dropped": dropped,

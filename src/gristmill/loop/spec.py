@@ -87,7 +87,7 @@ class LoopSpec(_Section):
     input: str
     goal: str | None = None
     recipe: str | None = None
-    name: str = "loop"
+    name: str = "loop"  # with a catalog:// input, versions 2 and 3 go to that version's dataset
     catalog: str | None = None
     output: str = "out/loop"
     runs: tuple[str, str] = ("r1", "r2")  # the rounds' run names: round 1's signals are train.<runs[0]>.*
