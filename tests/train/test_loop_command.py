@@ -140,6 +140,9 @@ def test_a_rerun_reuses_every_phase_and_a_new_refinement_reruns_only_what_follow
     ("input: catalog://web@1\ngoal: g\n", [], "prepare nothing"),
     ("input: [unclosed\n", [], "not valid YAML"),
     ("input: x.jsonl\n", ["--goal", "g", "--tokens", "0"], "train.tokens"),
+    ("input: x.jsonl\ngoal: g\ntrain: {config: missing.yaml}\n", [], "cannot read"),
+    ("input: x.jsonl\ngoal: g\n", ["--config", str(Path(__file__).resolve().parents[2] / "examples/train/tiny.yaml"),
+                                   "--set", "train.max_tokenz=5"], "max_tokenz"),
 ])
 def test_a_bad_spec_is_one_line_exit_2_and_writes_nothing(tmp_path, spec, args, message):
     path = tmp_path / "loop.yaml"

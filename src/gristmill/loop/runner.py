@@ -60,6 +60,7 @@ class Loop:
         """Every phase in order; returns the comparison (also in ``OUT/loop.json``)."""
         from gristmill.catalog.core import use_root
 
+        self._preflight()
         self.out.mkdir(parents=True, exist_ok=True)
         with use_root(self.spec.catalog):
             for i, phase in enumerate(PHASES, 1):
@@ -67,6 +68,16 @@ class Loop:
                 if self.after_phase is not None:
                     self.after_phase(phase, self.results[phase])
         return self.results["compare"]
+
+    def _preflight(self) -> None:
+        """What can be checked before anything runs: the files the spec names, the training config with its
+        overrides (a typo in a --set key fails here, not after the prepare phase)."""
+        from gristmill.train.config import load_config
+
+        s = self.spec
+        for path in (s.recipe, s.refine.recipe, s.train.config):
+            _read(path)
+        load_config(s.train.config, list(s.train.set))
 
     def _phase(self, i: int, phase: str) -> None:
         key = phase_key(phase, self._settings(phase), [self.results[p] for p in PHASES[: PHASES.index(phase)]])
