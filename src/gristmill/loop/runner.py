@@ -146,6 +146,8 @@ class Loop:
         if "run_dir" in r:
             f = r["final"]
             return f"{r['run_dir']}: held-out avg {f['avg']:.4f}, worst {f['worst']:.4f} ({f['worst_domain']}) at {f['tokens']:,} tokens"
+        if phase == "compare":
+            return ", ".join(r.get("files", {}).values())
         if phase == "score":
             return (f"{r['docs_scored']:,} documents, {r['tokens']:,} tokens in {r['seconds']:.1f} s "
                     f"({r['tokens_per_s']:,.0f} tokens/s) -> {r['path']}")
