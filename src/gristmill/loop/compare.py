@@ -185,8 +185,12 @@ def compare_rounds(spec: Any, results: dict[str, dict[str, Any]], times: dict[st
     return {
         "spec": spec.model_dump(),
         "versions": {"prepared": results["prepare"]["ref"], "signals": wb["ref"], "refined": ref["ref"]},
-        "lineage": {wb["ref"]: wb.get("lineage"), ref["ref"]: {"from": ref["from"], **{k: ref[k] for k in
-                                                                                       ("goal", "keep", "recipe") if k in ref}}},
+        "lineage": {v: {"parents": catalog.get(v).manifest.get("parents"),
+                        "recipe": (catalog.get(v).manifest.get("recipe") or {}).get("name")}
+                    for v in (results["prepare"]["ref"], wb["ref"], ref["ref"])}
+        | {wb["ref"]: {"parents": catalog.get(wb["ref"]).manifest.get("parents"), "run": wb.get("lineage")},
+           ref["ref"]: {"parents": catalog.get(ref["ref"]).manifest.get("parents"), "from": ref["from"],
+                        **{k: ref[k] for k in ("goal", "keep", "recipe") if k in ref}}},
         "runs": {spec.runs[0]: str(r1), spec.runs[1]: str(r2)},
         "heldout": fair,
         "curves": {spec.runs[0]: c1, spec.runs[1]: c2,
