@@ -209,3 +209,23 @@ def test_a_loop_can_start_from_a_catalog_version_and_keeps_its_dataset(looped, t
     assert result["versions"]["prepared"] == "corpus@1"
     assert result["versions"]["signals"].startswith("corpus@") and result["versions"]["refined"].startswith("corpus@")
     assert result["comparison"]["tokens"] == 2560
+
+
+def test_a_fixed_heldout_set_without_document_maps_is_refused(looped, tmp_path):
+    import shutil
+
+    from gristmill.errors import UsageError
+    from gristmill.shards import DOC_MAP_FILE
+    from gristmill.train.config import load_config
+    from gristmill.train.loop import train
+
+    tmp, _ = looped
+    src1 = json.loads((tmp / "out" / "r1" / "source.json").read_text())
+    held = tmp_path / "heldout"
+    shutil.copytree(Path(src1["shards"]) / "heldout", held)
+    (held / "code" / DOC_MAP_FILE).unlink()
+    cfg = load_config(str(tmp / "train.yaml"), ["data.train=catalog://corpus@1", f"data.catalog={tmp / 'cat'}",
+                                                f"data.heldout={held}"], output=str(tmp_path / "run"))
+    with pytest.raises(UsageError, match="has no document map"):
+        train(cfg)
+    assert not (tmp_path / "run").exists()
