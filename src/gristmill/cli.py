@@ -411,6 +411,9 @@ def _register_optional_commands() -> None:
     except ImportError:  # the train half is not installed in this tree
         return
     main.add_command(train_command)
+    from gristmill.loop.cli import loop_command
+
+    main.add_command(loop_command)
 
 
 _register_optional_commands()

@@ -46,7 +46,7 @@ import json
 import os
 import shutil
 import warnings
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -447,6 +447,7 @@ def build_shards(
     max_heldout_docs: int = 200,
     min_heldout_tokens: int = 0,
     domains: Sequence[str] | None = None,
+    exclude_ids: Collection[str] | None = None,
 ) -> dict[str, Any]:
     """Tokenize text into ``out/train`` and ``out/heldout`` shard sets, one folder per domain.
 
@@ -458,10 +459,14 @@ def build_shards(
 
     ``inputs`` may also be an iterable of records (dicts; the catalog source of training passes a version's
     rows so): every shard keeps a document map (each document's id and its position in the input, which for
-    records is the record's index; see the module docstring).
+    records is the record's index; see the module docstring). Documents whose id is in ``exclude_ids`` are left
+    out of both splits (a fixed held-out set evaluated elsewhere must never be trained on), positions unchanged.
     """
     out = Path(out)
     per_domain, rejected = _read_documents(inputs, out, text_field, domain_field, id_field, domains)
+    if exclude_ids:
+        per_domain = {dom: kept for dom, docs in per_domain.items()
+                      if (kept := [d for d in docs if d[2] not in exclude_ids])}
     if not per_domain:
         raise ValueError(f"no documents with fields {text_field!r} and {domain_field!r} in {inputs}: "
                          f"{describe_rejects(rejected)}")

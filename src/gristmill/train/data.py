@@ -80,11 +80,9 @@ def load_data(cfg: DataConfig, output: Path, seq_len: int) -> TrainData:
     if cfg.text:
         train_root, held_root = _build_from_text(cfg, output)
     elif is_catalog_ref(cfg.train):
-        if cfg.heldout:
-            raise UsageError("data.heldout: not used with a catalog version; held-out documents are split off "
-                             f"{cfg.train} per domain (data.heldout_fraction)")
-        source = shards_for_version(cfg)
-        train_root, held_root = Path(source.shards) / "train", Path(source.shards) / "heldout"
+        source = shards_for_version(cfg)  # with data.heldout: its documents are left out of training
+        train_root = Path(source.shards) / "train"
+        held_root = Path(cfg.heldout) if cfg.heldout else Path(source.shards) / "heldout"
     elif cfg.train:
         train_root = Path(cfg.train)
         held_root = Path(cfg.heldout) if cfg.heldout else None

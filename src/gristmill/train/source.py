@@ -53,6 +53,8 @@ class VersionSource:
     tokenizer_hash: str
     shards: str  # the cached shard set (train/, heldout/, tokenizer.json)
     reused: bool  # True when the shard set was already in the cache
+    heldout: str | None = None  # data.heldout: a fixed held-out shard set evaluated on instead of the version's split
+    excluded: int = 0  # documents of the version left out of training because they are in data.heldout
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -130,11 +132,16 @@ def shards_for_version(cfg: DataConfig) -> VersionSource:
     settings = {"format": CACHE_FORMAT, "rows_hash": rows_hash, "tokenizer": tok_key, "fields": fields,
                 "heldout_fraction": cfg.heldout_fraction, "max_heldout_docs": cfg.max_heldout_docs,
                 "min_heldout_tokens": cfg.min_heldout_tokens, "domains": cfg.domains, "vocab_size": cfg.vocab_size}
+    exclude: set[str] = set()
+    if cfg.heldout:  # a fixed held-out set: its documents are never trained on; the version's own split is minimal
+        exclude = heldout_ids(cfg.heldout)
+        settings |= {"max_heldout_docs": 1, "min_heldout_tokens": 0,
+                     "exclude": hashlib.sha256("\n".join(sorted(exclude)).encode()).hexdigest()}
     key = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:20]
     folder = cache_root(cfg, version) / f"{version.name}-{key}"
     reused = (folder / "cache.json").is_file()
     if not reused:
-        _build(version, cfg, fields, id_field, tok, folder, settings)
+        _build(version, cfg, fields, id_field, tok, folder, settings, exclude)
     built_with = _shard_tokenizer_hash(folder)
     if tok is not None and built_with != tok_key:
         raise UsageError(
@@ -145,7 +152,31 @@ def shards_for_version(cfg: DataConfig) -> VersionSource:
         ref=version.ref, catalog=version.catalog.store.uri, content_hash=full_hash, rows_hash=rows_hash,
         rows=int(version.manifest["rows"]), id_field=id_field, text_field=cfg.text_field,
         domain_field=cfg.domain_field, tokenizer_hash=built_with, shards=str(folder), reused=reused,
+        heldout=str(Path(cfg.heldout).resolve()) if cfg.heldout else None, excluded=_excluded(folder),
     )
+
+
+def heldout_ids(folder: str | Path) -> set[str]:
+    """The document ids of a held-out shard set (every domain's document map); a UsageError without them."""
+    from gristmill.shards import read_doc_map
+
+    root = Path(folder)
+    domains = sorted(p for p in root.iterdir() if (p / META_FILE).is_file()) if root.is_dir() else []
+    if not domains:
+        raise UsageError(f"data.heldout: {folder} holds no held-out shards (a folder per domain with {META_FILE})")
+    ids: set[str] = set()
+    for dom in domains:
+        table = read_doc_map(dom)
+        if table is None:
+            raise UsageError(f"data.heldout: {dom} has no document map, so its documents cannot be kept out of "
+                             f"training on {folder}'s version; use a held-out split built from a catalog version")
+        ids.update(str(x) for x in table.column("id").to_pylist() if x)
+    return ids
+
+
+def _excluded(folder: Path) -> int:
+    cache = folder / "cache.json"
+    return int(json.loads(cache.read_text()).get("excluded", 0)) if cache.is_file() else 0
 
 
 def _shard_tokenizer_hash(folder: Path) -> str:
@@ -156,7 +187,7 @@ def _shard_tokenizer_hash(folder: Path) -> str:
 
 
 def _build(version: Any, cfg: DataConfig, fields: list[str], id_field: str, tok: Any, folder: Path,
-           settings: dict[str, Any]) -> None:
+           settings: dict[str, Any], exclude: set[str]) -> None:
     tmp = folder.with_name(f"{folder.name}.tmp-{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
     print(f"[gristmill] tokenizing {version.ref} into {folder}", flush=True)
@@ -164,8 +195,8 @@ def _build(version: Any, cfg: DataConfig, fields: list[str], id_field: str, tok:
         build_shards(
             _records(version, fields), tmp, tokenizer=cfg.tokenizer if tok is not None else None,
             vocab_size=cfg.vocab_size, text_field=cfg.text_field, domain_field=cfg.domain_field, id_field=id_field,
-            heldout_fraction=cfg.heldout_fraction, max_heldout_docs=cfg.max_heldout_docs,
-            min_heldout_tokens=cfg.min_heldout_tokens, domains=cfg.domains,
+            heldout_fraction=cfg.heldout_fraction, max_heldout_docs=settings["max_heldout_docs"],
+            min_heldout_tokens=settings["min_heldout_tokens"], domains=cfg.domains, exclude_ids=exclude,
         )
     except ValueError as e:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -173,7 +204,9 @@ def _build(version: Any, cfg: DataConfig, fields: list[str], id_field: str, tok:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    (tmp / "cache.json").write_text(json.dumps({"version": version.ref, **settings}, indent=2) + "\n")
+    excluded = sum(1 for _ in _records(version, [id_field]) if str(_.get(id_field)) in exclude) if exclude else 0
+    (tmp / "cache.json").write_text(json.dumps({"version": version.ref, **settings, "excluded": excluded},
+                                               indent=2) + "\n")
     folder.parent.mkdir(parents=True, exist_ok=True)
     try:
         os.rename(tmp, folder)
