@@ -71,3 +71,20 @@ def test_the_custom_operator_example_runs_on_local_workers(tmp_path):
                           env={**__import__("os").environ, "PYTHONPATH": str(ROOT / "src")})
     assert proc.returncode == 0, proc.stderr
     assert "digit_share dropped {'too_many_digits': " in proc.stdout
+
+
+def test_a_rule_over_an_added_column_compiles_against_the_catalog_given_to_run(tmp_path, monkeypatch):
+    """``run(catalog=ROOT)`` looks a ``catalog://`` input's columns up in ROOT, not in the default catalog."""
+    import pyarrow as pa
+
+    from gristmill.catalog.core import Catalog
+
+    monkeypatch.setenv("GRISTMILL_HOME", str(tmp_path / "elsewhere"))  # the default catalog: empty
+    root = str(tmp_path / "cat")
+    v1 = gm.Recipe(input=str(SAMPLE), steps=[], output=str(tmp_path / "v1")).run(into="web", catalog=root).version
+    ids = v1.to_arrow()["id"].to_pylist()
+    v2 = Catalog(root).add_columns(v1.ref, pa.table({"id": ids, "train.r1.loss": [float(i % 10) for i in range(len(ids))]}),
+                                   {"kind": "test"})
+    res = gm.Recipe(input=f"catalog://{v2.ref}", steps=[gm.ops.filter(keep="train.r1.loss < 3")],
+                    output=str(tmp_path / "low")).run(catalog=root)
+    assert res.summary["kept"] == sum(i % 10 < 3 for i in range(len(ids)))

@@ -80,11 +80,10 @@ def load_data(cfg: DataConfig, output: Path, seq_len: int) -> TrainData:
     if cfg.text:
         train_root, held_root = _build_from_text(cfg, output)
     elif is_catalog_ref(cfg.train):
-        if cfg.heldout:
-            raise UsageError("data.heldout: not used with a catalog version; held-out documents are split off "
-                             f"{cfg.train} per domain (data.heldout_fraction)")
         source = shards_for_version(cfg)
         train_root, held_root = Path(source.shards) / "train", Path(source.shards) / "heldout"
+        if cfg.heldout:  # a fixed evaluation set (e.g. clean, or shared by runs on different versions)
+            held_root = Path(cfg.heldout)
     elif cfg.train:
         train_root = Path(cfg.train)
         held_root = Path(cfg.heldout) if cfg.heldout else None
