@@ -462,14 +462,14 @@ def report(bench: Bench, command: str) -> str:
         deltas, ratios = [], []
         for s, m in got.items():
             base = res["r1"].get(s)
-            if base:
+            if base and arm != "r1":
                 deltas.append(m[-1]["avg"] - base[-1]["avg"])
                 reached = tokens_to_reach(m, base[-1]["avg"])
                 ratios.append(None if reached is None else reached / base[-1]["tokens"])
         if arm == "r2":
             ratios_r2 = ratios
         done = [x for x in ratios if x is not None]
-        ratio_s = ("–" if not ratios else _ms(done, ".2f") if len(done) == len(ratios)
+        ratio_s = ("1 (itself)" if arm == "r1" else "–" if not ratios else _ms(done, ".2f") if len(done) == len(ratios)
                    else f">1 in {len(ratios) - len(done)}/{len(ratios)}" + (f" (others {np.mean(done):.2f})" if done else ""))
         lines.append(f"| {label} | {len(got)} | {_ms(avg)} | {_ms(worst)} | {', '.join(wd)} | "
                      f"{_ms(deltas, '+.4f') if deltas else '–'} | {ratio_s} |")
@@ -536,7 +536,9 @@ def report(bench: Bench, command: str) -> str:
     lines += ["", f"Setup: gpt2 {a.n_layer}x{a.n_embd} (vocab {a.vocab_size}), seq {a.seq_len} x batch {a.batch_size}, "
               f"{a.max_tokens:,} tokens per run, policy {a.policy}" + (" (round 2 starts from round 1's mixture)" if a.init_mixture else "")
               + f", round 2 drops the {'top' if sig_dir == 'top' else 'bottom'} {a.drop_rate:.0%} of each domain by "
-              f"train.r1sN.{sig_col}; {a.jobs} job(s) x {a.threads} thread(s).", "", f"command: `{command}`"]
+              f"train.r1sN.{sig_col}; {a.jobs} job(s) x {a.threads} thread(s).", ""]
+    ran = (w / "command.txt").read_text().strip() if (w / "command.txt").exists() else command
+    lines.append(f"command: `{ran}`" + (f" (tables: `{command}`)" if ran != command else ""))
     return "\n".join(lines)
 
 
@@ -582,6 +584,7 @@ def main() -> None:
     if not args.report_only:
         t0 = time.time()
         bench.prepare()
+        (bench.work / "command.txt").write_text(command + "\n")
         bench.heuristic_version(args.drop_rate)
         bench.schedule()
         print(f"total wall {time.time() - t0:.0f}s", flush=True)
