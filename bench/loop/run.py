@@ -358,7 +358,7 @@ def _metrics(run: Path) -> list[dict] | None:
 def _ms(xs: list[float], fmt: str = ".4f") -> str:
     if not xs:
         return "–"
-    return f"{np.mean(xs):{fmt}} ± {np.std(xs):{fmt}}" if len(xs) > 1 else f"{xs[0]:{fmt}}"
+    return f"{np.mean(xs):{fmt}} ± {np.std(xs):{fmt.lstrip('+')}}" if len(xs) > 1 else f"{xs[0]:{fmt}}"
 
 
 def report(bench: Bench, command: str) -> str:
