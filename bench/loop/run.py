@@ -581,6 +581,9 @@ def main() -> None:
     args = ap.parse_args()
     command = "python bench/loop/run.py " + " ".join(shlex.quote(x) for x in sys.argv[1:])
     bench = Bench(args)
+    if args.report_only and not (bench.work / "prepared.json").exists():
+        print(f"error: nothing prepared under {bench.work}: run without --report-only first", file=sys.stderr)
+        sys.exit(2)
     if not args.report_only:
         t0 = time.time()
         bench.prepare()
