@@ -85,3 +85,20 @@ def test_the_example_in_docs_is_the_one_that_runs():
     example = (ROOT / "examples" / "python_api.py").read_text()
     body = example.split('"""', 2)[2].lstrip("\n")  # the code after the module docstring
     assert shown.group(1) == body
+
+
+def test_a_rule_over_an_added_column_compiles_against_the_catalog_given_to_run(tmp_path, monkeypatch):
+    """``run(catalog=ROOT)`` looks a ``catalog://`` input's columns up in ROOT, not in the default catalog."""
+    import pyarrow as pa
+
+    from gristmill.catalog.core import Catalog
+
+    monkeypatch.setenv("GRISTMILL_HOME", str(tmp_path / "elsewhere"))  # the default catalog: empty
+    root = str(tmp_path / "cat")
+    v1 = gm.Recipe(input=str(SAMPLE), steps=[], output=str(tmp_path / "v1")).run(into="web", catalog=root).version
+    ids = v1.to_arrow()["id"].to_pylist()
+    v2 = Catalog(root).add_columns(v1.ref, pa.table({"id": ids, "train.r1.loss": [float(i % 10) for i in range(len(ids))]}),
+                                   {"kind": "test"})
+    res = gm.Recipe(input=f"catalog://{v2.ref}", steps=[gm.ops.filter(keep="train.r1.loss < 3")],
+                    output=str(tmp_path / "low")).run(catalog=root)
+    assert res.summary["kept"] == sum(i % 10 < 3 for i in range(len(ids)))

@@ -125,7 +125,8 @@ class Recipe:
         if into:  # refuse before running, not after
             parse_ref(into)
             Catalog(catalog).store.check_writable()
-        compiled = self.validate()
+        with use_root(catalog):  # catalog:// inputs' columns are looked up where the run will read them
+            compiled = self.validate()
         if into and compiled.spec.output.format != "parquet":
             raise UsageError(f"into= needs output format parquet (a catalog version is Parquet), not "
                              f"{compiled.spec.output.format}")

@@ -282,3 +282,27 @@ def test_signals_whose_ids_do_not_match_the_version_are_refused(catalog, run1, t
     res = _cli("train", "writeback", run, "--catalog", catalog)
     assert res.exit_code == 2 and "no row for" in res.output, res.output
     assert [v.number for v in Catalog(str(catalog)).versions("corpus")] == before
+
+
+def test_a_fixed_heldout_set_replaces_the_versions_split_for_evaluation_only(catalog, tmp_path):
+    """``data.heldout`` with a catalog version: the same training, evaluated on the given shard set."""
+    from gristmill.shards import build_shards
+
+    def metrics(out: Path) -> list[dict]:
+        return [json.loads(x) for x in (out / "metrics.jsonl").read_text().splitlines()]
+
+    train(_cfg(catalog, tmp_path / "a", "train.max_tokens=2560"))
+    cached = Path(json.loads((tmp_path / "a" / "source.json").read_text())["shards"])
+    train(_cfg(catalog, tmp_path / "b", "train.max_tokens=2560", f"data.heldout={cached / 'heldout'}"))
+    assert [r["heldout"] for r in metrics(tmp_path / "a")] == [r["heldout"] for r in metrics(tmp_path / "b")]
+    # other held-out text (same domains and tokenizer): the same training steps, other evaluation losses
+    other = tmp_path / "other"
+    build_shards(str(write_jsonl_gz(make_corpus(DOCS, seed=7), tmp_path / "other.jsonl.gz")), other,
+                 tokenizer=str(cached / "tokenizer.json"))
+    train(_cfg(catalog, tmp_path / "c", "train.max_tokens=2560", f"data.heldout={other / 'heldout'}"))
+    a, c = metrics(tmp_path / "a"), metrics(tmp_path / "c")
+    assert [r["train_loss"] for r in a] == [r["train_loss"] for r in c]
+    assert all(r["heldout"] != s["heldout"] for r, s in zip(a, c, strict=True))
+    shutil.rmtree(other / "heldout" / "chat")  # every training domain needs its held-out shard
+    with pytest.raises(UsageError, match="held-out split missing for domain 'chat'"):
+        train(_cfg(catalog, tmp_path / "d", "train.max_tokens=2560", f"data.heldout={other / 'heldout'}"))
