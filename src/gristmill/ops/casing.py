@@ -2,9 +2,10 @@
 
 A truecasing heuristic of the kind UltraChat 200k's card describes ("truecasing heuristics to fix the
 grammatical errors"), not a model: only the first letter of a word that follows a full stop changes, and only
-where that reading is safe. The word must be a common English sentence opener ("the", "it", "each", "how")
-or one the document itself writes capitalised elsewhere; a word it never capitalises is taken for a name
-the writer keeps in lower case (a command such as "gzip", a column such as "attlen", a word of another
+where that reading is safe. The word must be a common English sentence opener ("the", "it", "each", "how"),
+one the document itself writes capitalised elsewhere, or one it uses nowhere else ("it just clicks. lights
+on the dashboard are dim"); a word it repeats in lower case and never capitalises is taken for a name the
+writer keeps in lower case (a command such as "gzip", a column such as "attlen", a word of another
 language). "?" and "!" count as sentence ends only when asked (``ends``): in verse and older prose they are
 often followed by a lower-case word ("What, one good in ten? you corrupt the song"). Left alone: a word
 after an abbreviation ("e.g. this", "Fig. 3", "Dr. who"), an initial ("J. doe"), a list marker at the start
@@ -46,18 +47,58 @@ OPENERS = stopwords("en") | frozenset(_OPENERS.split())
 _START = re.compile(r"(?P<prev>[^\W_][\w.'’-]*?)(?P<pre>\(\)|[)\]\"”]{1,2})?(?P<end>[.!?])(?P<close>[)\]]?)(?P<gap>[ \t]+)"
                     r"(?P<word>[a-z][a-z'’-]*)(?P<after>\w|\.\w)?")
 _CAPITALISED = re.compile(r"\b[A-Z][a-z'’-]+\b")
+_LOWER = re.compile(r"(?<![\w.])[a-z][a-z'’-]*\b")
+
+
+# consonant pairs that can open an English word; a word opening with another pair ("sshd", "pgoutput",
+# "ldapmodify") reads as a name, not as a sentence's first word
+_ONSETS = frozenset("bl br ch cl cr dr dw fl fr gl gr kn ph pl pr ps qu sc sh sk sl sm sn sp st sw th tr tw wh wr".split())
+_VOWELS = frozenset("aeiouy")
+
+
+def _looks_english(word: str) -> bool:
+    """Two letters or more, a vowel, no run of five consonants, and an opening English words have."""
+    w = word.rstrip("'’-")
+    if len(w) < 2 or not _VOWELS & set(w) or re.search(r"[^aeiouy'’-]{5}", w):
+        return False
+    return w[0] in _VOWELS or w[1] in _VOWELS or w[:2] in _ONSETS
+
+
+class _Everything(frozenset):
+    def __contains__(self, item: object) -> bool:
+        return True
+
+
+_ALL: frozenset[str] = _Everything()
+
+
+def _english_share(text: str) -> float:
+    """Share of the words that are English stop words (about 0.3-0.5 in English prose, near 0 in other languages)."""
+    words = _LOWER.findall(text.lower()[:5000])
+    return sum(w in OPENERS for w in words) / len(words) if words else 0.0
+
+
+def _repeated(text: str) -> frozenset[str]:
+    """Lower-case words that occur more than once in ``text``."""
+    seen: set[str] = set()
+    twice: set[str] = set()
+    for w in _LOWER.findall(text):
+        (twice if w in seen else seen).add(w)
+    return frozenset(twice)
 # a line of code, not prose about code: braces or a semicolon ending it, indentation, an assignment or a keyword
 # opening it, comparison and access operators, tags
 _CODE_LINE = re.compile(r"[{};]\s*$|^\s*[{}]|^(?: {4}|\t)|^\s*(?://|#|/\*|\*\s|--\s)|^\s*[\w.\[\]]+\s*[-+*/]?=\s*\S|==|!=|->|=>|::|</?\w+>|"
                         r"^\s*(?:def|class|import|from|return|if|elif|for|while|var|let|const|function|public|private|#include)\b")
 
 
-def _is_start(m: re.Match[str], line: str, min_prev: int, ends: str, known: frozenset[str]) -> bool:
+def _is_start(m: re.Match[str], line: str, min_prev: int, ends: str, known: frozenset[str],
+              repeated: frozenset[str] = frozenset()) -> bool:
     if m.group("end") not in ends:
         return False
     word = re.split(r"['’]", m.group("word").lower())[0]  # "it's" opens like "it"
-    if word not in OPENERS and word not in known:
-        return False
+    if word not in OPENERS and word not in known and (word in repeated or not _looks_english(word)):
+        return False  # a word the document repeats in lower case and never capitalises, or that does not read
+        #               as an English word ("sshd", "pgoutput", "f"): a name, kept as written
     prev = m.group("prev").lower().rstrip(".")
     if not line[: m.start("prev")].strip() and (prev.isdigit() or len(prev) == 1 or re.fullmatch(r"[ivxlc]{1,5}", prev)):
         return False  # "1. item", "iii. publicity", "a. first": a list marker, not a sentence
@@ -68,14 +109,18 @@ def _is_start(m: re.Match[str], line: str, min_prev: int, ends: str, known: froz
     return not m.group("after")  # "example.com", "x86": the word runs on into a dot and a letter, or a digit
 
 
-def sentence_case_line(line: str, min_prev: int = 2, ends: str = ".", known: frozenset[str] = frozenset()) -> tuple[str, int]:
+def sentence_case_line(line: str, min_prev: int = 2, ends: str = ".", known: frozenset[str] = frozenset(),
+                       repeated: frozenset[str] | None = None) -> tuple[str, int]:
     """``line`` with every sentence that starts in lower case capitalised, and how many were; ``known``: words
-    the document writes capitalised elsewhere (besides :data:`OPENERS`)."""
+    the document writes capitalised elsewhere (besides :data:`OPENERS`); ``repeated``: words it uses more than
+    once in lower case (default: those of the line itself)."""
+    if repeated is None:
+        repeated = _repeated(line)
     if _CODE_LINE.search(line) or not re.search(rf"[{re.escape(ends)}][)\]]?[ \t]+[a-z]", line):
         return line, 0
     out, last, n = [], 0, 0
     for m in _START.finditer(line):
-        if not _is_start(m, line, min_prev, ends, known):
+        if not _is_start(m, line, min_prev, ends, known, repeated):
             continue
         i = m.start("word")
         out.append(line[last:i])
@@ -117,9 +162,10 @@ class SentenceCase(Operator):
                 out.append(t)
                 continue
             known = frozenset(w.lower() for w in _CAPITALISED.findall(t))
+            repeated = _repeated(t) if _english_share(t) >= 0.2 else _ALL  # other languages: openers and known only
             lines = []
             for line in t.split("\n"):
-                new, n = sentence_case_line(line, p.min_prev_letters, p.ends, known)
+                new, n = sentence_case_line(line, p.min_prev_letters, p.ends, known, repeated)
                 lines.append(new)
                 fixed[i] += n
             out.append("\n".join(lines))
