@@ -52,7 +52,8 @@ _LOWER = re.compile(r"(?<![\w.])[a-z][a-z'’-]*\b")
 
 # consonant pairs that can open an English word; a word opening with another pair ("sshd", "pgoutput",
 # "ldapmodify") reads as a name, not as a sentence's first word
-_ONSETS = frozenset("bl br ch cl cr dr dw fl fr gl gr kn ph pl pr ps qu sc sh sk sl sm sn sp st sw th tr tw wh wr".split())
+_ONSET_PAIRS = "bl br ch cl cr dr dw fl fr gl gr kn ph pl pr ps qu sc sh sk sl sm sn sp st sw th tr tw wh wr"
+_ONSETS = frozenset(_ONSET_PAIRS.split())
 _VOWELS = frozenset("aeiouy")
 
 
