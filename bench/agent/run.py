@@ -339,7 +339,12 @@ def main() -> int:
     ap.add_argument("--llm", default=None, help="LLM planner spec (default: the built-in planner)")
     ap.add_argument("--no-fallback", action="store_true", help="with --llm: no built-in plan when the LLM yields none")
     ap.add_argument("--only", default=None)
+    ap.add_argument("--every", type=int, default=1, metavar="N",
+                    help="a deterministic subset: every N-th task (tasks 1, 1+N, 1+2N, ...; with --offset K, K+1, ...)")
+    ap.add_argument("--offset", type=int, default=0, metavar="K", help="with --every: start at task K+1")
     args = ap.parse_args()
+    if args.every < 1 or not 0 <= args.offset < args.every:
+        ap.error("--every must be >= 1 and 0 <= --offset < --every")
     if args.no_fallback and not args.llm:
         ap.error("--no-fallback needs --llm")
     extra = {"fallback": False} if args.no_fallback else {}
@@ -353,7 +358,7 @@ def main() -> int:
     t_all = time.perf_counter()
     print("| # | level | goal | ok | F1 | rounds | kept | s | planner | why not |\n|---|---|---|---|---|---|---|---|---|---|")
     for i, t in enumerate(TASKS, 1):
-        if args.only and args.only not in t.goal:
+        if (args.only and args.only not in t.goal) or (i - 1) % args.every != args.offset:
             continue
         out = work / f"t{i}"
         t0 = time.perf_counter()
@@ -407,7 +412,8 @@ def main() -> int:
         print(llm_table(tallies, [(k, v) for k, v in names.items()], fallback=not args.no_fallback))
     print(f"\ntotal wall time {time.perf_counter() - t_all:.0f} s (workers=1, sample=5000: the whole input is the sample)")
     print(f"\ncommand: python bench/agent/run.py{' --llm ' + args.llm if args.llm else ''}"
-          f"{' --no-fallback' if args.no_fallback else ''} --data {args.data}")
+          f"{' --no-fallback' if args.no_fallback else ''} --data {args.data}"
+          + (f" --every {args.every}" + (f" --offset {args.offset}" if args.offset else "") if args.every > 1 else ""))
     return 0
 
 

@@ -32,6 +32,14 @@ def test_encoder_index_ranks_by_cosine() -> None:
     assert "budget_sample" in [h.name for h in idx.search("trim the output to a token budget", 3)]
 
 
+def test_lexical_score_breaks_what_embeddings_cannot_tell_apart() -> None:
+    """Hybrid score: with an encoder that finds every operator equally close, BM25 alone orders them."""
+    idx = OperatorIndex(encoder=lambda texts: np.full((len(texts), 4), 0.5, np.float32))
+    assert idx.method == "embeddings"
+    assert idx.search("overlap with a benchmark test set", 1)[0].name == "decontaminate"
+    assert idx.search("redact e-mail addresses and phone numbers", 1)[0].name == "pii"
+
+
 def test_planner_uses_the_encoder_index(dirty: Path) -> None:
     idx = OperatorIndex(encoder=hashed_bow)
     goal = parse_goal("remove exact duplicates and redact e-mail addresses, at least 50 words")

@@ -75,3 +75,19 @@ def test_strip_urls_and_emails() -> None:
     out, sig = run(StripUrlsEmails(StripUrlsEmailsParams(replacement="<X>")), text)
     assert out == ["Mail me at <X> or see <X>. Also <X>, ok."]
     assert sig["urls"][0] == 2 and sig["emails"][0] == 1
+
+
+def test_strip_urls_in_chinese_text() -> None:
+    """A URL glued to Han characters (no word boundary before it) ends at the full-width comma; from the
+    Debian Administrator's Handbook in Chinese (data/sample.jsonl.gz, multilingual-000585)."""
+    import gzip
+    import json
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "data" / "sample.jsonl.gz"
+    with gzip.open(path, "rt", encoding="utf-8") as fh:
+        text = next(json.loads(line)["text"] for line in fh if '"multilingual-000585"' in line)
+    assert "访问http://localhost/server-info，来访问" in text
+    out, sig = run(StripUrlsEmails(StripUrlsEmailsParams(emails=False)), text)
+    assert "http" not in out[0] and sig["urls"][0] >= 1
+    assert "访问，来访问所有的" in out[0]  # the Chinese text after the URL stays

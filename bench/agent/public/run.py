@@ -5,7 +5,8 @@ checks (checks.py) look only at the output data. A goal passes when prepare exit
 holds. A prepare that exits 2 saying parts of the goal were not understood is a FAIL, counted
 separately as "refused: not understood".
 
-    python bench/agent/public/run.py [--llm SPEC [--no-fallback]] [--only SUBSTRING] [--jobs 2] [--json] [--goals FILE]
+    python bench/agent/public/run.py [--llm SPEC [--no-fallback]] [--only SUBSTRING] [--every N [--offset K]] [--jobs 2]
+                                     [--json] [--goals FILE] [--timeout S]
 
 ``--goals`` runs another goal file on the same corpora and checks (the development set in
 ``bench/agent/dev/`` does). A goal marked ``expect: refusal`` (none in the frozen suite) passes when
@@ -176,14 +177,20 @@ def main() -> int:
     ap.add_argument("--json", action="store_true", help="print machine-readable results instead of the table")
     ap.add_argument("--keep", type=Path, default=None, help="build corpora and outputs here and keep them")
     ap.add_argument("--goals", type=Path, default=GOALS, help="goal file (default: the frozen public suite)")
+    ap.add_argument("--every", type=int, default=1, metavar="N",
+                    help="a deterministic subset: every N-th goal in file order (goals 1, 1+N, 1+2N, ...; with --offset K, K+1, ...)")
+    ap.add_argument("--offset", type=int, default=0, metavar="K", help="with --every: start at the (K+1)-th goal")
     args = ap.parse_args()
+    if args.every < 1 or not 0 <= args.offset < args.every:
+        ap.error("--every must be >= 1 and 0 <= --offset < --every")
     if args.jobs < 1:
         ap.error("--jobs must be >= 1")
     if args.no_fallback and not args.llm:
         ap.error("--no-fallback needs --llm")
     timeout = args.timeout or (900.0 if args.llm else 180.0)
 
-    goals = [g for g in load_goals(args.goals) if not args.only or args.only in g["id"]]
+    goals = [g for k, g in enumerate(load_goals(args.goals))
+             if k % args.every == args.offset and (not args.only or args.only in g["id"])]
     work = args.keep or Path(tempfile.mkdtemp(prefix="gristmill-public-suite-"))
     corpora = work / "corpora"
     build(corpora)
@@ -211,7 +218,8 @@ def main() -> int:
             print(llm_table(tallies, [(c, c) for c in corpora_seen] + [("all", "all")], fallback=not args.no_fallback))
         cmd = ("python bench/agent/public/run.py" + (f" --goals {args.goals}" if args.goals != GOALS else "")
                + (f" --llm {args.llm}" if args.llm else "") + (" --no-fallback" if args.no_fallback else "")
-               + (f" --only {args.only}" if args.only else ""))
+               + (f" --only {args.only}" if args.only else "")
+               + (f" --every {args.every}" + (f" --offset {args.offset}" if args.offset else "") if args.every > 1 else ""))
         print(f"\nwall {wall:.0f} s with --jobs {args.jobs}; command: {cmd}")
     return 0
 

@@ -2,7 +2,10 @@
 
 The planner asks in words ("remove near duplicate documents") rather than by operator name, so a new or
 renamed operator with a good description is found without planner changes. BM25 (Okapi, k1=1.5, b=0.75)
-is a few lines; embeddings are used instead when ``sentence-transformers`` and a local model are installed.
+is a few lines. When ``sentence-transformers`` and a local model are installed the score is hybrid: the
+embeddings' cosine similarity plus BM25 scaled to the query's best match (``BM25_WEIGHT``). Embeddings alone
+rank by topic ("almost identical pages" lands on the line-dedup cleaner, whose description is about pages and
+repeats); the lexical term keeps an operator that shares the query's own words ("identical") in front.
 """
 
 from __future__ import annotations
@@ -62,6 +65,7 @@ class BM25:
 
 
 Encoder = Callable[[list[str]], np.ndarray]
+BM25_WEIGHT = 0.3  # the best BM25 match adds this much to its cosine similarity (cosines here span ~0.1-0.7)
 MODEL_LABEL = "embeddings (all-MiniLM-L6-v2, offline)"
 
 
@@ -88,8 +92,8 @@ def semantic_encoder() -> Encoder | None:
 class OperatorIndex:
     """Retrieval over name, family, description and signal descriptions of every registered operator.
 
-    Embeddings (cosine similarity) when the ``semantic`` extra is installed, BM25 otherwise; ``method``
-    says which. Pass ``encoder=None`` to force BM25 or a callable (texts -> unit vectors) to use another model.
+    Embeddings (cosine similarity, plus BM25 scaled to the best match times ``BM25_WEIGHT``) when the
+    ``semantic`` extra is installed, BM25 alone otherwise; ``method`` says which. Pass ``encoder=None`` to force BM25 or a callable (texts -> unit vectors) to use another model.
     """
 
     def __init__(self, encoder: Encoder | None | str = "auto") -> None:
@@ -115,7 +119,9 @@ class OperatorIndex:
     def search(self, query: str, k: int = 5, family: str | None = None) -> list[Hit]:
         if self.vectors is not None and self.encoder is not None:
             q = np.asarray(self.encoder([query]), dtype=np.float32)[0]
-            scores = (self.vectors @ q).tolist()
+            lexical = self.bm25.scores(tokenize(query))
+            top = max(lexical, default=0.0)
+            scores = [float(c) + (BM25_WEIGHT * b / top if top > 0 else 0.0) for c, b in zip(self.vectors @ q, lexical)]
         else:
             scores = self.bm25.scores(tokenize(query))
         hits = [Hit(n, self.ops[n].family, round(s, 3)) for n, s in zip(self.names, scores) if s > 0]

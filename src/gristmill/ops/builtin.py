@@ -2,6 +2,7 @@
 
 from gristmill.ops import (  # noqa: F401
     budget,
+    casing,
     clean,
     content_kind,
     decontam,

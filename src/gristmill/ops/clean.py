@@ -330,7 +330,11 @@ class DedupLines(Operator):
 # ==========================================================================================================
 # URL and e-mail stripping
 # ==========================================================================================================
-_URL_RE = re.compile(r"\b(?:https?://|ftp://|www\.)[^\s<>\"'()]+[^\s<>\"'().,;:!?]", re.IGNORECASE)
+# no \b before the scheme: after a Han or kana character ("访问http://...") there is no word boundary; a URL
+# ends at whitespace, quotes, brackets and the full-width punctuation of CJK text ("...server-info，来访问")
+_CJK_PUNCT = "\u3000-\u303f\uff01-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff65"
+_URL_RE = re.compile(rf"(?<![a-z0-9])(?:https?://|ftp://|www\.)[^\s<>\"'(){_CJK_PUNCT}]+[^\s<>\"'().,;:!?{_CJK_PUNCT}]",
+                     re.IGNORECASE)
 _EMAIL_RE = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}\b")
 
 
@@ -349,6 +353,7 @@ class StripUrlsEmails(Operator):
     """
 
     name = "strip_urls_emails"
+    version = "2"  # 2: URLs right after CJK text, ending at full-width punctuation
     family = "clean"
     description = """Remove URLs (http, https, ftp, www.) and e-mail addresses from text, or replace them with a
     fixed string; reports how many were found. Use to cut link spam and contact details from web text

@@ -124,6 +124,16 @@ def phone_valid(candidate: str) -> bool:
     return not _DATE_LIKE.match(candidate.strip())
 
 
+# a phone cue just before a number: without one, NNN-NNNN is as often a range, a part number or a page span
+_PHONE_CUE = re.compile(r"(?i)\b(?:call|phone|tel\.?|telephone|fax|mobile|cell|dial|hotline|whatsapp|sms)\b[^\n\d]{0,20}$")
+
+
+def local_phone_valid(candidate: str, text: str, start: int) -> bool:
+    """A 7-15 digit number that a phone cue ("call", "tel.", "fax") precedes on its line."""
+    digits = sum(ch.isdigit() for ch in candidate)
+    return 7 <= digits <= 15 and bool(_PHONE_CUE.search(text[max(0, start - 40) : start]))
+
+
 # -- detectors --------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Detector:
@@ -250,6 +260,11 @@ DETECTORS: tuple[Detector, ...] = (
         validate=lambda s, t, i: phone_valid(s),
         hints=("-", "."),
     ),
+    Detector(  # a local number without its area code, after a phone cue: "Call 555-0107", "Fax: (555) 0112-3456"
+        "phone",
+        re.compile(r"(?<![\w(.-])\(?\d{3}\)?[ .-]\d{3,4}(?:[ .-]\d{4})?(?![\w-])"),
+        validate=lambda s, t, i: local_phone_valid(s, t, i),
+    ),
 )
 
 
@@ -309,7 +324,7 @@ class PIIRedact(Operator):
     name = "pii"
     family = "pii"
     description = """Find personal data and secrets: e-mail addresses, phone numbers (international +CC and
-    North-American formats), IPv4/IPv6 addresses (not version numbers), credit-card numbers (Luhn-checked,
+    North-American formats, and local numbers after a cue such as "call" or "fax"), IPv4/IPv6 addresses (not version numbers), credit-card numbers (Luhn-checked,
     known issuer), IBANs (mod-97 verified), US social security numbers (AAA-GG-SSSS) and secrets (private
     key blocks, AWS/GCP/GitHub/GitLab/Slack/OpenAI/Anthropic/Stripe/Hugging Face keys, JWTs). Counts each
     kind as a signal and, in redact mode, replaces matches by typed placeholders such as <EMAIL> or
@@ -320,7 +335,7 @@ class PIIRedact(Operator):
         Signal("total", "int", "number of matches of every kind"),
     )
     cost = "moderate"
-    version = "1"
+    version = "2"  # 2: local numbers after a phone cue ("Call 555-0107")
     references = (
         "Ben Allal et al., SantaCoder: don't reach for the stars!, 2023 (PII redaction pipeline)",
         "Li et al., StarCoder: may the source be with you!, 2023",
