@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass, field
+from importlib import resources
 
 from gristmill.agent.phrases import FILLER, vocabulary
 from gristmill.agent.requirement import Span
@@ -141,9 +142,11 @@ def known_words() -> frozenset[str]:
             for v in x:
                 walk(v)
 
-    for name in ("phrases", "languages", "domains", "content_kinds", "pii", "quality", "measures", "topics", "chat",
-                 "purposes"):
-        walk(vocabulary(name))
+    # every vocabulary a kind reads, so that a word one kind knows is never "corrected" into another's
+    base = resources.files("gristmill") / "assets" / "agent"
+    for f in sorted(base.iterdir(), key=lambda f: f.name):
+        if f.name.endswith((".yaml", ".json")) and f.name.rsplit(".", 1)[0] != "glossary":
+            walk(vocabulary(f.name.rsplit(".", 1)[0]))
     walk(list(_GLOSSARY["zh"].values()))
     walk(_GLOSSARY["known"])
     return frozenset(words)
