@@ -271,7 +271,6 @@ def test_html_is_turned_into_text_not_dropped() -> None:
 
 
 @pytest.mark.parametrize("goal,word", [
-    ('Truecase the dataset: fix sentences that start with a lowercase letter, like "Hello. how are you?".', "truecasing"),
     ("translate every document into English", "translation"),
     ("keep documents about quantum gravity written before 1990", "1990"),
     ("drop documents whose perplexity is above 1000", "reference language model"),
