@@ -151,6 +151,12 @@ class Topic(RequirementKind):
             read += [c.span(), span]
             first = c.start() if first is None else min(first, c.start())
         named = [t for t in dict.fromkeys(named) if t]
+        framed = {self._lookup(w) for w in user if _FRAMING.fullmatch(w)}
+        if len(named) > 1 and framed - {None}:  # "the weight-loss pill adverts": pharma, framed as adverts
+            kept = [t for t in named if t not in framed]
+            if kept:
+                user = [w for w in user if not _FRAMING.fullmatch(w)]
+                named = kept
         if not named and not user:
             return None
         for m in _PARENS.finditer(low):

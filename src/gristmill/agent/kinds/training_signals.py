@@ -139,6 +139,8 @@ class TrainingSignals(RequirementKind):
         signal = None
         for name, pat in SIGNALS.items():
             m = pat.search(low)
+            if m and m.group(0).startswith("perplexit") and not MODEL.search(low):
+                continue  # perplexity alone is a reference language model's (not supported), not the last run's
             if m:
                 signal = name
                 pieces.append(m.span())
