@@ -25,6 +25,7 @@ from typing import Any
 import pyarrow.parquet as pq
 
 from gristmill import __version__
+from gristmill.catalog.core import default_root
 from gristmill.engine.custom_ops import pack as pack_custom_ops
 from gristmill.engine.dedup_state import save_stage_state
 from gristmill.engine.layout import SIG_COLUMN, Layout
@@ -187,6 +188,7 @@ class LocalExecutor:
             output=str(self.layout.out),
             fault=self.options.fault,
             custom_ops=pack_custom_ops(self.recipe),
+            catalog_root=default_root(),
         )
         decide_seconds: dict[str, float] = {}
         pool = self._make_pool(cfg)

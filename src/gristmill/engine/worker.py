@@ -18,6 +18,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from gristmill.batch import Batch, RuleEnv
+from gristmill.catalog.core import use_root
 from gristmill.engine.custom_ops import unpack as unpack_custom_ops
 from gristmill.engine.layout import SIG_COLUMN, Layout
 from gristmill.engine.provenance import UNITS, provenance_table, write_provenance
@@ -50,6 +51,7 @@ class WorkerConfig:
     output: str
     fault: str | None = None  # test hook: "stage:chunk:where" kills the process at that point
     custom_ops: tuple[bytes, ...] = ()  # operators the user registered in the driver (engine/custom_ops.py)
+    catalog_root: str | None = None  # where catalog:// inputs resolve (the driver's --catalog / catalog=)
 
 
 _CTX: dict[str, Any] = {}
@@ -60,7 +62,9 @@ def init_worker(cfg: WorkerConfig) -> None:
 
     load_operator_plugins(cfg.recipe_source)
     unpack_custom_ops(cfg.custom_ops)
-    recipe = compile_recipe(cfg.recipe_raw, source=cfg.recipe_source, input_override=cfg.input_path, output_override=cfg.output)
+    with use_root(cfg.catalog_root):  # a spawned or forkserver process does not inherit the driver's context
+        recipe = compile_recipe(cfg.recipe_raw, source=cfg.recipe_source, input_override=cfg.input_path,
+                                output_override=cfg.output)
     for step in recipe.steps:
         step.op.setup()
     _CTX.clear()
