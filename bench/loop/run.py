@@ -40,6 +40,7 @@ import pyarrow.parquet as pq
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from corpus import NOISE_KINDS, build_corpus  # noqa: E402
+from gristmill.loop.compare import tokens_to_reach  # noqa: E402
 
 HEURISTICS = ["gopher_quality", "gopher_repetition", "fineweb_quality", "c4_quality"]
 # (name, signal column suffix or special, direction: drop the top or the bottom of each domain, needs)
@@ -324,15 +325,6 @@ def drop_mask(score: np.ndarray, groups: np.ndarray, rate: float, direction: str
 def pr(drop: np.ndarray, noisy: np.ndarray) -> tuple[float, float]:
     tp = int((drop & noisy).sum())
     return tp / max(1, int(drop.sum())), tp / max(1, int(noisy.sum()))
-
-
-def tokens_to_reach(rows: list[dict], target: float) -> float | None:
-    """Tokens at which the average held-out loss first reaches ``target`` (linear between evals)."""
-    for a, b in zip(rows, rows[1:], strict=False):
-        if b["avg"] <= target:
-            f = 1.0 if a["avg"] == b["avg"] else (a["avg"] - target) / (a["avg"] - b["avg"])
-            return a["tokens"] + max(0.0, min(1.0, f)) * (b["tokens"] - a["tokens"])
-    return None
 
 
 def _gz_lines(path: Path) -> list[str]:

@@ -39,6 +39,7 @@ from pathlib import Path
 
 import numpy as np
 
+from gristmill.loop.compare import tokens_to_reach
 from gristmill.shards import build_shards, iter_records
 from gristmill.train.config import dump_config, load_config
 from gristmill.train.loop import train
@@ -71,17 +72,6 @@ def build_corpus(args: argparse.Namespace, work: Path) -> Path:
     write_jsonl_gz([x for docs in by_dom.values() for x in docs], out)
     print(f"corpus: {source}; docs per domain: " + ", ".join(f"{d}={len(v)}" for d, v in sorted(by_dom.items())))
     return out
-
-
-def tokens_to_reach(rows: list[dict], target: float) -> float | None:
-    """Tokens at which the average held-out loss first reaches ``target`` (linear between evals)."""
-    for a, b in zip(rows, rows[1:], strict=False):
-        if b["avg"] <= target:
-            if a["avg"] == b["avg"]:
-                return float(b["tokens"])
-            f = (a["avg"] - target) / (a["avg"] - b["avg"])
-            return a["tokens"] + max(0.0, min(1.0, f)) * (b["tokens"] - a["tokens"])
-    return None
 
 
 def parse_statics(specs: list[str]) -> dict[str, dict[str, float]]:
