@@ -25,11 +25,9 @@ import argparse
 import json
 import math
 import multiprocessing
-import os
 import shlex
 import shutil
 import sys
-import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from pathlib import Path
@@ -55,18 +53,14 @@ RANKINGS = [
 # ----------------------------------------------------------------------------------------------------------
 # pool workers
 # ----------------------------------------------------------------------------------------------------------
-def _worker_init(parent: int, threads: int) -> None:
+def _worker_init(threads: int) -> None:
     """Exit when the bench process is gone; one torch thread per process (faster on a shared 2-core box)."""
     import torch
 
+    from gristmill.engine.worker import end_with_parent
+
     torch.set_num_threads(threads)
-
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(2)
-        os._exit(1)
-
-    threading.Thread(target=watch, daemon=True).start()
+    end_with_parent()
 
 
 def _train(sets: list[str]) -> float:
@@ -265,7 +259,7 @@ class Bench:
         finished: set[str] = set()
         failed: set[str] = set()
         with ProcessPoolExecutor(max_workers=self.args.jobs, mp_context=ctx, initializer=_worker_init,
-                                 initargs=(os.getpid(), self.args.threads)) as pool:
+                                 initargs=(self.args.threads,)) as pool:
             while len(finished) + len(failed) < len(tasks):
                 failed |= {n for n, t in tasks.items() if any(d in failed for d in t["deps"])}
                 busy = {v[0] for v in running.values()}

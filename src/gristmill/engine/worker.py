@@ -73,11 +73,11 @@ def init_worker(cfg: WorkerConfig) -> None:
 
 def init_pool_worker(cfg: WorkerConfig) -> None:
     """The initializer of a local pool's worker process: end with the driver, then :func:`init_worker`."""
-    _end_with_parent()
+    end_with_parent()
     init_worker(cfg)
 
 
-def _end_with_parent() -> None:
+def end_with_parent() -> None:
     """A pool worker whose driver is killed (kill -9, the OOM killer) would wait for work forever, holding the
     driver's stdout and memory: on Linux, have the kernel kill it when the driver goes (PR_SET_PDEATHSIG)."""
     if not sys.platform.startswith("linux"):
