@@ -229,3 +229,17 @@ def test_a_fixed_heldout_set_without_document_maps_is_refused(looped, tmp_path):
     with pytest.raises(UsageError, match="has no document map"):
         train(cfg)
     assert not (tmp_path / "run").exists()
+
+
+def test_outside_a_checkout_the_default_config_is_bundled_and_a_wrong_input_writes_nothing(tmp_path, monkeypatch):
+    """A new user in an empty folder: the default training config is the packaged one, and a mistyped input
+    path is one line, exit 2, before the output folder or the catalog exists."""
+    from gristmill.loop.spec import load_spec
+
+    monkeypatch.chdir(tmp_path)
+    spec = load_spec(None, {"input": "docs.jsonl", "goal": "english only"})
+    assert Path(spec.train.config).is_file() and "examples" not in spec.train.config
+    res = CliRunner().invoke(main, ["loop", "--input", "nope.jsonl", "--goal", "english only", "--output", "o",
+                                    "--catalog", "c"])
+    assert res.exit_code == 2 and "nope.jsonl" in res.output and "does not exist" in res.output
+    assert not (tmp_path / "o").exists() and not (tmp_path / "c").exists()

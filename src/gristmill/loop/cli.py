@@ -17,7 +17,7 @@ from gristmill.errors import GristmillError, UsageError
 @click.option("--name", default=None, help="Catalog dataset the versions are registered under [default: loop].")
 @click.option("--catalog", default=None, help="Catalog root [default: $GRISTMILL_HOME or ~/.gristmill].")
 @click.option("--output", "-o", default=None, help="Output folder: rounds, report.html, loop.json [default: out/loop].")
-@click.option("--config", default=None, help="Training config of both rounds [default: examples/train/tiny.yaml].")
+@click.option("--config", default=None, help="Training config of both rounds [default: a bundled tiny GPT-2, as examples/train/tiny.yaml].")
 @click.option("--tokens", type=float, default=None, help="Each round's token budget (the rounds compare at equal tokens).")
 @click.option("--policy", default=None, help="Round 1's data policy (and round 2's, starting from round 1's mixture).")
 @click.option("--reference", default=None, help="Scoring reference: init, a run's output folder or a local HF model.")

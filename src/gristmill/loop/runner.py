@@ -72,12 +72,15 @@ class Loop:
     def _preflight(self) -> None:
         """What can be checked before anything runs: the files the spec names, the training config with its
         overrides (a typo in a --set key fails here, not after the prepare phase)."""
+        from gristmill.io.inputs import resolve_inputs
         from gristmill.train.config import load_config
 
         s = self.spec
         for path in (s.recipe, s.refine.recipe, s.train.config):
             _read(path)
         load_config(s.train.config, list(s.train.set))
+        if "://" not in s.input:  # a wrong path fails here, before the output folder is made
+            resolve_inputs(s.input)
 
     def _phase(self, i: int, phase: str) -> None:
         key = phase_key(phase, self._settings(phase), [self.results[p] for p in PHASES[: PHASES.index(phase)]])

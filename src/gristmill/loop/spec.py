@@ -7,7 +7,7 @@ override its common knobs. Every mistake is a one-line :class:`UsageError` namin
     catalog: out/catalog                   # catalog root [default: $GRISTMILL_HOME or ~/.gristmill]
     output: out/loop                       # rounds, signals, report.html, loop.json
     train:
-      config: examples/train/tiny.yaml     # the training config of both rounds
+      config: examples/train/tiny.yaml     # the training config of both rounds [default: a bundled tiny GPT-2]
       tokens: 400000                       # each round's token budget: the rounds compare at equal tokens
       policy: ado                          # round 1's policy (round 2's too unless round2.policy says)
       set: ["model.config.n_layer=1"]      # more --set overrides, both rounds
@@ -37,8 +37,15 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+def bundled_train_config() -> str:
+    """The tiny GPT-2 config shipped with the package (examples/train/tiny.yaml's model and schedule)."""
+    from importlib import resources
+
+    return str(resources.files("gristmill") / "assets" / "train" / "loop_default.yaml")
+
+
 class TrainSpec(_Section):
-    config: str = "examples/train/tiny.yaml"
+    config: str = Field(default_factory=bundled_train_config)
     tokens: int | None = Field(None, ge=1)  # each round's budget; None: the config's train.max_tokens
     policy: str | None = None  # round 1's policy; None: the config's
     set: list[str] = Field(default_factory=list)  # dotted overrides for both rounds
