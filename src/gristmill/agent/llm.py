@@ -238,6 +238,59 @@ def smollm2_path() -> str | None:
     return path if os.path.isfile(path) else None
 
 
+def _grammar_literal_safe(value: str) -> bool:
+    """Whether llama.cpp's schema-to-grammar conversion writes ``value`` as a literal its parser reads back.
+
+    The converter puts ``json.dumps(value)`` into a grammar literal escaping quotes but not backslashes, so a
+    value that JSON escapes (a quote, a backslash, a control or non-ASCII character) yields a grammar that does
+    not parse, and llama.cpp then decodes with no sampler and dies (SIGSEGV on a regex ``pattern`` such as
+    ``[.!?"'”]``).
+    """
+    return json.dumps(value) == f'"{value}"'
+
+
+def grammar_stand_ins(schema: Any) -> tuple[Any, dict[str, str]]:
+    """``schema`` with every string ``const``/``enum`` value that a grammar cannot hold replaced by a stand-in.
+
+    Returns the new schema and the map from stand-in to value; :func:`restore_stand_ins` puts the values back
+    into the decoded object. The prompt still shows the real values: only the grammar sees the stand-ins.
+    """
+    mapping: dict[str, str] = {}
+
+    def stand_in(v: Any) -> Any:
+        if not isinstance(v, str) or _grammar_literal_safe(v):
+            return v
+        for k, old in mapping.items():
+            if old == v:
+                return k
+        key = f"@gristmill-value-{len(mapping)}"
+        mapping[key] = v
+        return key
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, dict):
+            out = {k: walk(v) for k, v in node.items()}
+            if "const" in node:
+                out["const"] = stand_in(node["const"])
+            if isinstance(node.get("enum"), list):
+                out["enum"] = [stand_in(v) for v in node["enum"]]
+            return out
+        if isinstance(node, list):
+            return [walk(v) for v in node]
+        return node
+
+    return walk(schema), mapping
+
+
+def restore_stand_ins(obj: Any, mapping: dict[str, str]) -> Any:
+    """Every string in ``obj`` that is a stand-in from :func:`grammar_stand_ins` replaced by its value."""
+    if isinstance(obj, dict):
+        return {k: restore_stand_ins(v, mapping) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [restore_stand_ins(v, mapping) for v in obj]
+    return mapping.get(obj, obj) if isinstance(obj, str) else obj
+
+
 def llama_chat(path: str, max_tokens: int = 1024, schema: dict[str, Any] | None = None) -> Chat:
     """A chat function for a local GGUF model; with ``schema`` the decoding grammar admits only valid plans."""
     try:
@@ -251,14 +304,21 @@ def llama_chat(path: str, max_tokens: int = 1024, schema: dict[str, Any] | None 
     if not os.path.isfile(path):
         raise ConnectionError(f"no GGUF model at {path}")
     model = Llama(model_path=path, n_ctx=4096, verbose=False, seed=0)
+    grammar_schema, stand_ins = grammar_stand_ins(schema) if schema is not None else (None, {})
 
     def chat(messages: list[dict[str, str]]) -> str:
         fmt: dict[str, Any] = {"type": "json_object"}
-        if schema is not None:
-            fmt["schema"] = schema
+        if grammar_schema is not None:
+            fmt["schema"] = grammar_schema
         out = model.create_chat_completion(messages=messages, temperature=0.0, max_tokens=max_tokens,
                                            response_format=fmt)
-        return str(out["choices"][0]["message"]["content"] or "")
+        text = str(out["choices"][0]["message"]["content"] or "")
+        if not stand_ins:
+            return text
+        try:
+            return json.dumps(restore_stand_ins(extract_json(text), stand_ins), ensure_ascii=False)
+        except ValueError:
+            return text  # not JSON after all: the caller reports it like any junk reply
 
     return chat
 
