@@ -20,7 +20,7 @@ def torchrun() -> list[str] | None:
 @pytest.mark.skipif(torchrun() is None, reason="torchrun is not available")
 def test_weights_identical_on_both_ranks(shards, tmp_path):
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(Path(__file__).parent)}
-    cmd = [*torchrun(), "--nproc_per_node", "2", "--master_port", "29517", str(Path(__file__).parent / "dist_worker.py"),
+    cmd = [*torchrun(), "--standalone", "--nproc_per_node", "2", str(Path(__file__).parent / "dist_worker.py"),
            str(tmp_path), str(shards)]
     res = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
