@@ -243,3 +243,16 @@ def test_outside_a_checkout_the_default_config_is_bundled_and_a_wrong_input_writ
                                     "--catalog", "c"])
     assert res.exit_code == 2 and "nope.jsonl" in res.output and "does not exist" in res.output
     assert not (tmp_path / "o").exists() and not (tmp_path / "c").exists()
+
+
+def test_the_bundled_loop_config_is_the_example_tiny_config_without_its_data_and_output():
+    """Two copies of one config (the package cannot read examples/): they must not drift apart."""
+    import yaml
+
+    from gristmill.loop.spec import bundled_train_config
+
+    example = yaml.safe_load((Path(__file__).resolve().parents[2] / "examples/train/tiny.yaml").read_text())
+    bundled = yaml.safe_load(Path(bundled_train_config()).read_text())
+    example.pop("output")
+    example["data"].pop("text")
+    assert bundled == example
