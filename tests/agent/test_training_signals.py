@@ -83,6 +83,17 @@ def test_goals_are_read_and_their_words_taken_from_other_kinds():
     assert not parse_goal("drop what the last model found noisy").not_understood
 
 
+def test_loss_as_a_word_of_a_topic_is_not_a_training_signal():
+    # "weight-loss pill adverts" was read as "drop the 10% with the highest loss" and refused for lack of signals
+    for goal in ("Keep everything except the weight-loss pill adverts.", "drop documents about hair loss"):
+        kinds = [r.kind for r in parse_goal(goal).requirements]
+        assert "training_signals" not in kinds and "topic" in kinds, (goal, kinds)
+    # a ranking word, a share, a threshold or a model still make it one, hyphenated or not
+    for goal in ("drop high-loss documents", "loss below 3", "remove the 5% of documents with the lowest loss",
+                 "prefer documents with low perplexity under the last model"):
+        assert [r.kind for r in parse_goal(goal).requirements] == ["training_signals"], goal
+
+
 def test_noisy_or_unlearnable_drops_the_top_tenth_per_domain_of_the_latest_run(tmp_path):
     frame = corpus()
     src = write(frame, tmp_path / "in" / "v.parquet")

@@ -99,6 +99,20 @@ def _finite(v: Any) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
 
 
+def _compound(low: str, start: int) -> bool:
+    """Whether the signal word at ``start`` ends a hyphenated compound whose first word is not a ranking
+    ("weight-loss" is a topic; "high-loss" and "low-perplexity" still rank documents)."""
+    m = re.search(r"([a-z]+)-$", low[:start])
+    return m is not None and not (TOP.fullmatch(m.group(1)) or BOTTOM.fullmatch(m.group(1)))
+
+
+def _said_of_a_model(low: str, end: int) -> bool:
+    """A signal word counts as a training signal only with what makes it one in the same clause: a model or
+    run, what it found hard or easy, a share, a ranking word or a threshold right after the word."""
+    return any(p.search(low) for p in (MODEL, HARD_ALONE, HARD_WITH_MODEL, PREFER, SHARE, TOP, BOTTOM)) \
+        or THRESHOLD.match(low, end) is not None
+
+
 @register
 class TrainingSignals(RequirementKind):
     name = "training_signals"
@@ -141,6 +155,10 @@ class TrainingSignals(RequirementKind):
             m = pat.search(low)
             if m and m.group(0).startswith("perplexit") and not MODEL.search(low):
                 continue  # perplexity alone is a reference language model's (not supported), not the last run's
+            if m and _compound(low, m.start()):
+                continue  # "weight-loss pills", "hair-loss": a word of a topic, not a model's loss
+            if m and not _said_of_a_model(low, m.end()):
+                continue  # "documents about hair loss": no ranking, threshold, share or model says it is one
             if m:
                 signal = name
                 pieces.append(m.span())
