@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from gristmill.agent.prepare import prepare
+from gristmill.agent.prepare import NoLLMPlan, prepare
 
 CHOICE = {"plan": {"1_dedup_exact": [{"op": "exact_dedup"}],
                    "2_length": [{"op": "length_filter", "params": {"min_chars": 1, "min_words": 50}}]}}
@@ -307,3 +307,23 @@ def test_smollm2_decodes_a_bound_pattern_with_quotes_and_backslashes() -> None:
     chat = llama_chat("smollm2", max_tokens=200, schema=_pattern_schema(QUOTED_PATTERN))
     reply = json.loads(chat([{"role": "user", "content": "Give the plan."}]))
     assert reply["plan"]["r"][0]["params"]["pattern"] == QUOTED_PATTERN
+
+
+def test_a_chosen_rule_step_brings_the_measurement_its_rule_reads(dirty: Path, tmp_path: Path, stub_factory, monkeypatch) -> None:
+    # SmolLM2 took the rules kind's filter step without its measuring step: the plan did not compile
+    goal = "Filter out documents with fewer than 200 characters once punctuation and whitespace are removed."
+    monkeypatch.setenv("GRISTMILL_RETRIEVAL", "bm25")
+    probe = stub_factory(["junk"])
+    with pytest.raises(NoLLMPlan):  # a junk reply: only the schema the request carried is wanted here
+        prepare(str(dirty), goal, tmp_path / "probe", llm=probe.spec, plan_only=True, log=lambda m: None, sample=300,
+                fallback=False)
+    (key,) = probe.requests[0]["body"]["response_format"]["json_schema"]["schema"]["properties"]["plan"]["required"]
+    stub = stub_factory([{"plan": {key: [{"op": "filter"}]}}])
+    logs: list[str] = []
+    res = prepare(str(dirty), goal, tmp_path / "o", llm=stub.spec, plan_only=True, log=logs.append, sample=300,
+                  fallback=False)
+    assert res.planner.startswith("llm") and "1 attempt" in res.planner and res.passed, logs
+    steps = res.recipe["steps"]
+    measure = next(s for s in steps if s.get("name") == "count_nonspace_nonpunct")
+    rule = next(s for s in steps if s["op"] == "filter")
+    assert steps.index(measure) < steps.index(rule) and "count_nonspace_nonpunct.matches" in str(rule["keep"])

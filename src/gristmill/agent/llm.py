@@ -134,6 +134,28 @@ def _chosen(slot: Slot, op: str, params: dict[str, Any], generated: list[str], w
                      f"its candidates are {[a.op for a in slot.alternatives]}")
 
 
+def with_measurements(steps: list[PlanStep], cands: Candidates) -> list[PlanStep]:
+    """``steps`` plus every named step a kind proposed that a chosen step's rules or parameters read.
+
+    A kind's steps can be a unit: ``count_lines`` measures, a ``filter`` keeps by ``count_lines.matches``. A
+    model that takes the filter but not the measurement (the schema lets it pick fewer steps than offered)
+    chose the filter, not a plan that cannot compile: the measurement comes with it.
+    """
+    offered = {a.step.name: a.step for s in cands.slots for a in s.alternatives if a.step is not None and a.step.name}
+    out = list(steps)
+    while True:
+        have = {st.name for st in out if st.name}
+        text = " ".join(json.dumps([st.keep, st.params], default=str) for st in out)
+        needed = [st for name, st in offered.items()
+                  if name not in have and re.search(rf"(?<![\w.]){re.escape(name)}\.\w", text)]
+        if not needed:
+            return out
+        for st in needed:
+            st = copy.deepcopy(st)
+            st.why = f"measured for a chosen step's rule: {st.why}" if st.why else "measured for a chosen step's rule"
+            out.append(st)
+
+
 def steps_from_reply(obj: Any, cands: Candidates, generated: list[str] | None = None) -> list[PlanStep]:
     """The plan's steps from a reply, compiled against the registry; ValueError with every problem.
 
@@ -177,6 +199,7 @@ def steps_from_reply(obj: Any, cands: Candidates, generated: list[str] | None = 
                 steps.append(PlanStep(op, params, keep_d, f"{why} (requirement {slot.key})", slot.kind.name))
     else:
         raise ValueError('expected {"plan": {KEY: [{"op": ..., "params": {...}}, ...], ...}} with a step for every requirement')
+    steps = with_measurements(steps, cands)
     try:
         compile_recipe({"steps": [s.spec() for s in sorted(steps, key=lambda s: s.position)]})
     except RecipeError as exc:
