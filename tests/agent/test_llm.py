@@ -327,3 +327,30 @@ def test_a_chosen_rule_step_brings_the_measurement_its_rule_reads(dirty: Path, t
     measure = next(s for s in steps if s.get("name") == "count_nonspace_nonpunct")
     rule = next(s for s in steps if s["op"] == "filter")
     assert steps.index(measure) < steps.index(rule) and "count_nonspace_nonpunct.matches" in str(rule["keep"])
+
+
+def test_the_models_own_step_that_fails_its_check_gives_way_to_the_kinds_step(dirty: Path, tmp_path: Path, stub_factory,
+                                                                               monkeypatch) -> None:
+    # SmolLM2 set a searched operator's parameters so that the dry run kept nothing; the kind's repairs only
+    # move the kind's own parameters, so the plan failed every round
+    wrong = {"plan": {"1_dedup_exact": [{"op": "exact_dedup"}],
+                      "2_length": [{"op": "length_filter", "params": {"min_words": 100000}}]}}
+    stub = stub_factory([wrong])
+    res, logs = run(dirty, tmp_path, stub.spec, monkeypatch, fallback=False)
+    assert res.planner.startswith("llm") and res.passed, logs
+    assert len(res.history) == 2 and "FAIL" in " ".join(res.history[0]["checks"])
+    (action,) = res.history[0]["repairs"]
+    assert "length_filter" in action and "100000" in action and "its requirement kind proposed" in action
+    (length,) = [s for s in res.recipe["steps"] if s["op"] == "length_filter"]
+    assert length["params"]["min_words"] == 50
+    assert res.plan.find("length")[0].proposed is None  # the kind's own step now: its own repairs apply
+
+
+def test_the_models_own_step_that_passes_is_kept(dirty: Path, tmp_path: Path, stub_factory, monkeypatch) -> None:
+    own = {"plan": {"1_dedup_exact": [{"op": "exact_dedup"}],
+                    "2_length": [{"op": "length_filter", "params": {"min_words": 60}}]}}
+    stub = stub_factory([own])
+    res, logs = run(dirty, tmp_path, stub.spec, monkeypatch, fallback=False)
+    assert res.passed and len(res.history) == 1, logs
+    (length,) = [s for s in res.recipe["steps"] if s["op"] == "length_filter"]
+    assert length["params"]["min_words"] == 60

@@ -128,10 +128,20 @@ def _chosen(slot: Slot, op: str, params: dict[str, Any], generated: list[str], w
             st.why = f"LLM's choice for requirement {slot.key}: {st.why}" if st.why else f"LLM's choice for requirement {slot.key}"
             return st
     if any(a.op == op for a in slot.alternatives) or op in generated:
-        return PlanStep(op, params, None, f"LLM's choice for requirement {slot.key} ({slot.req.text}); parameters by the LLM",
-                        slot.kind.name, None, slot.kind.order)
+        st = PlanStep(op, params, None, f"LLM's choice for requirement {slot.key} ({slot.req.text}); parameters by the LLM",
+                      slot.kind.name, None, slot.kind.order)
+        return own_choice(st, slot)
     raise ValueError(f"{where}: {op!r} is not a candidate for requirement {slot.key}; "
                      f"its candidates are {[a.op for a in slot.alternatives]}")
+
+
+def own_choice(st: PlanStep, slot: Slot) -> PlanStep:
+    """``st`` marked as the model's own choice for ``slot``, with the steps the slot's kind proposed beside it:
+    what the repair loop puts in its place when the requirement's check fails on the data
+    (:func:`gristmill.agent.prepare.unbind_llm_steps`)."""
+    st.serves = (slot.req.kind, slot.req.text)
+    st.proposed = [copy.deepcopy(a.step) for a in slot.alternatives if a.step is not None]
+    return st
 
 
 def with_measurements(steps: list[PlanStep], cands: Candidates) -> list[PlanStep]:
@@ -196,7 +206,7 @@ def steps_from_reply(obj: Any, cands: Candidates, generated: list[str] | None = 
             if slot is None:
                 steps.append(PlanStep(op, params, keep_d, why, "llm"))
             else:
-                steps.append(PlanStep(op, params, keep_d, f"{why} (requirement {slot.key})", slot.kind.name))
+                steps.append(own_choice(PlanStep(op, params, keep_d, f"{why} (requirement {slot.key})", slot.kind.name), slot))
     else:
         raise ValueError('expected {"plan": {KEY: [{"op": ..., "params": {...}}, ...], ...}} with a step for every requirement')
     steps = with_measurements(steps, cands)

@@ -27,6 +27,10 @@ class PlanStep:
     name: str | None = None
     order: float = 5.0  # place in the recipe (the serving kind's order)
     late: bool = False  # moved after the text-rewriting steps by a repair
+    # set when the LLM planner chose an operator and its parameters itself: the requirement it serves (kind,
+    # clause) and the steps that requirement's kind proposed, which a repair puts in its place if it fails
+    serves: tuple[str, str] | None = None
+    proposed: list[PlanStep] | None = None
 
     def spec(self) -> dict[str, Any]:
         d: dict[str, Any] = {"op": self.op}

@@ -19,7 +19,7 @@ from typing import Any
 from gristmill.agent.goal import Goal, parse_goal
 from gristmill.agent.kinds import RepairContext, get_kind
 from gristmill.agent.kinds.quality import relax
-from gristmill.agent.planner import NotUnderstood, Plan, Unsupported, build_plan
+from gristmill.agent.planner import NotUnderstood, Plan, PlanStep, Unsupported, build_plan
 from gristmill.agent.profile import Profile, est_tokens, profile_sample
 from gristmill.agent.report import recipe_yaml, write_reports
 from gristmill.agent.sampling import Sample, draw_sample, write_sample
@@ -110,6 +110,10 @@ def repair(plan: Plan, checks: list[Check], goal: Goal, profile: Profile) -> tup
     """One round of repairs for the failed checks, each by its requirement's kind; None when nothing more
     can be tried. Quality is relaxed at most once a round, whichever checks ask for it."""
     new = copy.deepcopy(plan)
+    failed = [c for c in checks if not c.passed and c.hard]
+    actions = unbind_llm_steps(new, failed)
+    if actions:  # the failed checks judged the model's steps: the kinds' repairs start from their own steps
+        return new, actions
     relaxed: list[bool] = []
 
     def relax_once() -> bool:
@@ -118,7 +122,6 @@ def repair(plan: Plan, checks: list[Check], goal: Goal, profile: Profile) -> tup
         return relaxed[0]
 
     ctx = RepairContext(new, profile, goal, relax_once)
-    failed = [c for c in checks if not c.passed and c.hard]
     if any(c.kind == "nonempty" for c in failed):
         relax_once()
     for c in failed:
@@ -127,6 +130,32 @@ def repair(plan: Plan, checks: list[Check], goal: Goal, profile: Profile) -> tup
     if not ctx.actions:
         return None
     return new, ctx.actions
+
+
+def unbind_llm_steps(plan: Plan, failed: list[Check]) -> list[str]:
+    """Put back, in ``plan``, the steps a requirement's kind proposed where the LLM planner chose an operator
+    and set its parameters itself and that requirement's check failed; every such step when the output came
+    out empty or short of a retention target (any of them may have dropped too much). What was replaced.
+
+    A small model takes a searched operator with parameters that empty the sample (``gopher_quality`` for a
+    length bound, say); the kind's repairs only know how to move the kind's own parameters.
+    """
+    whole = any(c.kind == "nonempty" or (c.req is not None and get_kind(c.req.kind).target) for c in failed)
+    broken = {(c.req.kind, c.req.text) for c in failed if c.req is not None}
+    steps: list[PlanStep] = []
+    actions: list[str] = []
+    for st in plan.steps:
+        if st.proposed is None or not (whole or st.serves in broken):
+            steps.append(st)
+            continue
+        kept = [p for p in st.proposed if not any((x.op, x.name, x.params, x.keep) == (p.op, p.name, p.params, p.keep)
+                                                  for x in steps + plan.steps)]
+        steps.extend(copy.deepcopy(kept))
+        put = ", ".join(p.op + (f" {p.params}" if p.params else "") for p in kept) or "nothing new (they are in the plan)"
+        actions.append(f"the LLM's own {st.op} {st.params or ''} for '{st.serves[1] if st.serves else st.requirement}' "
+                       f"replaced by the step(s) its requirement kind proposed: {put}")
+    plan.steps = steps
+    return actions
 
 
 def ordered_recipe(plan: Plan, name: str, goal_text: str, input_path: str | None, output: str | None) -> dict[str, Any]:
