@@ -343,7 +343,7 @@ def test_the_models_own_step_that_fails_its_check_gives_way_to_the_kinds_step(di
     assert "length_filter" in action and "100000" in action and "its requirement kind proposed" in action
     (length,) = [s for s in res.recipe["steps"] if s["op"] == "length_filter"]
     assert length["params"]["min_words"] == 50
-    assert res.plan.find("length")[0].proposed is None  # the kind's own step now: its own repairs apply
+    assert res.plan.find("length")[0].serves is None  # the kind's own step now: its own repairs apply
 
 
 def test_the_models_own_step_that_passes_is_kept(dirty: Path, tmp_path: Path, stub_factory, monkeypatch) -> None:
@@ -354,3 +354,22 @@ def test_the_models_own_step_that_passes_is_kept(dirty: Path, tmp_path: Path, st
     assert res.passed and len(res.history) == 1, logs
     (length,) = [s for s in res.recipe["steps"] if s["op"] == "length_filter"]
     assert length["params"]["min_words"] == 60
+
+
+def test_a_requirement_the_models_choice_left_without_a_step_gets_its_kinds_step(dirty: Path, tmp_path: Path,
+                                                                                 stub_factory, monkeypatch) -> None:
+    # SmolLM2 answered "near duplicates" with the exact-dedup step it had already chosen: the near-duplicate
+    # requirement had no step, and no kind's repair adds one
+    monkeypatch.setenv("GRISTMILL_RETRIEVAL", "bm25")
+    goal = "remove exact duplicates and near-duplicate documents"
+    reply = {"plan": {"1_dedup_exact": [{"op": "exact_dedup"}], "2_dedup_near": [{"op": "exact_dedup"}]}}
+    stub = stub_factory([reply])
+    logs: list[str] = []
+    res = prepare(str(dirty), goal, tmp_path / "o", llm=stub.spec, plan_only=True, log=logs.append, sample=300,
+                  fallback=False)
+    assert res.planner.startswith("llm") and res.passed, logs
+    first = " ".join(res.history[0]["checks"])
+    assert "[FAIL] no near-duplicate pairs" in first
+    (action,) = res.history[0]["repairs"]
+    assert "no step of its own" in action and "minhash_dedup {'threshold': 0.8}" in action
+    assert [s["op"] for s in res.recipe["steps"]] == ["normalize_text", "exact_dedup", "minhash_dedup"]

@@ -136,12 +136,17 @@ def _chosen(slot: Slot, op: str, params: dict[str, Any], generated: list[str], w
 
 
 def own_choice(st: PlanStep, slot: Slot) -> PlanStep:
-    """``st`` marked as the model's own choice for ``slot``, with the steps the slot's kind proposed beside it:
-    what the repair loop puts in its place when the requirement's check fails on the data
+    """``st`` marked as the model's own choice for ``slot``: the repair loop puts the steps the slot's kind
+    proposed in its place when the requirement's check fails on the data
     (:func:`gristmill.agent.prepare.unbind_llm_steps`)."""
     st.serves = (slot.req.kind, slot.req.text)
-    st.proposed = [copy.deepcopy(a.step) for a in slot.alternatives if a.step is not None]
     return st
+
+
+def proposals(cands: Candidates) -> dict[tuple[str, str], list[PlanStep]]:
+    """Per requirement (kind, clause), the steps its kind proposed: what the repair loop falls back to."""
+    return {(s.req.kind, s.req.text): [copy.deepcopy(a.step) for a in s.alternatives if a.step is not None]
+            for s in cands.slots}
 
 
 def with_measurements(steps: list[PlanStep], cands: Candidates) -> list[PlanStep]:
@@ -477,7 +482,7 @@ def llm_plan(spec: str, goal: Goal, profile: Profile, log: Log = print, max_atte
         notes = cands.base.notes + cands.notes + [f"planned by LLM {label} in {attempt} attempt(s)", _choices_note(cands, steps)]
         notes += [f"operator {n!r} was written by the LLM and accepted by the sandbox (saved in operators/)" for n in generated]
         plan = Plan(steps=steps, output_format=cands.base.output_format, notes=notes,
-                    quality_level=dict(cands.base.quality_level), generated=generated)
+                    quality_level=dict(cands.base.quality_level), generated=generated, proposed=proposals(cands))
         _adopt(goal, cands)
         return plan, f"{label}, {attempt} attempt(s)"
     return None, f"{max_attempts} attempts failed; last: {last}"

@@ -27,10 +27,9 @@ class PlanStep:
     name: str | None = None
     order: float = 5.0  # place in the recipe (the serving kind's order)
     late: bool = False  # moved after the text-rewriting steps by a repair
-    # set when the LLM planner chose an operator and its parameters itself: the requirement it serves (kind,
-    # clause) and the steps that requirement's kind proposed, which a repair puts in its place if it fails
+    # set when the LLM planner chose an operator and its parameters itself: the requirement it serves
+    # (kind, clause), whose kind's proposed steps a repair puts in its place if that requirement fails
     serves: tuple[str, str] | None = None
-    proposed: list[PlanStep] | None = None
 
     def spec(self) -> dict[str, Any]:
         d: dict[str, Any] = {"op": self.op}
@@ -56,6 +55,8 @@ class Plan:
     notes: list[str] = field(default_factory=list)
     quality_level: dict[str, str] = field(default_factory=dict)  # requested -> current (after repairs)
     generated: list[str] = field(default_factory=list)  # operators written by the LLM, accepted by the sandbox
+    # LLM plans: per requirement (kind, clause), the steps its kind proposed, whether or not the model took them
+    proposed: dict[tuple[str, str], list[PlanStep]] = field(default_factory=dict)
 
     def ordered_steps(self) -> list[PlanStep]:
         return sorted(self.steps, key=lambda s: s.position)

@@ -112,7 +112,7 @@ def repair(plan: Plan, checks: list[Check], goal: Goal, profile: Profile) -> tup
     new = copy.deepcopy(plan)
     failed = [c for c in checks if not c.passed and c.hard]
     actions = unbind_llm_steps(new, failed)
-    if actions:  # the failed checks judged the model's steps: the kinds' repairs start from their own steps
+    if actions:  # the failed checks judged the model's choices: the kinds' repairs start from their own steps
         return new, actions
     relaxed: list[bool] = []
 
@@ -133,28 +133,37 @@ def repair(plan: Plan, checks: list[Check], goal: Goal, profile: Profile) -> tup
 
 
 def unbind_llm_steps(plan: Plan, failed: list[Check]) -> list[str]:
-    """Put back, in ``plan``, the steps a requirement's kind proposed where the LLM planner chose an operator
-    and set its parameters itself and that requirement's check failed; every such step when the output came
-    out empty or short of a retention target (any of them may have dropped too much). What was replaced.
+    """In an LLM plan, give a failed requirement the steps its kind proposed: in place of the operators the
+    model chose and parametrised itself for it, or added where the model's choice left it no step of its own
+    (it named a step another requirement already has). When the output came out empty or short of a
+    retention target, every requirement the model served with its own parameters gets its kind's steps back
+    (any of them may drop too much). What was done, a line a requirement; nothing for a built-in plan.
 
     A small model takes a searched operator with parameters that empty the sample (``gopher_quality`` for a
-    length bound, say); the kind's repairs only know how to move the kind's own parameters.
+    length bound), or answers "near duplicates" with the exact-dedup step it already chose; the kinds'
+    repairs only move the parameters of the kinds' own steps.
     """
+    if not plan.proposed:
+        return []
     whole = any(c.kind == "nonempty" or (c.req is not None and get_kind(c.req.kind).target) for c in failed)
-    broken = {(c.req.kind, c.req.text) for c in failed if c.req is not None}
-    steps: list[PlanStep] = []
-    actions: list[str] = []
-    for st in plan.steps:
-        if st.proposed is None or not (whole or st.serves in broken):
-            steps.append(st)
+    broken = [(c.req.kind, c.req.text) for c in failed if c.req is not None]
+    if whole:
+        broken += [st.serves for st in plan.steps if st.serves is not None]
+
+    def same(a: PlanStep, b: PlanStep) -> bool:
+        return (a.op, a.name, a.params, a.keep) == (b.op, b.name, b.params, b.keep)
+
+    actions = []
+    for key in dict.fromkeys(k for k in broken if k in plan.proposed):
+        own = [st for st in plan.steps if st.serves == key]
+        rest = [st for st in plan.steps if st.serves != key]
+        added = [p for p in plan.proposed[key] if not any(same(p, x) for x in rest)]
+        if not own and not added:
             continue
-        kept = [p for p in st.proposed if not any((x.op, x.name, x.params, x.keep) == (p.op, p.name, p.params, p.keep)
-                                                  for x in steps + plan.steps)]
-        steps.extend(copy.deepcopy(kept))
-        put = ", ".join(p.op + (f" {p.params}" if p.params else "") for p in kept) or "nothing new (they are in the plan)"
-        actions.append(f"the LLM's own {st.op} {st.params or ''} for '{st.serves[1] if st.serves else st.requirement}' "
-                       f"replaced by the step(s) its requirement kind proposed: {put}")
-    plan.steps = steps
+        plan.steps = rest + copy.deepcopy(added)
+        was = "; ".join(f"{st.op} {st.params or ''}".strip() for st in own) or "no step of its own"
+        put = ", ".join(p.op + (f" {p.params}" if p.params else "") for p in added) or "none (already in the plan)"
+        actions.append(f"'{key[1]}': the LLM's choice ({was}) replaced by the step(s) its requirement kind proposed: {put}")
     return actions
 
 
