@@ -151,3 +151,33 @@ def test_local_phone_numbers_on_real_documents() -> None:
     out = batch_of(injected)
     PIIRedact(PIIParams(mode="redact", kinds=["phone"])).apply(out)
     assert all(f"555-{100 + i:04d}" not in t for i, t in enumerate(out.texts()))
+
+
+# -- section and heading numbers in real manuals are not addresses (seen dropping documents as "ip") ---------
+
+def _bundled(ids: set[str]) -> dict[str, str]:
+    import gzip
+    import json
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "data" / "sample.jsonl.gz"
+    with gzip.open(path, "rt", encoding="utf-8") as f:
+        rows = (json.loads(line) for line in f)
+        return {r["id"]: r["text"] for r in rows if r["id"] in ids}
+
+
+@pytest.mark.parametrize(("doc", "addresses"), [
+    ("docs-000386", []),  # PostgreSQL manual: "defined in section 4.4.3.2 of ISO 8601"
+    ("docs-000189", []),  # PostgreSQL manual: heading "9.16.2.1. Strict and Lax Modes"
+    ("docs-001035", []),  # heading "4.8.1.1. From the ..."
+    ("multilingual-000095", []),  # Debian handbook (de): "siehe Abschnitt 6.1.2.3, „Proposed-Updates“"
+    ("multilingual-000321", []),  # Debian handbook (ja): "第 9.2.1.4 節「..."
+    ("multilingual-000444", []),  # Debian handbook (pt): "veja Seção 9.2.1.4, “Criando ..."
+    ("multilingual-000049", ["213.244.11.247"]),  # (ca) headings 8.3.1.1 and 8.3.1.2, and a real address
+    ("multilingual-000216", ["192.168.0.1", "192.168.0.0", "255.255.255.0", "192.168.0.255"]),  # (fr) /etc/network/interfaces
+    ("reference-000557", ["127.0.0.1"]),  # FOLDOC: "The special {Internet address}, 127.0.0.1, defined by"
+])
+def test_section_numbers_in_real_manuals_are_not_addresses(doc: str, addresses: list[str]) -> None:
+    text = _bundled({doc})[doc]
+    found = [m.text for m in find_pii(text) if m.kind == "ip"]
+    assert list(dict.fromkeys(found)) == addresses

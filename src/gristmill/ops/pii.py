@@ -94,11 +94,50 @@ def iban_valid(candidate: str) -> bool:
     return int(number) % 97 == 1
 
 
-_VERSION_CONTEXT = re.compile(r"(?:\bv|\bver\.?|version|release|==|>=|<=|~=|\bpython|\bnode)\s*$", re.I)
+# just before a dotted quad: it numbers a version, a release or a section ("version 10.0.0.1", "pkg==1.2.3.4",
+# "section 4.4.3.2 of ISO 8601", "RFC 1918 5.2.1.4", "§ 3.1.2.4")
+_VERSION_CONTEXT = re.compile(
+    r"(?:\bv|\bver\.?|versions?|releas(?:e[sd]?|ing)|==|>=|<=|~=|\(|\bpython|\bnode|\bkernel|\bfirmware|\bbuild|"
+    r"\brev(?:ision)?|\bpatch|\bupgraded?(?: to)?|\bupdated?(?: to)?|\bbump(?:ed)?(?: to)?|\bpolicy|standards?-?version:?|"
+    r"\bsect?(?:ion)?s?\.?|\bclauses?|\bchapters?|\bappendix|\bparagraphs?|\bpara\.?|\bart(?:icle)?\.?|\bamendment|"
+    r"\biso(?: \d+)?|\brfc(?: \d+)?|§+|"
+    # the word for a section in the languages of the Debian handbook and other translated manuals
+    r"\bsecci[oó]n?|\bse[cç][cç]?ão|\bsezione|\bsek(?:cja|sjon|tion)|\bsectie|\babschnitt|\bkap(?:itel|itola)|"
+    r"\bcap[ií]tulo|\bchapitre|\bhoofdstuk|\boddíl|\bk[ıi]s[ıi]m|\bbölüm|\bраздел\w*|\bглав\w*|第|節|节)\s*$", re.I)
+# a numbered heading ("9.2.1.1. Authentication", "// 6.2.0.2. video/mp4") or a cross-reference followed by the
+# title it points to ("Sección 9.2.1.4, «Creating...»", "Section 1.3.2.1, “Reporting...")
+_HEADING_BEFORE = re.compile(r"(?:^|\n)[ \t]*(?:[#*>/-]+[ \t]*)?$")
+_HEADING_AFTER = re.compile(r"\.[ \t]+\S|,[ \t]*[«“„\"'‚‹「『]")
+# on the same line, words that make a dotted quad an address whatever came before it
+_ADDRESS_CUES = re.compile(r"\b(?:ip|ipv4|address(?:es)?|host(?:name)?s?|server|dns|gateway|ping|subnet|netmask|router|"
+                           r"proxy|localhost|firewall|nameserver)\b|://", re.I)
+# a line about versions ("## 5.2.1.4 (2023-01-02)", "* New upstream release 4.8.6.3")
+_VERSION_LINE = re.compile(r"\b(?:versions?|releases?|released|changelog|upstream|upgrade[sd]?|bump(?:ed)?)\b|"
+                           r"\d\s*[(\[]?\d{4}-\d{2}-\d{2}", re.I)
+
+
+def reads_as_version(candidate: str, text: str, start: int) -> bool:
+    """A dotted quad that numbers a version or a section rather than a host: after such a word (in the
+    languages of translated manuals too), inside a longer dotted or hyphenated number ("2.9.5.0.46",
+    "21.08.8.2-1"), opening a numbered heading ("9.2.1.1. Authentication"), before the quoted title of a
+    cross-reference ("9.2.1.4, «Creating...»"), or on a line about versions with no word that makes it an
+    address."""
+    end = start + len(candidate)
+    if _VERSION_CONTEXT.search(text[max(0, start - 24) : start]):
+        return True
+    if re.match(r"[-~+]\w", text[end : end + 2]):
+        return True
+    after = _HEADING_AFTER.match(text, end)
+    if after and (after.group().startswith(",") or _HEADING_BEFORE.search(text[max(0, start - 16) : start])):
+        return True
+    line_start = text.rfind("\n", 0, start) + 1
+    line_end = text.find("\n", end)
+    line = text[line_start : line_end if line_end >= 0 else len(text)]
+    return bool(_VERSION_LINE.search(line)) and not _ADDRESS_CUES.search(line)
 
 
 def ip_valid(candidate: str, text: str, start: int) -> bool:
-    """Parses as an address, is not a version number (``v1.2.3.4``, ``version 10.0.0.1``, ``pkg==1.2.3.4``)."""
+    """Parses as an address, and does not read as a version or section number (:func:`reads_as_version`)."""
     try:
         addr = ipaddress.ip_address(candidate)
     except ValueError:
@@ -106,7 +145,7 @@ def ip_valid(candidate: str, text: str, start: int) -> bool:
     if addr.version == 4:
         if any(len(o) > 1 and o[0] == "0" for o in candidate.split(".")):
             return False  # leading zeros: 01.02.03.04 is a version or an index, not written IPs
-        if _VERSION_CONTEXT.search(text[max(0, start - 12) : start]):
+        if reads_as_version(candidate, text, start):
             return False
     elif sum(1 for g in candidate.split(":") if g) < 3:
         return False  # "::1", "a::b", "ff::": loopback or C++/Rust paths rather than a real address
@@ -324,7 +363,7 @@ class PIIRedact(Operator):
     name = "pii"
     family = "pii"
     description = """Find personal data and secrets: e-mail addresses, phone numbers (international +CC and
-    North-American formats, and local numbers after a cue such as "call" or "fax"), IPv4/IPv6 addresses (not version numbers), credit-card numbers (Luhn-checked,
+    North-American formats, and local numbers after a cue such as "call" or "fax"), IPv4/IPv6 addresses (not version or section numbers), credit-card numbers (Luhn-checked,
     known issuer), IBANs (mod-97 verified), US social security numbers (AAA-GG-SSSS) and secrets (private
     key blocks, AWS/GCP/GitHub/GitLab/Slack/OpenAI/Anthropic/Stripe/Hugging Face keys, JWTs). Counts each
     kind as a signal and, in redact mode, replaces matches by typed placeholders such as <EMAIL> or
@@ -335,7 +374,7 @@ class PIIRedact(Operator):
         Signal("total", "int", "number of matches of every kind"),
     )
     cost = "moderate"
-    version = "2"  # 2: local numbers after a phone cue ("Call 555-0107")
+    version = "3"  # 2: local numbers after a phone cue ("Call 555-0107"); 3: section and release numbers are not IPs
     references = (
         "Ben Allal et al., SantaCoder: don't reach for the stars!, 2023 (PII redaction pipeline)",
         "Li et al., StarCoder: may the source be with you!, 2023",
