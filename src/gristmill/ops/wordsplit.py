@@ -133,6 +133,8 @@ _ABBREVIATIONS = (
 )
 _EXCEPTIONS = _build_exceptions()
 _CACHE: dict[str, tuple[str, ...]] = {}
+_NEW: list[list[str]] = []  # while recording (a run's worker): the chunks split since take_new_chunks()
+_WARM: list[str | None] = [None]  # the key of the table the caches hold (preload), None: anything
 _CACHE_MAX = 2_000_000
 
 
@@ -345,6 +347,8 @@ def _plain_letters(w: str) -> bool:
 
 def _chunk_tokens(chunk: str) -> tuple[str, ...]:
     """Tokens of one whitespace-free chunk (not cached here)."""
+    if _NEW:
+        _NEW[0].append(chunk)
     if _plain_letters(chunk):  # a word, with accents or in another alphabet (Cyrillic, Greek, Arabic...) too
         return (chunk,)
     fast = _affixed(chunk)  # a word with punctuation around it: '(word),' 'word.' "word's" 'well-known'
@@ -411,6 +415,62 @@ def split_word_ids(text: str) -> np.ndarray:
     return np.fromiter(chain.from_iterable(parts), np.int64)
 
 
+def record_new_chunks(warm: str | None = None) -> None:
+    """From now on, remember the chunks this process splits, for :func:`take_new_chunks`. The caches are
+    emptied first unless they hold exactly the table preloaded as ``warm`` (see :func:`preload`): then
+    every chunk met is either in that table or recorded."""
+    if warm is None or _WARM[0] != warm:
+        _clear_caches()
+    _NEW[:] = [[]]
+
+
+def _clear_caches() -> None:
+    _CACHE.clear()
+    _VOCAB.clear()
+    _TOKENS.clear()
+    _ID_CACHE.clear()
+    _PROPS.clear()
+    _PROPS_N[0] = 0
+    _WARM[0] = None
+
+
+def take_new_chunks() -> list[str]:
+    """The chunks this process split since the last call while recording (a chunk may appear twice: once
+    per cache), for the word table a version keeps (``engine/word_table.py``)."""
+    if not _NEW:
+        return []
+    out, _NEW[0] = _NEW[0], []
+    return out
+
+
+def chunk_tokens(chunk: str) -> tuple[str, ...]:
+    """The tokens of one whitespace-free chunk, from the cache when it holds them."""
+    ids = _ID_CACHE.get(chunk)
+    if ids is not None:
+        return tuple(_TOKENS[i] for i in ids)
+    got = _CACHE.get(chunk)
+    return got if got is not None else _chunk_tokens(chunk)
+
+
+def preload(table: dict[str, tuple[str, ...]], key: str) -> int:
+    """Fill both caches with ``table`` alone (chunks split earlier by this splitter), with token ids and
+    per-token properties, so that this process and the processes forked from it find them split; ``key``
+    names the table for :func:`record_new_chunks`. Returns how many chunks (0: too many for the caches)."""
+    _clear_caches()
+    if len(table) > _CACHE_MAX or len(table) > _VOCAB_MAX:
+        return 0
+    vocab, tokens = _VOCAB, _TOKENS
+    fresh = [t for t in dict.fromkeys(chain.from_iterable(table.values())) if t not in vocab]
+    vocab.update(zip(fresh, range(len(tokens), len(tokens) + len(fresh))))
+    tokens.extend(fresh)
+    get = vocab.__getitem__  # a chunk's tokens are the same whoever split it: overwriting changes nothing
+    _ID_CACHE.update(zip(table.keys(), (tuple(map(get, toks)) for toks in table.values())))
+    _CACHE.update(table)
+    token_props()
+    _WARM[0] = key
+    return len(table)
+
+
 def reset_vocab_if_large() -> None:
     """Bound memory in long runs: forget the vocabulary once it holds more than ``_VOCAB_MAX`` tokens."""
     if len(_TOKENS) > _VOCAB_MAX or len(_ID_CACHE) > _CACHE_MAX:
@@ -419,6 +479,7 @@ def reset_vocab_if_large() -> None:
         _ID_CACHE.clear()
         _PROPS.clear()
         _PROPS_N[0] = 0
+        _WARM[0] = None
 
 
 def word_id(token: str) -> int | None:
