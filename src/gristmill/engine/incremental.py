@@ -9,6 +9,10 @@ then written into the output folder (linked when unchanged), so the folder holds
 have written, and its summary counts the whole dataset.
 
 With no new input and changed thresholds, the same machinery re-decides the parent from its stored signals.
+
+Writing the parent's chunks needs only the walk's decisions, which are final once the last global step has
+decided: with a pool of workers, the chunks to rewrite are handed to the workers then, before the last
+stage's own tasks, while the driver writes the dedup state and links the untouched files.
 """
 
 from __future__ import annotations
@@ -16,7 +20,9 @@ from __future__ import annotations
 import json
 import pickle
 import time
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +35,7 @@ from gristmill.engine.redecide import ParentFiles, ParentWalk
 from gristmill.engine.stages import Stage
 from gristmill.engine.word_table import load as load_word_table
 from gristmill.engine.word_table import preload as preload_words
+from gristmill.engine.worker import ChunkTask, WorkerConfig, context
 from gristmill.io.inputs import InputFile
 from gristmill.io.writers import atomic_write
 from gristmill.recipe.compile import CompiledRecipe
@@ -76,7 +83,8 @@ class IncrementalExecutor(LocalExecutor):
         self.known_fingerprints = fingerprints or {}
         self.walk = ParentWalk(recipe, parent.files, parent.rule_steps)
         self.walk_seconds = 0.0
-        self.materialized: dict[str, int] = {}
+        self.materialized: dict[str, int] | None = None
+        self.walk_finished = False
 
     def _input_files(self) -> list[InputFile]:
         return self.new_files
@@ -122,11 +130,41 @@ class IncrementalExecutor(LocalExecutor):
     def _finished_chunks(self, stage: Stage) -> list[int]:
         return json.loads(self.layout.stage_complete(stage.index).read_text())["chunks"]
 
+    def _finish_walk(self) -> None:
+        if not self.walk_finished:
+            self.walk.finish()
+            self.walk_finished = True
+
+    def _run_stage(self, stage: Stage, tasks: Iterator[ChunkTask], cfg: WorkerConfig, pool: Any,
+                   progress: Callable[[str, int, int], None] | None) -> list[int]:
+        """The last stage: every decision is made, so the workers rewrite the parent's changed chunks and
+        their dedup state first (in parallel, ahead of the stage's own tasks) while the driver links the rest."""
+        if not stage.final or not isinstance(pool, ProcessPoolExecutor) or self.materialized is not None:
+            return super()._run_stage(stage, tasks, cfg, pool, progress)
+        t0 = time.perf_counter()
+        self._finish_walk()
+        jobs = self.walk.chunk_jobs()
+        changed = [j for j in jobs if j["changed"] or j["state"]]  # the rest is linked here
+        groups = [changed[i::self.workers * 2] for i in range(min(len(changed), self.workers * 2))]
+        futures: list[Future] = [pool.submit(rewrite_parent_chunks, cfg, self.parent.files, self.parent.rule_steps, g)
+                                 for g in groups]
+        stats = Counter(self.walk.materialize_shared(self.layout))
+        for job in jobs:
+            if not (job["changed"] or job["state"]):
+                stats.update(self.walk.materialize_chunk(self.layout, job["chunk"], False))
+        self.walk_seconds += time.perf_counter() - t0
+        ids = super()._run_stage(stage, tasks, cfg, pool, progress)
+        for f in futures:
+            stats.update(f.result())
+        self.materialized = dict(stats)
+        return ids
+
     def _finish(self, chunk_ids: list[int], inputs: list[dict], decide_seconds: dict[str, float], wall: float,
                 resumed: bool) -> dict[str, Any]:
         t0 = time.perf_counter()
-        self.walk.finish()
-        self.materialized = self.walk.materialize(self.layout)
+        self._finish_walk()
+        if self.materialized is None:  # one process, or a resumed run whose last stage was done
+            self.materialized = self.walk.materialize(self.layout)
         self.walk_seconds += time.perf_counter() - t0
         self.new_chunks = len(chunk_ids)
         return super()._finish(chunk_ids, inputs, decide_seconds, wall + time.perf_counter() - t0, resumed)
@@ -181,3 +219,16 @@ class IncrementalExecutor(LocalExecutor):
             "next_chunk": self.first_chunk + self.new_chunks,
         }
         return summary
+
+
+def rewrite_parent_chunks(cfg: WorkerConfig, files: ParentFiles, rule_steps: list[str],
+                          jobs: list[dict[str, Any]]) -> dict[str, int]:
+    """In a worker: write parent chunks into the run's output folder as the driver's walk decided
+    (:meth:`ParentWalk.chunk_jobs`); returns the counts of files written and linked."""
+    ctx = context(cfg)
+    walk = ParentWalk(ctx["recipe"], files, rule_steps)
+    stats: Counter[str] = Counter()
+    for job in jobs:
+        walk.adopt(job)
+        stats.update(walk.materialize_chunk(ctx["layout"], job["chunk"], job["changed"]))
+    return dict(stats)
