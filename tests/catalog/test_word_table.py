@@ -97,3 +97,17 @@ def test_with_or_without_the_table_the_child_equals_a_full_run(corpus, monkeypat
     assert (child.summary["incremental"]["word_table_chunks"] == 0) == stale
     _run(c, "o3", "full", incremental=False)
     _assert_same(c, "web@2", "full@1")
+
+
+def test_re_deciding_reads_no_input_and_keeps_the_parents_table(corpus):
+    from tests.catalog.test_incremental import STEPS
+
+    c = corpus
+    _run(c, "o1", "web")
+    tighter = [dict(s) for s in STEPS]
+    tighter[1] = {"op": "length_filter", "params": {"min_words": 120}}
+    child = gm.Recipe.load(str(_recipe(c, "o2", tighter))).run(workers=2, into="web", catalog=str(c["root"]),
+                                                              incremental=True)
+    assert child.summary["incremental"]["redecided_steps"] and child.summary["incremental"]["word_table_chunks"] == 0
+    tables = [gm.catalog.get(f"web@{n}", str(c["root"])).manifest["word_table"]["hash"] for n in (1, 2)]
+    assert tables[0] == tables[1]

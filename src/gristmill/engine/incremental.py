@@ -31,9 +31,12 @@ import pyarrow.parquet as pq
 
 from gristmill.engine.layout import SIG_COLUMN
 from gristmill.engine.local import LocalExecutor, RunOptions
+from gristmill.engine.parent_files import link_file
 from gristmill.engine.redecide import ParentFiles, ParentWalk
 from gristmill.engine.stages import Stage
+from gristmill.engine.word_table import WordTable, parts_dir
 from gristmill.engine.word_table import load as load_word_table
+from gristmill.engine.word_table import merge as merge_word_table
 from gristmill.engine.word_table import preload as preload_words
 from gristmill.engine.worker import ChunkTask, WorkerConfig, context
 from gristmill.io.inputs import InputFile
@@ -83,6 +86,7 @@ class IncrementalExecutor(LocalExecutor):
         self.known_fingerprints = fingerprints or {}
         self.walk = ParentWalk(recipe, parent.files, parent.rule_steps)
         self.walk_seconds = 0.0
+        self.parent_words: WordTable | None = None  # the parent's word table, once loaded
         self.materialized: dict[str, int] | None = None
         self.walk_finished = False
 
@@ -91,8 +95,9 @@ class IncrementalExecutor(LocalExecutor):
 
     def _before_workers(self) -> str | None:
         """Warm this process's word caches with the parent's table: forked workers inherit them, so they split
-        only chunks the parent never saw (a cold worker spends about a CPU-second splitting ~10^5 chunks)."""
-        if self.parent.word_table is None:
+        only chunks the parent never saw (a cold worker spends about a CPU-second splitting ~10^5 chunks).
+        Re-deciding alone reads no input: nothing to warm."""
+        if self.parent.word_table is None or not self.new_files:
             return None
         t0 = time.perf_counter()
         self.parent_words = load_word_table(self.parent.word_table)
@@ -129,6 +134,16 @@ class IncrementalExecutor(LocalExecutor):
 
     def _finished_chunks(self, stage: Stage) -> list[int]:
         return json.loads(self.layout.stage_complete(stage.index).read_text())["chunks"]
+
+    def _write_word_table(self) -> None:
+        """The parent's table, extended with the chunks this run's tasks split (linked when none)."""
+        table = self.parent.word_table
+        if self.parent_words is None and table is not None and not any(parts_dir(self.layout).glob("*.txt")):
+            link_file(table, self.layout.word_table)
+            return
+        if self.parent_words is None and table is not None:
+            self.parent_words = load_word_table(table)
+        merge_word_table(self.layout, self.parent_words)
 
     def _finish_walk(self) -> None:
         if not self.walk_finished:

@@ -33,7 +33,6 @@ from gristmill.engine.output_folder import Claim, claim_output
 from gristmill.engine.stages import Stage, plan_stages
 from gristmill.engine.summary import build_summary
 from gristmill.engine.unify import unify_parts
-from gristmill.engine.word_table import WordTable
 from gristmill.engine.word_table import merge as merge_word_table
 from gristmill.engine.worker import ChunkTask, WorkerConfig, init_pool_worker, process_chunk
 from gristmill.errors import GristmillError, UsageError
@@ -100,7 +99,6 @@ class LocalExecutor:
         self.chunk_rows = recipe.spec.engine.chunk_rows  # an incremental run may cut a small delta finer
         self.run_key_extra: dict[str, Any] | None = None  # what else identifies the run (a parent version)
         self.known_fingerprints: dict[str, str] = {}  # path -> fingerprint already computed by the caller
-        self.parent_words: WordTable | None = None  # a parent's word table, loaded (an incremental run)
 
     # -- run identity -------------------------------------------------------------------------------------
     def _run_key(self, files: list[dict]) -> str:
@@ -313,6 +311,10 @@ class LocalExecutor:
         """The summary about to be written (a hook for runs that follow a parent)."""
         return summary
 
+    def _write_word_table(self) -> None:
+        """The run's word table, from the chunks its tasks split (engine/word_table.py)."""
+        merge_word_table(self.layout)
+
     def _finish(self, chunk_ids: list[int], inputs: list[dict], decide_seconds: dict[str, float], wall: float, resumed: bool) -> dict[str, Any]:
         markers = {
             (s.index, c): json.loads(self.layout.marker(s.index, c).read_text())
@@ -337,7 +339,7 @@ class LocalExecutor:
             skipped_outputs=self.skipped_outputs,
         )
         summary = self._amend_summary(summary)
-        merge_word_table(self.layout, self.parent_words)
+        self._write_word_table()
         samples = summary.pop("_samples")
         if samples:
             payload = "".join(json.dumps(s, ensure_ascii=False, default=str) + "\n" for s in samples).encode()
