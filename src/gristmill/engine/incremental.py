@@ -153,8 +153,11 @@ class IncrementalExecutor(LocalExecutor):
     def _run_stage(self, stage: Stage, tasks: Iterator[ChunkTask], cfg: WorkerConfig, pool: Any,
                    progress: Callable[[str, int, int], None] | None) -> list[int]:
         """The last stage: every decision is made, so the workers rewrite the parent's changed chunks and
-        their dedup state first (in parallel, ahead of the stage's own tasks) while the driver links the rest."""
-        if not stage.final or not isinstance(pool, ProcessPoolExecutor) or self.materialized is not None:
+        their dedup state first (in parallel, ahead of the stage's own tasks) while the driver links the rest.
+        Only when there are new inputs: re-deciding alone starts no worker (each would set up every operator
+        to rewrite a few files), and the driver rewrites them at the end."""
+        if (not stage.final or not self.new_files or not isinstance(pool, ProcessPoolExecutor)
+                or self.materialized is not None):
             return super()._run_stage(stage, tasks, cfg, pool, progress)
         t0 = time.perf_counter()
         self._finish_walk()
