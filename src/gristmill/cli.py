@@ -30,7 +30,38 @@ def _fail(exc: Exception) -> None:
     sys.exit(1)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _LazyGroup(click.Group):
+    """A group whose heavier commands (``prepare``, ``catalog``, ``train``, ``loop``) are imported only when
+    one of them is run or the command list is shown: ``gristmill run`` does not pay for their imports."""
+
+    lazy: dict[str, tuple[str, str]] = {
+        "prepare": ("gristmill.agent.cli", "prepare_command"),
+        "catalog": ("gristmill.catalog.cli", "catalog_group"),
+        "train": ("gristmill.train.cli", "train_command"),
+        "loop": ("gristmill.loop.cli", "loop_command"),
+    }
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(super().list_commands(ctx)) | {n for n in self.lazy if self._load(n) is not None})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        return super().get_command(ctx, name) or self._load(name)
+
+    def _load(self, name: str) -> click.Command | None:
+        if name not in self.lazy:
+            return None
+        import importlib
+
+        module, attr = self.lazy[name]
+        try:
+            command = getattr(importlib.import_module(module), attr)
+        except ImportError:  # the train half is not installed in this tree
+            return None
+        self.add_command(command, name)
+        return command
+
+
+@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="gristmill")
 def main() -> None:
     """gristmill: prepare LLM training data with verified recipes."""
@@ -397,26 +428,6 @@ def fit_lm(inputs: tuple[str, ...], where: str | None, text_field: str, output: 
     NgramLM.fit(texts).save(output)
     click.echo(f"trained on {len(texts):,} documents: {output}", err=True)
 
-
-def _register_optional_commands() -> None:
-    """`prepare` and `train` live with their halves; each imports its heavy parts only when run."""
-    from gristmill.agent.cli import prepare_command
-
-    main.add_command(prepare_command)
-    from gristmill.catalog.cli import catalog_group
-
-    main.add_command(catalog_group)
-    try:
-        from gristmill.train.cli import train_command
-    except ImportError:  # the train half is not installed in this tree
-        return
-    main.add_command(train_command)
-    from gristmill.loop.cli import loop_command
-
-    main.add_command(loop_command)
-
-
-_register_optional_commands()
 
 if __name__ == "__main__":
     main()

@@ -267,3 +267,23 @@ def test_an_incremental_run_on_ray_equals_a_full_run(corpus):
     assert child.summary["incremental"]["mode"] == "incremental"
     _run(c, "o3", "full", incremental=False)
     _assert_same(c, "web@2", "full@1")
+
+
+def test_parent_chunks_rewritten_by_pool_workers_equal_those_the_driver_rewrites(corpus):
+    """With worker processes, the parent's changed chunks are rewritten by the workers (during the last
+    stage); with one process, by the driver: the same files either way, and a full run's rows."""
+    c = corpus
+    held = _hold(c, "2024-02.jsonl")
+    _run(c, "o1", "web")
+    shutil.move(held, c["data"] / "2024-02.jsonl")
+    other = c["tmp"] / "catalog-2"
+    shutil.copytree(c["root"], other)
+    one = _run(c, "o2", "web")
+    two = gm.Recipe.load(str(_recipe(c, "o3"))).run(workers=2, into="web", catalog=str(other), incremental=True)
+    files = one.summary["incremental"]["parent_files"]
+    assert files == two.summary["incremental"]["parent_files"] and files["chunks_rewritten"] >= 1
+    ta, tb = gm.catalog.get("web@2", str(c["root"])), gm.catalog.get("web@2", str(other))
+    assert ta.to_arrow().equals(tb.to_arrow()) and _dropped(ta) == _dropped(tb)
+    assert ([e["hash"] for e in ta.manifest["dedup_state"]] == [e["hash"] for e in tb.manifest["dedup_state"]])
+    _run(c, "o4", "full", incremental=False)
+    _assert_same(c, "web@2", "full@1")

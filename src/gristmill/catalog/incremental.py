@@ -21,8 +21,10 @@ rows still win.
 
 What each version stores for this (:func:`extend_manifest`): the ``dedup_state`` files (per global step
 and chunk: ids, decisions, signatures; hashes, never text), listed in the manifest like its data files so
-that garbage collection sees them, and an ``incremental`` record: the recipe's canonical form, the input
-files it covers with fingerprints, the next chunk number and how the version was made.
+that garbage collection sees them, its word table (every distinct chunk its runs split into words, keyed
+by the splitter's fingerprint: an incremental run's workers start with it in their caches,
+``engine/word_table.py``), and an ``incremental`` record: the recipe's canonical form, the input files it
+covers with fingerprints, the next chunk number and how the version was made.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from gristmill.engine.incremental import IncrementalExecutor, ParentRun
 from gristmill.engine.layout import Layout
 from gristmill.engine.local import LocalExecutor, RunOptions, RunResult
 from gristmill.engine.redecide import NotRedecidable, ParentFiles
+from gristmill.engine.word_table import header_fingerprint, splitter_fingerprint
 from gristmill.errors import GristmillError, UsageError
 from gristmill.io.inputs import InputFile, resolve_inputs
 from gristmill.io.writers import write_json
@@ -120,7 +123,9 @@ class Plan:
             "notes": self.notes,
             "covered_inputs": covered,
         }
-        return ParentRun(files, m["commit"], record["next_chunk"], self.change.rule_steps, info)
+        words = m.get("word_table")
+        table = v.catalog._fetch_verified(words, v.ref) if words and words.get("splitter") == splitter_fingerprint() else None
+        return ParentRun(files, m["commit"], record["next_chunk"], self.change.rule_steps, info, table)
 
 
 def plan_run(catalog: Catalog, name: str, recipe: CompiledRecipe) -> Plan:
@@ -253,6 +258,9 @@ def extend_manifest(catalog: Catalog, manifest: dict[str, Any], layout: Layout, 
             uploaded = catalog._upload(sorted(step_dir.glob("*.pq")), f"{base}/_dedup_state/{step_dir.name}")
             entries += [{**e, "step": step_dir.name} for e in uploaded]
     manifest["dedup_state"] = entries
+    if layout.word_table.is_file() and (splitter := header_fingerprint(layout.word_table)):
+        [table] = catalog._upload([layout.word_table], f"{base}/_word_table")
+        manifest["word_table"] = {**table, "splitter": splitter}  # warm word caches for the next run
     run = summary.get("incremental") or {}
     record: dict[str, Any] = {
         "state_format": STATE_FORMAT,

@@ -9,6 +9,10 @@ then written into the output folder (linked when unchanged), so the folder holds
 have written, and its summary counts the whole dataset.
 
 With no new input and changed thresholds, the same machinery re-decides the parent from its stored signals.
+
+Writing the parent's chunks needs only the walk's decisions, which are final once the last global step has
+decided: with a pool of workers, the chunks to rewrite are handed to the workers then, before the last
+stage's own tasks, while the driver writes the dedup state and links the untouched files.
 """
 
 from __future__ import annotations
@@ -16,7 +20,9 @@ from __future__ import annotations
 import json
 import pickle
 import time
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,8 +31,14 @@ import pyarrow.parquet as pq
 
 from gristmill.engine.layout import SIG_COLUMN
 from gristmill.engine.local import LocalExecutor, RunOptions
+from gristmill.engine.parent_files import link_file
 from gristmill.engine.redecide import ParentFiles, ParentWalk
 from gristmill.engine.stages import Stage
+from gristmill.engine.word_table import WordTable, parts_dir
+from gristmill.engine.word_table import load as load_word_table
+from gristmill.engine.word_table import merge as merge_word_table
+from gristmill.engine.word_table import preload as preload_words
+from gristmill.engine.worker import ChunkTask, WorkerConfig, context
 from gristmill.io.inputs import InputFile
 from gristmill.io.writers import atomic_write
 from gristmill.recipe.compile import CompiledRecipe
@@ -41,6 +53,7 @@ class ParentRun:
     next_chunk: int
     rule_steps: list[str] = field(default_factory=list)
     info: dict[str, Any] = field(default_factory=dict)  # copied into the summary's "incremental" section
+    word_table: str | None = None  # the parent's word table (local path), when its splitter is this one
 
 
 CHUNKS_PER_WORKER = 2  # a small delta is cut so that every worker gets about this many chunks
@@ -73,10 +86,24 @@ class IncrementalExecutor(LocalExecutor):
         self.known_fingerprints = fingerprints or {}
         self.walk = ParentWalk(recipe, parent.files, parent.rule_steps)
         self.walk_seconds = 0.0
-        self.materialized: dict[str, int] = {}
+        self.parent_words: WordTable | None = None  # the parent's word table, once loaded
+        self.materialized: dict[str, int] | None = None
+        self.walk_finished = False
 
     def _input_files(self) -> list[InputFile]:
         return self.new_files
+
+    def _before_workers(self) -> str | None:
+        """Warm this process's word caches with the parent's table: forked workers inherit them, so they split
+        only chunks the parent never saw (a cold worker spends about a CPU-second splitting ~10^5 chunks).
+        Re-deciding alone reads no input: nothing to warm."""
+        if self.parent.word_table is None or not self.new_files:
+            return None
+        t0 = time.perf_counter()
+        self.parent_words = load_word_table(self.parent.word_table)
+        key = preload_words(self.parent_words) if self.parent_words is not None else None
+        self.walk_seconds += time.perf_counter() - t0
+        return key
 
     def _new_signatures(self, stage: Stage, chunk_ids: list[int]) -> tuple[list[int], Callable[[int], pa.Array]]:
         present = [c for c in chunk_ids if self.layout.intermediate(stage.index, c).exists()]
@@ -108,11 +135,54 @@ class IncrementalExecutor(LocalExecutor):
     def _finished_chunks(self, stage: Stage) -> list[int]:
         return json.loads(self.layout.stage_complete(stage.index).read_text())["chunks"]
 
+    def _write_word_table(self) -> None:
+        """The parent's table, extended with the chunks this run's tasks split (linked when none)."""
+        table = self.parent.word_table
+        if self.parent_words is None and table is not None and not any(parts_dir(self.layout).glob("*.txt")):
+            link_file(table, self.layout.word_table)
+            return
+        if self.parent_words is None and table is not None:
+            self.parent_words = load_word_table(table)
+        merge_word_table(self.layout, self.parent_words)
+
+    def _finish_walk(self) -> None:
+        if not self.walk_finished:
+            self.walk.finish()
+            self.walk_finished = True
+
+    def _run_stage(self, stage: Stage, tasks: Iterator[ChunkTask], cfg: WorkerConfig, pool: Any,
+                   progress: Callable[[str, int, int], None] | None) -> list[int]:
+        """The last stage: every decision is made, so the workers rewrite the parent's changed chunks and
+        their dedup state first (in parallel, ahead of the stage's own tasks) while the driver links the rest.
+        Only when there are new inputs: re-deciding alone starts no worker (each would set up every operator
+        to rewrite a few files), and the driver rewrites them at the end."""
+        if (not stage.final or not self.new_files or not isinstance(pool, ProcessPoolExecutor)
+                or self.materialized is not None):
+            return super()._run_stage(stage, tasks, cfg, pool, progress)
+        t0 = time.perf_counter()
+        self._finish_walk()
+        jobs = self.walk.chunk_jobs()
+        changed = [j for j in jobs if j["changed"] or j["state"]]  # the rest is linked here
+        groups = [changed[i::self.workers * 2] for i in range(min(len(changed), self.workers * 2))]
+        futures: list[Future] = [pool.submit(rewrite_parent_chunks, cfg, self.parent.files, self.parent.rule_steps, g)
+                                 for g in groups]
+        stats = Counter(self.walk.materialize_shared(self.layout))
+        for job in jobs:
+            if not (job["changed"] or job["state"]):
+                stats.update(self.walk.materialize_chunk(self.layout, job["chunk"], False))
+        self.walk_seconds += time.perf_counter() - t0
+        ids = super()._run_stage(stage, tasks, cfg, pool, progress)
+        for f in futures:
+            stats.update(f.result())
+        self.materialized = dict(stats)
+        return ids
+
     def _finish(self, chunk_ids: list[int], inputs: list[dict], decide_seconds: dict[str, float], wall: float,
                 resumed: bool) -> dict[str, Any]:
         t0 = time.perf_counter()
-        self.walk.finish()
-        self.materialized = self.walk.materialize(self.layout)
+        self._finish_walk()
+        if self.materialized is None:  # one process, or a resumed run whose last stage was done
+            self.materialized = self.walk.materialize(self.layout)
         self.walk_seconds += time.perf_counter() - t0
         self.new_chunks = len(chunk_ids)
         return super()._finish(chunk_ids, inputs, decide_seconds, wall + time.perf_counter() - t0, resumed)
@@ -160,7 +230,23 @@ class IncrementalExecutor(LocalExecutor):
             "redecided_steps": list(dict.fromkeys(self.walk.redecided)),
             "parent_files": self.materialized,
             "parent_seconds": round(self.walk_seconds, 3),
+            # chunks of the parent's word table put in the word caches before the workers started (0: none
+            # stored, or stored by another splitter)
+            "word_table_chunks": len(self.parent_words.chunks) if self.parent_words is not None else 0,
             "first_chunk": self.first_chunk,
             "next_chunk": self.first_chunk + self.new_chunks,
         }
         return summary
+
+
+def rewrite_parent_chunks(cfg: WorkerConfig, files: ParentFiles, rule_steps: list[str],
+                          jobs: list[dict[str, Any]]) -> dict[str, int]:
+    """In a worker: write parent chunks into the run's output folder as the driver's walk decided
+    (:meth:`ParentWalk.chunk_jobs`); returns the counts of files written and linked."""
+    ctx = context(cfg)
+    walk = ParentWalk(ctx["recipe"], files, rule_steps)
+    stats: Counter[str] = Counter()
+    for job in jobs:
+        walk.adopt(job)
+        stats.update(walk.materialize_chunk(ctx["layout"], job["chunk"], job["changed"]))
+    return dict(stats)

@@ -16,6 +16,8 @@
         provenance/part-000000.pq        id -> source file and line/row of every parsed document (kept or
                                          dropped), per input chunk: what `catalog trace` follows
         dropped_samples.jsonl            a few dropped documents per rule, for a quick look
+        word_table.txt.gz                every distinct chunk the run split into words, with its words,
+                                         so that an incremental run starts warm (engine/word_table.py)
         dedup_state/STEP/chunk-000000.pq what each global step saw and decided, per chunk (id, keep, its
                                          signals, signature: hashes, never text), so that a catalog
                                          version can be extended or re-decided (engine/dedup_state.py)
@@ -98,6 +100,11 @@ class Layout:
 
     def dedup_state(self, step: str, chunk: int) -> Path:
         return self.dedup_state_dir / step / f"chunk-{chunk:06d}{SIDE_TABLE_EXT}"
+
+    @property
+    def word_table(self) -> Path:
+        """Every distinct chunk the run split into words, for the next incremental run (engine/word_table.py)."""
+        return self.side / "word_table.txt.gz"
 
     @property
     def samples(self) -> Path:

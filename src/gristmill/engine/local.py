@@ -33,6 +33,7 @@ from gristmill.engine.output_folder import Claim, claim_output
 from gristmill.engine.stages import Stage, plan_stages
 from gristmill.engine.summary import build_summary
 from gristmill.engine.unify import unify_parts
+from gristmill.engine.word_table import merge as merge_word_table
 from gristmill.engine.worker import ChunkTask, WorkerConfig, init_pool_worker, process_chunk
 from gristmill.errors import GristmillError, UsageError
 from gristmill.io.inputs import InputFile, resolve_inputs
@@ -181,6 +182,7 @@ class LocalExecutor:
             summary = json.loads(self.layout.summary.read_text())
             return RunResult(summary, self.layout.out, resumed=True, extra={"already_complete": True})
         clean_temporaries(self.layout.out)
+        warm_words = self._before_workers()
         cfg = WorkerConfig(
             recipe_raw=self.recipe.raw,
             recipe_source=self.recipe.source,
@@ -189,6 +191,7 @@ class LocalExecutor:
             fault=self.options.fault,
             custom_ops=pack_custom_ops(self.recipe),
             catalog_root=default_root(),
+            warm_words=warm_words,
         )
         decide_seconds: dict[str, float] = {}
         pool = self._make_pool(cfg)
@@ -219,6 +222,11 @@ class LocalExecutor:
                 pool.shutdown(cancel_futures=True)
         summary = self._finish(chunk_ids or [], described, decide_seconds, time.perf_counter() - t_start, resumed)
         return RunResult(summary, self.layout.out, resumed=resumed)
+
+    def _before_workers(self) -> str | None:
+        """Called before the worker processes start (a hook: an incremental run warms the word caches that
+        forked workers inherit, and returns the key of what it loaded for ``WorkerConfig.warm_words``)."""
+        return None
 
     def _make_pool(self, cfg: WorkerConfig) -> Any:
         """A pool with ``submit(fn, *args) -> Future`` and ``shutdown``; None runs chunks in this process."""
@@ -303,6 +311,10 @@ class LocalExecutor:
         """The summary about to be written (a hook for runs that follow a parent)."""
         return summary
 
+    def _write_word_table(self) -> None:
+        """The run's word table, from the chunks its tasks split (engine/word_table.py)."""
+        merge_word_table(self.layout)
+
     def _finish(self, chunk_ids: list[int], inputs: list[dict], decide_seconds: dict[str, float], wall: float, resumed: bool) -> dict[str, Any]:
         markers = {
             (s.index, c): json.loads(self.layout.marker(s.index, c).read_text())
@@ -327,6 +339,7 @@ class LocalExecutor:
             skipped_outputs=self.skipped_outputs,
         )
         summary = self._amend_summary(summary)
+        self._write_word_table()
         samples = summary.pop("_samples")
         if samples:
             payload = "".join(json.dumps(s, ensure_ascii=False, default=str) + "\n" for s in samples).encode()

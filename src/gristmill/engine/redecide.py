@@ -465,50 +465,97 @@ class ParentWalk:
                 | {c for c, v in self.undropped.items() if v})
 
     def materialize(self, layout: Layout) -> dict[str, int]:
-        """Write every parent chunk into ``layout`` as a full run of the recipe would have; returns counts."""
-        out = self.recipe.spec.output
-        changed = self.changed_chunks()
+        """Write every parent chunk into ``layout`` as a full run of the recipe would have; returns counts.
+        (:meth:`chunk_jobs` and :meth:`materialize_chunk` split the same work for a pool of workers.)"""
+        stats = self.materialize_shared(layout)
+        for job in self.chunk_jobs():
+            for k, n in self.materialize_chunk(layout, job["chunk"], job["changed"]).items():
+                stats[k] += n
+        return stats
+
+    def materialize_shared(self, layout: Layout) -> dict[str, int]:
+        """What belongs to no chunk's rewrite: the rejected rows (linked)."""
         stats = {"chunks": len(self.parent.chunks()), "chunks_rewritten": 0, "files_linked": 0, "files_written": 0}
         for (stage, c), path in sorted(self.parent.rejected.items()):
             link_file(path, layout.rejected(stage, c))
             stats["files_linked"] += 1
+        return stats
+
+    def chunk_jobs(self) -> list[dict[str, Any]]:
+        """Per parent chunk, what the walk decided about its rows (plain, picklable data), for
+        :meth:`adopt` in another process: a worker can then write the chunk with :meth:`materialize_chunk`."""
+        changed = self.changed_chunks()
+        jobs = []
         for c in self.parent.chunks():
-            path = self.parent.data.get(c)
+            job: dict[str, Any] = {"chunk": c, "changed": c in changed,
+                                   "state": {name: t for (name, cc), t in self.new_state.items() if cc == c}}
             if c in changed:
-                self._full = {}  # whole parent files of this chunk, read once
-                stats["chunks_rewritten"] += 1
-                table = self._rewrite_kept(c, path)
-                if table is not None and table.num_rows:
-                    write_table(layout.kept(c), table, "parquet", out.compression)
-                    stats["files_written"] += 1
-                elif table is None and path:
-                    link_file(path, layout.kept(c))
-                    stats["files_linked"] += 1
-                for stage, table in self._rewrite_dropped(c).items():
-                    if isinstance(table, str):
-                        link_file(table, layout.dropped(stage, c))
-                        stats["files_linked"] += 1
-                    elif table.num_rows:
-                        write_parquet(layout.dropped(stage, c), table)
-                        stats["files_written"] += 1
-                self._full = {}
-            else:
-                if path:
-                    link_file(path, layout.kept(c))
-                    stats["files_linked"] += 1
-                for (stage, cc), path in self.parent.dropped.items():
-                    if cc == c:
-                        link_file(path, layout.dropped(stage, c))
-                        stats["files_linked"] += 1
-        for name, c in sorted(set(self.parent.state) | set(self.new_state), key=lambda k: (k[1], k[0])):
-            if (name, c) in self.new_state:
-                table = self.new_state[(name, c)]
-                if table is not None and table.num_rows:
-                    write_parquet(layout.dedup_state(name, c), table)
+                job.update(removed=dict(self.removed.get(c, {})),
+                           overrides={col: dict(v) for col, v in self.overrides.get(c, {}).items() if v},
+                           revived=self.revived.get(c), undropped=set(self.undropped.get(c, ())),
+                           revived_drops=list(self.revived_drops.get(c, [])))
+            jobs.append(job)
+        return jobs
+
+    def adopt(self, job: dict[str, Any]) -> None:
+        """Take over another walk's decisions about one chunk (a job of :meth:`chunk_jobs`)."""
+        c = job["chunk"]
+        for name, table in job["state"].items():
+            self.new_state[(name, c)] = table
+        if not job["changed"]:
+            return
+        if job["removed"]:
+            self.removed[c] = job["removed"]
+        for col, values in job["overrides"].items():
+            self.overrides[c][col] = values
+        if job["revived"] is not None:
+            self.revived[c] = job["revived"]
+        if job["undropped"]:
+            self.undropped[c] = job["undropped"]
+        if job["revived_drops"]:
+            self.revived_drops[c] = job["revived_drops"]
+
+    def materialize_chunk(self, layout: Layout, c: int, changed: bool) -> dict[str, int]:
+        """Write parent chunk ``c``'s kept and dropped rows into ``layout``, linked when ``changed`` is false
+        (the parent's files), else rewritten from them with the walk's decisions; and its dedup state."""
+        stats = {"chunks_rewritten": 0, "files_linked": 0, "files_written": 0}
+        for name in dict.fromkeys(n for n, cc in [*self.parent.state, *self.new_state] if cc == c):
+            if (name, c) in self.new_state:  # what the global step saw and decided (engine/dedup_state.py)
+                state = self.new_state[(name, c)]
+                if state is not None and state.num_rows:
+                    write_parquet(layout.dedup_state(name, c), state)
                     stats["files_written"] += 1
             else:
                 link_file(self.parent.state[(name, c)], layout.dedup_state(name, c))
                 stats["files_linked"] += 1
+        out = self.recipe.spec.output
+        path = self.parent.data.get(c)
+        if not changed:
+            if path:
+                link_file(path, layout.kept(c))
+                stats["files_linked"] += 1
+            for (stage, cc), dropped in self.parent.dropped.items():
+                if cc == c:
+                    link_file(dropped, layout.dropped(stage, c))
+                    stats["files_linked"] += 1
+            return stats
+        self._full = {}  # whole parent files of this chunk, read once
+        stats["chunks_rewritten"] += 1
+        table = self._rewrite_kept(c, path)
+        if table is not None and table.num_rows:
+            write_table(layout.kept(c), table, "parquet", out.compression)
+            stats["files_written"] += 1
+        elif table is None and path:
+            link_file(path, layout.kept(c))
+            stats["files_linked"] += 1
+        for stage, rows in self._rewrite_dropped(c).items():
+            if isinstance(rows, str):
+                link_file(rows, layout.dropped(stage, c))
+                stats["files_linked"] += 1
+            elif rows.num_rows:
+                write_parquet(layout.dropped(stage, c), rows)
+                stats["files_written"] += 1
+        self._full = {}
         return stats
 
     def _whole(self, path: str) -> pa.Table:

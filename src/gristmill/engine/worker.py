@@ -23,11 +23,13 @@ from gristmill.engine.custom_ops import unpack as unpack_custom_ops
 from gristmill.engine.layout import SIG_COLUMN, Layout
 from gristmill.engine.provenance import UNITS, provenance_table, write_provenance
 from gristmill.engine.stages import Stage, plan_stages
+from gristmill.engine.word_table import write_task_words
 from gristmill.errors import GristmillError
 from gristmill.io.inputs import InputFile
 from gristmill.io.parse import REJECT_SCHEMA, ParseSpec, _reject, parse_chunk
 from gristmill.io.readers import RawChunk
 from gristmill.io.writers import write_json, write_parquet, write_table
+from gristmill.ops.wordsplit import record_new_chunks
 from gristmill.recipe.compile import CompiledRecipe, CompiledStep, compile_recipe
 
 SAMPLE_TEXT_CHARS = 1000
@@ -52,6 +54,7 @@ class WorkerConfig:
     fault: str | None = None  # test hook: "stage:chunk:where" kills the process at that point
     custom_ops: tuple[bytes, ...] = ()  # operators the user registered in the driver (engine/custom_ops.py)
     catalog_root: str | None = None  # where catalog:// inputs resolve (the driver's --catalog / catalog=)
+    warm_words: str | None = None  # the word table the driver preloaded into the caches workers inherit
 
 
 _CTX: dict[str, Any] = {}
@@ -67,6 +70,7 @@ def init_worker(cfg: WorkerConfig) -> None:
                                 output_override=cfg.output)
     for step in recipe.steps:
         step.op.setup()
+    record_new_chunks(cfg.warm_words)  # for the run's word table (engine/word_table.py)
     _CTX.clear()
     _CTX.update(cfg=cfg, recipe=recipe, stages=plan_stages(recipe), layout=Layout(cfg.output, recipe.spec.output.format), decisions={})
 
@@ -309,6 +313,7 @@ def process_chunk(cfg: WorkerConfig, task: ChunkTask) -> dict[str, Any]:
         write_provenance(layout.provenance(task.chunk), provenance)
     run.stats["samples"] = [s for v in run.samples.values() for s in v]
     run.stats["first_reject"] = run.rejects[0] if run.rejects else None
+    write_task_words(layout, task.stage, task.chunk)
     _maybe_fault(cfg, task.stage, task.chunk, "before-marker")
     write_json(layout.marker(task.stage, task.chunk), run.stats)
     return run.stats

@@ -19,6 +19,7 @@ scripts are split on spaces and punctuation only.
 from __future__ import annotations
 
 import re
+import unicodedata
 from itertools import chain
 
 import numpy as np
@@ -132,7 +133,36 @@ _ABBREVIATIONS = (
 )
 _EXCEPTIONS = _build_exceptions()
 _CACHE: dict[str, tuple[str, ...]] = {}
+_NEW: list[list[str]] = []  # while recording (a run's worker): the chunks split since take_new_chunks()
+_WARM: list[str | None] = [None]  # the key of the table the caches hold (preload), None: anything
 _CACHE_MAX = 2_000_000
+
+
+_DIGITS = frozenset("0123456789")
+_POSSESSIVE = frozenset(["'s", "'S", "’s", "’S"])
+_SUFFIX_WINDOW = 8  # longer than any suffix alternative but a run of periods
+
+
+def _suffix_len(t: str) -> int:
+    """The length of the suffix that ``_SUFFIX`` peels off ``t`` (0 for none), searching only where one can
+    be: a suffix ending in a letter is a possessive or a unit after a digit, none ends in an ASCII digit, and
+    only a run of periods is longer than the window (a match at the window's start is searched again whole)."""
+    if not t:
+        return 0
+    last = t[-1]
+    if last in _DIGITS:
+        return 0
+    n = len(t)
+    if last.isalpha():
+        if t[-2:] in _POSSESSIVE:
+            return 2
+        if not any(ch in _DIGITS for ch in t):
+            return 0
+    pos = max(0, n - _SUFFIX_WINDOW)
+    m = _SUFFIX.search(t, pos)
+    if m is not None and pos and m.start() == pos:
+        m = _SUFFIX.search(t)
+    return n - m.start() if m else 0
 
 
 def _split_chunk(chunk: str) -> tuple[str, ...]:
@@ -157,8 +187,7 @@ def _split_chunk(chunk: str) -> tuple[str, ...]:
             s = s[pre:]
             special = ex[s]
             break
-        m = _SUFFIX.search(s[pre:])
-        suf = (len(s) - pre - m.start()) if m else 0
+        suf = _suffix_len(s[pre:])
         if suf and s[:-suf] in ex:
             suffixes.append(s[-suf:])
             s = s[:-suf]
@@ -218,13 +247,96 @@ def _merge_specials(pieces: list[str]) -> list[str]:
     return out
 
 
-_FAST_SUFFIX = frozenset(',;:!?)]"')
-_FAST_PREFIX = frozenset('(["')
+def _single_affixes() -> tuple[frozenset[str], frozenset[str]]:
+    """Characters that ``_PREFIX`` / ``_SUFFIX`` peel off alone, whatever is next to them (read from the
+    patterns themselves, so the fast path below follows them when they change). A period is left out (after
+    some letters it is no suffix, see :func:`_affixed`), and so is '+' (a prefix only before a non-digit)."""
+    cands = set(_PUNCT + _QUOTES + _CURRENCY + _PREFIX_ONLY + "—–…-'’")
+    pre = {c for c in cands if (m := _PREFIX.match(c + "x")) and m.end() == 1 and c != "+"}
+    suf = {c for c in cands if (m := _SUFFIX.search("x" + c)) and m.start() == 1}
+    return frozenset(pre), frozenset(suf)
 
 
-def _plain_word(w: str) -> bool:
-    """An ASCII alphabetic word that no affix, infix or exception rule touches."""
-    return w.isalpha() and w.isascii() and w not in _EXCEPTIONS
+_AFFIX_PRE, _AFFIX_SUF = _single_affixes()
+_DOT_AFTER = frozenset(_PUNCT + _QUOTES + "%²+-|")  # non-letters after which '.' is a suffix (see _SUFFIX)
+_LOWER_OR_UNCASED = frozenset(("Ll", "Lo"))
+_UPPER_OR_UNCASED = frozenset(("Lu", "Lo"))
+
+
+def _cat_in(ch: str, cats: frozenset[str]) -> bool:
+    if ch.isascii():
+        return ch.islower() if "Ll" in cats else ch.isupper()
+    return unicodedata.category(ch) in cats
+
+
+def _affixed(chunk: str) -> tuple[str, ...] | None:
+    """The tokens of a word with punctuation around it, ``"(word),"``, ``word's.``, ``{well-known}.``, as the
+    rule-based path cuts it, without its regular expressions; None for any other shape.
+
+    The core must be letters (any script but Han and kana) joined by single hyphens or apostrophes, with
+    letters on both sides of each: then no infix but the hyphen, no URL and no suffix but a possessive
+    applies to it. Around it, characters that the prefix and suffix patterns peel off one at a time, and
+    periods where the suffix pattern takes them (after a lower-case or uncased letter, two upper-case ones,
+    or punctuation; never a run of them). No string the rule path would look up among the exceptions on
+    the way (every prefix-and-suffix-trimmed form) may be one; the pieces are then merged as it merges them.
+    Checked equal to :func:`_split_chunk` on every distinct chunk of the bench corpus and on generated ones
+    (tests/ops/test_wordsplit.py)."""
+    n = len(chunk)
+    pre, suf = _AFFIX_PRE, _AFFIX_SUF
+    i = 0
+    while i < n and chunk[i] in pre:
+        i += 1
+    j = n
+    tail: list[str] = []
+    while j > i:
+        c = chunk[j - 1]
+        if c in suf:
+            tail.append(c)
+            j -= 1
+        elif c == ".":
+            if j - 2 < i:
+                return None
+            b = chunk[j - 2]
+            if b.isalpha():
+                if not (_cat_in(b, _LOWER_OR_UNCASED)
+                        or (j - 3 >= i and _cat_in(b, _UPPER_OR_UNCASED) and _cat_in(chunk[j - 3], _UPPER_OR_UNCASED))):
+                    return None
+            elif b not in _DOT_AFTER:  # a run of periods, a digit, a symbol...
+                return None
+            tail.append(".")
+            j -= 1
+        else:
+            break
+    while j - i > 2 and chunk[j - 2 : j] in _POSSESSIVE:
+        tail.append(chunk[j - 2 : j])
+        j -= 2
+    core = chunk[i:j]
+    if not core or not (core[0].isalpha() and core[-1].isalpha()):
+        return None
+    if core in ("s", "S") and i and chunk[i - 1] in "'’":  # the rules peel "'s" as one suffix
+        return None
+    if not core.isalpha():
+        bare = core.replace("-", "").replace("'", "").replace("’", "")
+        if not bare.isalpha() or "--" in core or any(
+                not (core[k - 1].isalpha() and core[k + 1].isalpha()) for k, ch in enumerate(core) if not ch.isalpha()):
+            return None
+    if not core.isascii() and _CJK.search(chunk):
+        return None
+    ex = _EXCEPTIONS
+    for a in range(i + 1):
+        for b in range(j, n + 1):
+            if chunk[a:b] in ex:
+                return None
+    out = list(chunk[:i])
+    if "-" in core:
+        parts = core.split("-")
+        out.append(parts[0])
+        for p in parts[1:]:
+            out += ("-", p)
+    else:
+        out.append(core)
+    out.extend(reversed(tail))
+    return tuple(_merge_specials(out)) if len(out) > 1 else (core,)
 
 
 def _plain_letters(w: str) -> bool:
@@ -235,19 +347,13 @@ def _plain_letters(w: str) -> bool:
 
 def _chunk_tokens(chunk: str) -> tuple[str, ...]:
     """Tokens of one whitespace-free chunk (not cached here)."""
-    if chunk.isalnum() and chunk.isascii() and chunk not in _EXCEPTIONS:
-        return (chunk,) if not chunk[0].isdigit() else _split_chunk(chunk)
-    if _plain_letters(chunk):  # a word with accents or in another alphabet (Cyrillic, Greek, Arabic...)
+    if _NEW:
+        _NEW[0].append(chunk)
+    if _plain_letters(chunk):  # a word, with accents or in another alphabet (Cyrillic, Greek, Arabic...) too
         return (chunk,)
-    # fast paths for the commonest shapes, 'word,' 'word.' '(word' (checked equal to _split_chunk on the
-    # parity corpus's distinct chunks): a plain word with one punctuation mark peeled off
-    if len(chunk) > 2 and chunk not in _EXCEPTIONS:
-        w, last = chunk[:-1], chunk[-1]
-        if last in _FAST_SUFFIX and _plain_letters(w) or last == "." and w[-1].islower() and _plain_word(w):
-            return (w, last)
-        first, w = chunk[0], chunk[1:]
-        if first in _FAST_PREFIX and _plain_letters(w):
-            return (first, w)
+    fast = _affixed(chunk)  # a word with punctuation around it: '(word),' 'word.' "word's" 'well-known'
+    if fast is not None:
+        return fast
     if _CJK.search(chunk):
         return tuple(t for part in _split_chunk(chunk) for t in _split_cjk(part))
     return _split_chunk(chunk)
@@ -309,6 +415,62 @@ def split_word_ids(text: str) -> np.ndarray:
     return np.fromiter(chain.from_iterable(parts), np.int64)
 
 
+def record_new_chunks(warm: str | None = None) -> None:
+    """From now on, remember the chunks this process splits, for :func:`take_new_chunks`. The caches are
+    emptied first unless they hold exactly the table preloaded as ``warm`` (see :func:`preload`): then
+    every chunk met is either in that table or recorded."""
+    if warm is None or _WARM[0] != warm:
+        _clear_caches()
+    _NEW[:] = [[]]
+
+
+def _clear_caches() -> None:
+    _CACHE.clear()
+    _VOCAB.clear()
+    _TOKENS.clear()
+    _ID_CACHE.clear()
+    _PROPS.clear()
+    _PROPS_N[0] = 0
+    _WARM[0] = None
+
+
+def take_new_chunks() -> list[str]:
+    """The chunks this process split since the last call while recording (a chunk may appear twice: once
+    per cache), for the word table a version keeps (``engine/word_table.py``)."""
+    if not _NEW:
+        return []
+    out, _NEW[0] = _NEW[0], []
+    return out
+
+
+def chunk_tokens(chunk: str) -> tuple[str, ...]:
+    """The tokens of one whitespace-free chunk, from the cache when it holds them."""
+    ids = _ID_CACHE.get(chunk)
+    if ids is not None:
+        return tuple(_TOKENS[i] for i in ids)
+    got = _CACHE.get(chunk)
+    return got if got is not None else _chunk_tokens(chunk)
+
+
+def preload(table: dict[str, tuple[str, ...]], key: str) -> int:
+    """Fill both caches with ``table`` alone (chunks split earlier by this splitter), with token ids and
+    per-token properties, so that this process and the processes forked from it find them split; ``key``
+    names the table for :func:`record_new_chunks`. Returns how many chunks (0: too many for the caches)."""
+    _clear_caches()
+    if len(table) > _CACHE_MAX or len(table) > _VOCAB_MAX:
+        return 0
+    vocab, tokens = _VOCAB, _TOKENS
+    fresh = [t for t in dict.fromkeys(chain.from_iterable(table.values())) if t not in vocab]
+    vocab.update(zip(fresh, range(len(tokens), len(tokens) + len(fresh))))
+    tokens.extend(fresh)
+    get = vocab.__getitem__  # a chunk's tokens are the same whoever split it: overwriting changes nothing
+    _ID_CACHE.update(zip(table.keys(), (tuple(map(get, toks)) for toks in table.values())))
+    _CACHE.update(table)
+    token_props()
+    _WARM[0] = key
+    return len(table)
+
+
 def reset_vocab_if_large() -> None:
     """Bound memory in long runs: forget the vocabulary once it holds more than ``_VOCAB_MAX`` tokens."""
     if len(_TOKENS) > _VOCAB_MAX or len(_ID_CACHE) > _CACHE_MAX:
@@ -317,6 +479,7 @@ def reset_vocab_if_large() -> None:
         _ID_CACHE.clear()
         _PROPS.clear()
         _PROPS_N[0] = 0
+        _WARM[0] = None
 
 
 def word_id(token: str) -> int | None:
