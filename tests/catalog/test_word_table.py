@@ -61,6 +61,19 @@ def test_a_table_of_another_splitter_is_ignored(tmp_path, monkeypatch):
     assert word_table.header_fingerprint(lay.word_table) is None
 
 
+def test_a_damaged_table_is_a_cold_start_not_an_error(tmp_path):
+    lay = Layout(tmp_path / "o")
+    _split_in_a_task(lay, 0, 0, TEXT)
+    word_table.merge(lay)
+    good = lay.word_table.read_bytes()
+    lay.word_table.write_bytes(good[: len(good) // 2])  # cut short: the header reads, the table does not
+    assert word_table.load(lay.word_table) is None
+    for damaged in (b"\x1f\x8b" + b"\x00" * 40, b"plain text"):
+        lay.word_table.write_bytes(damaged)
+        assert word_table.load(lay.word_table) is None
+        assert word_table.header_fingerprint(lay.word_table) is None
+
+
 def _run(c: dict, out: str, into: str, incremental: bool = True):
     return gm.Recipe.load(str(_recipe(c, out))).run(workers=2, into=into, catalog=str(c["root"]),
                                                     incremental=incremental)

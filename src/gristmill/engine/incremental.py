@@ -34,7 +34,7 @@ from gristmill.engine.local import LocalExecutor, RunOptions
 from gristmill.engine.parent_files import link_file
 from gristmill.engine.redecide import ParentFiles, ParentWalk
 from gristmill.engine.stages import Stage
-from gristmill.engine.word_table import WordTable, parts_dir
+from gristmill.engine.word_table import WordTable, header_fingerprint, parts_dir
 from gristmill.engine.word_table import load as load_word_table
 from gristmill.engine.word_table import merge as merge_word_table
 from gristmill.engine.word_table import preload as preload_words
@@ -139,7 +139,8 @@ class IncrementalExecutor(LocalExecutor):
         """The parent's table, extended with the chunks this run's tasks split (linked when none)."""
         table = self.parent.word_table
         if self.parent_words is None and table is not None and not any(parts_dir(self.layout).glob("*.txt")):
-            link_file(table, self.layout.word_table)
+            if header_fingerprint(table) is not None:  # a damaged table is not handed on
+                link_file(table, self.layout.word_table)
             return
         if self.parent_words is None and table is not None:
             self.parent_words = load_word_table(table)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import os
+import zlib
 from functools import lru_cache
 from pathlib import Path
 
@@ -63,9 +64,13 @@ class WordTable:
 
 
 def load(path: str | os.PathLike[str]) -> WordTable | None:
-    """The table at ``path``; None when it was written by another splitter (or is not a word table)."""
-    raw = Path(path).read_bytes()
-    text = gzip.decompress(raw).decode("utf-8", "surrogatepass")
+    """The table at ``path``; None when it was written by another splitter, is not a word table or cannot be
+    read (a cache: a damaged table costs a cold start, never the run)."""
+    try:
+        raw = Path(path).read_bytes()
+        text = gzip.decompress(raw).decode("utf-8", "surrogatepass")
+    except (OSError, EOFError, zlib.error, UnicodeDecodeError):
+        return None
     head, _, body = text.partition("\n")
     if head != f"{FORMAT} {splitter_fingerprint()}":
         return None
@@ -80,9 +85,12 @@ def load(path: str | os.PathLike[str]) -> WordTable | None:
 
 
 def header_fingerprint(path: str | os.PathLike[str]) -> str | None:
-    """The splitter fingerprint a table file was written with (None when it is not a word table)."""
-    with gzip.open(path, "rt", encoding="utf-8", errors="replace") as f:
-        head = f.readline().rstrip("\n")
+    """The splitter fingerprint a table file was written with (None when it is not a readable word table)."""
+    try:
+        with gzip.open(path, "rt", encoding="utf-8", errors="replace") as f:
+            head = f.readline().rstrip("\n")
+    except (OSError, EOFError, zlib.error):
+        return None
     name, _, fp = head.partition(" ")
     return fp if name == FORMAT and fp else None
 
