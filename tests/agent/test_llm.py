@@ -373,3 +373,34 @@ def test_a_requirement_the_models_choice_left_without_a_step_gets_its_kinds_step
     (action,) = res.history[0]["repairs"]
     assert "no step of its own" in action and "minhash_dedup {'threshold': 0.8}" in action
     assert [s["op"] for s in res.recipe["steps"]] == ["normalize_text", "exact_dedup", "minhash_dedup"]
+
+
+@pytest.mark.parametrize("retrieval", ["bm25", "auto"])
+def test_an_operator_that_decides_only_by_a_keep_rule_is_never_offered_without_one(dirty: Path, monkeypatch,
+                                                                                    retrieval: str) -> None:
+    """The schema gives a step the model fills no ``keep`` field: ``filter`` chosen that way cannot compile
+    (SmolLM2 took it for 'only documentation and reference pages' and yielded no plan in 2 attempts)."""
+    from gristmill.agent.candidates import choice_schema, propose
+    from gristmill.agent.goal import parse_goal
+    from gristmill.agent.profile import profile_sample
+    from gristmill.agent.retrieve import OperatorIndex
+    from gristmill.agent.sampling import draw_sample
+    from gristmill.ops.registry import all_ops
+    from gristmill.recipe.compile import compile_recipe
+
+    if retrieval == "auto":
+        pytest.importorskip("sentence_transformers")
+    monkeypatch.setenv("GRISTMILL_RETRIEVAL", retrieval)
+    profile = profile_sample(draw_sample(str(dirty), 300))
+    index = OperatorIndex()
+    cands = propose(parse_goal("only documentation and reference pages, at least 80 words, no exact copies"), profile, index)
+    domain = next(s for s in cands.slots if s.kind.name == "domain")
+    assert "filter" in [h.name for h in index.search(f"{domain.kind.query or domain.kind.name} {domain.req.text}", 12)]
+    for slot in cands.slots:
+        for alt in slot.alternatives:
+            if not alt.bound:
+                assert not all_ops()[alt.op].needs_keep, (slot.key, alt.op)
+                required = all_ops()[alt.op].Params.model_json_schema().get("required", [])
+                if not required:  # chosen with its defaults, the free step compiles
+                    compile_recipe({"steps": [{"op": alt.op}]})
+    assert all("keep" not in a["properties"] for alts in _offered(choice_schema(cands)).values() for a in alts)

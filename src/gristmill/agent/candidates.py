@@ -177,7 +177,8 @@ def propose(goal: Goal, profile: Profile, index: OperatorIndex | None = None, ex
             continue
         alts = [Alternative(s.op, s) for s in steps]
         query = f"{kind.query or kind.name} {req.text}"
-        found = [h.name for h in index.search(query, 12) if h.family in kind.families and h.name not in {a.op for a in alts}]
+        found = [h.name for h in index.search(query, 12) if h.family in kind.families and h.name not in {a.op for a in alts}
+                 and not all_ops()[h.name].needs_keep]  # the schema gives a free step no rule to write
         alts += [Alternative(n) for n in found[:extra]]
         slots.append(Slot(f"{i}_{req.kind}", req, kind, alts))
     return Candidates(slots, base, g, notes)

@@ -73,6 +73,8 @@ class Operator(ABC):
     cost: ClassVar[Cost] = "cheap"
     version: ClassVar[str] = "1"
     is_global: ClassVar[bool] = False
+    needs_keep: ClassVar[bool] = False
+    """True for an operator that only decides by the step's ``keep`` rule (it measures nothing of its own)."""
     references: ClassVar[tuple[str, ...]] = ()
     needs: ClassVar[tuple[tuple[str, str], ...]] = ()
     """Optional packages as (importable module, gristmill extra), checked when a recipe compiles."""

@@ -96,6 +96,7 @@ class RuleFilter(Operator):
     `length.words >= 50 and field('license') != 'unknown'`). Use it to select or exclude by domain, source,
     license or any combination of signals; it measures nothing itself."""
     reads = ()
+    needs_keep = True
 
     def apply(self, batch: Batch) -> dict[str, np.ndarray]:
         """Measures nothing: the step's ``keep`` rule decides (the engine called this and crashed before)."""

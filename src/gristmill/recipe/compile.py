@@ -263,7 +263,7 @@ def compile_recipe(
             rule_src = {"keep": st.keep}
         else:
             rule_src = dict(st.keep)
-        if op.name == "filter" and not rule_src:
+        if op.needs_keep and not rule_src:
             problems.append(f"{where(base)}: a filter step needs a keep rule, e.g. keep: \"field('domain') != 'spam'\"")
             continue
         rules = []
