@@ -404,3 +404,45 @@ def test_an_operator_that_decides_only_by_a_keep_rule_is_never_offered_without_o
                 if not required:  # chosen with its defaults, the free step compiles
                     compile_recipe({"steps": [{"op": alt.op}]})
     assert all("keep" not in a["properties"] for alts in _offered(choice_schema(cands)).values() for a in alts)
+
+
+def test_a_named_quality_operator_the_model_left_out_fails_its_check_and_is_added(dirty: Path, tmp_path: Path,
+                                                                                  stub_factory, monkeypatch) -> None:
+    # SmolLM2 served "the Gopher quality and repetition filters" with gopher_quality alone, and the check
+    # ("documents pass the quality rules") passed with 21 of 40 spam pages kept
+    monkeypatch.setenv("GRISTMILL_RETRIEVAL", "bm25")
+    goal = "apply the Gopher quality and repetition filters"
+    stub = stub_factory([{"plan": {"1_quality": [{"op": "gopher_quality"}]}}])
+    logs: list[str] = []
+    res = prepare(str(dirty), goal, tmp_path / "o", llm=stub.spec, plan_only=True, log=logs.append, sample=400,
+                  fallback=False)
+    assert res.planner.startswith("llm") and res.passed, logs
+    first = " ".join(res.history[0]["checks"])
+    assert "[FAIL] quality: gopher_quality, gopher_repetition" in first and "gopher_repetition" in first.split("re-measured:")[1]
+    assert [s["op"] for s in res.recipe["steps"]] == ["normalize_text", "gopher_quality", "gopher_repetition"]
+    last = " ".join(res.history[-1]["checks"])
+    assert "re-measured: none" in last
+
+
+def test_an_operator_the_model_adds_to_a_requirement_its_kind_serves_in_full_is_left_out(dirty: Path, tmp_path: Path,
+                                                                                        stub_factory, monkeypatch) -> None:
+    # SmolLM2 took the kind's filter for "records whose text is empty" and filled the slot's room with a
+    # quality operator of its own: 69% of the sample dropped, every check passed
+    monkeypatch.setenv("GRISTMILL_RETRIEVAL", "bm25")
+    goal = "Filter out the records whose text is empty or contains only whitespace or markup."
+    probe = stub_factory(["junk"])
+    with pytest.raises(NoLLMPlan):
+        prepare(str(dirty), goal, tmp_path / "probe", llm=probe.spec, plan_only=True, log=lambda m: None, sample=300,
+                fallback=False)
+    ((key, alts),) = _offered(probe.requests[0]["body"]["response_format"]["json_schema"]["schema"]).items()
+    free = [a["properties"]["op"]["const"] for a in alts if "const" in a["properties"]["op"]
+            and any("const" not in p for p in a["properties"].get("params", {}).get("properties", {}).values())]
+    assert free, alts
+    stub = stub_factory([{"plan": {key: [{"op": "filter"}, {"op": free[0], "params": {}}]}}])
+    logs: list[str] = []
+    res = prepare(str(dirty), goal, tmp_path / "o", llm=stub.spec, plan_only=True, log=logs.append, sample=300,
+                  fallback=False)
+    assert res.passed, logs
+    assert free[0] not in [s["op"] for s in res.recipe["steps"]]
+    assert any(f"LLM's {free[0]} (parameters by the LLM) left out" in n for n in res.plan.notes)
+    assert [s["op"] for s in res.recipe["steps"]] == ["normalize_text", "regex_filter", "filter"]

@@ -118,7 +118,8 @@ class Slot:
                 cands.append({"op": a.op, "does": purpose(a.op), "params": a.step.params, "proposed_by": "requirement kind"})
             else:
                 cands.append({"op": a.op, "does": purpose(a.op), "params": "defaults unless you set them", "proposed_by": "search"})
-        return {"key": self.key, "asks": self.req.text, "values": self.req.params, "candidates": cands}
+        values = {k: v for k, v in self.req.params.items() if not k.startswith("_")}  # "_": the agent's own notes
+        return {"key": self.key, "asks": self.req.text, "values": values, "candidates": cands}
 
 
 def purpose(op: str, limit: int = 100) -> str:

@@ -407,6 +407,29 @@ def _keeps(rule: str, v: float) -> bool:
     return {"==": v == x, "!=": v != x, ">=": v >= x, "<=": v <= x, ">": v > x, "<": v < x}[op]
 
 
+def without_extras(steps: list[PlanStep], cands: Candidates) -> tuple[list[PlanStep], list[str]]:
+    """``steps`` less the operators the model added, with parameters of its own, to a requirement that the
+    steps its kind proposed already serve in full; and a note for each one left out.
+
+    The schema lets a model take as many steps for a requirement as its kind uses, so where a chosen step
+    brings its measurement along (:func:`with_measurements`) a slot has room left, and SmolLM2 filled it
+    with ``gopher_quality`` for "records whose text is empty": 69% of the sample dropped for a goal that
+    asked for none of it, and no check of that requirement could see it (every kept document was non-empty).
+    """
+    have = {(st.op, json.dumps(st.params, sort_keys=True, default=str), json.dumps(st.keep, sort_keys=True, default=str))
+            for st in steps}
+    extra: list[PlanStep] = []
+    for slot in cands.slots:
+        own = [a.step for a in slot.alternatives if a.step is not None]
+        served = all((st.op, json.dumps(st.params, sort_keys=True, default=str), json.dumps(st.keep, sort_keys=True, default=str))
+                     in have for st in own)
+        if own and served:
+            extra += [st for st in steps if st.serves == (slot.req.kind, slot.req.text)]
+    notes = [f"LLM's {st.op} (parameters by the LLM) left out: the steps its requirement's kind proposed serve "
+             f"'{st.serves[1]}' in full" for st in extra if st.serves]
+    return [st for st in steps if all(st is not x for x in extra)], notes
+
+
 def _choices_note(cands: Candidates, steps: list[PlanStep]) -> str:
     """Which steps the model took for each requirement: the kind's own, as offered, or another candidate."""
     parts = []
@@ -477,9 +500,11 @@ def llm_plan(spec: str, goal: Goal, profile: Profile, log: Log = print, max_atte
             messages = messages + [{"role": "assistant", "content": reply[:4000]},
                                    {"role": "user", "content": f"That plan is invalid: {exc}. Reply with corrected JSON only."}]
             continue
+        choices = _choices_note(cands, steps)
+        steps, left_out = without_extras(steps, cands)
         used = {st.op for st in steps}
         generated = [n for n in generated if n in used]
-        notes = cands.base.notes + cands.notes + [f"planned by LLM {label} in {attempt} attempt(s)", _choices_note(cands, steps)]
+        notes = cands.base.notes + cands.notes + [f"planned by LLM {label} in {attempt} attempt(s)", choices, *left_out]
         notes += [f"operator {n!r} was written by the LLM and accepted by the sandbox (saved in operators/)" for n in generated]
         plan = Plan(steps=steps, output_format=cands.base.output_format, notes=notes,
                     quality_level=dict(cands.base.quality_level), generated=generated, proposed=proposals(cands))

@@ -94,7 +94,11 @@ class Quality(RequirementKind):
         level = req.params.get("level", "standard")
         ctx.plan.quality_level[level] = level
         if req.params.get("operators"):
-            return self.steps_at(level, ctx.profile, ctx.goal, tuple(req.params["operators"]), published=True)
+            steps = self.steps_at(level, ctx.profile, ctx.goal, tuple(req.params["operators"]), published=True)
+            # what the check re-measures the kept documents against: each named operator's rules as set here
+            req.params["_rules"] = {s.op: {"params": s.params, "keep": s.keep or all_ops()[s.op](
+                all_ops()[s.op].Params(**s.params)).rules()} for s in steps}
+            return steps
         return self.steps_at(level, ctx.profile, ctx.goal)
 
     def steps_at(self, level: str, profile: Any, goal: Goal, operators: tuple[str, ...] | None = None,
@@ -131,13 +135,52 @@ class Quality(RequirementKind):
         return steps
 
     def check(self, req: Requirement, dry: DryRun, ctx: CheckContext) -> Check:
-        n = len(dry.kept_texts)
-        return self.result(req, n > 0, f"{n} documents pass the quality rules; re-measured thresholds below", {"kept": n})
+        """With operators the goal named, every kept document must pass each one's rules, re-measured on the
+        kept text: a plan that left one out ("the Gopher quality and repetition filters" served by
+        ``gopher_quality`` alone) fails here. A level alone is a tuned trade-off with nothing to re-measure."""
+        texts = dry.kept_texts
+        n = len(texts)
+        named = req.params.get("_rules") or {}
+        if not named or not n:
+            return self.result(req, n > 0, f"{n} documents pass the quality rules; re-measured thresholds below", {"kept": n})
+        bad: dict[str, int] = {}
+        for op, spec in named.items():
+            fails = _violations(op, spec["params"], spec["keep"], texts)
+            if fails:
+                bad[op] = fails
+        worst = max(bad.values(), default=0)
+        # a step after the quality filter may rewrite a kept document (redaction, link stripping): 1% slack
+        passed = worst <= max(1, n // 100)
+        per = ", ".join(f"{op} {k}" for op, k in bad.items()) or "none"
+        return self.result(req, passed, f"kept documents failing a named operator's rules, re-measured: {per} "
+                           f"(of {n}; at most {max(1, n // 100)})", {"kept": n, "violations": bad})
+
+
+def _violations(op: str, params: dict[str, Any], keep: dict[str, str], texts: list[str]) -> int:
+    """How many of ``texts`` break at least one of ``keep`` (rules over ``op``'s signals), measured afresh."""
+    import numpy as np
+    import pyarrow as pa
+
+    from gristmill.batch import Batch
+    from gristmill.recipe.rules import compile_rule
+
+    cls = all_ops()[op]
+    inst = cls(cls.Params(**params))
+    inst.setup()
+    sig = inst.apply(Batch(pa.table({"text": texts}))) or {}
+    env = {f"{op}.{k}": np.asarray(v) for k, v in sig.items()}
+    ok = np.ones(len(texts), dtype=bool)
+    for name, src in keep.items():
+        ok &= compile_rule(name, src, env).keep_mask(env, len(texts))
+    return int((~ok).sum())
 
 
 def set_quality_level(plan: Plan, level: str | None, profile: Any, goal: Goal) -> Plan:
     """``plan`` with its quality steps rebuilt at ``level`` (None removes them); changed in place."""
     plan.steps = [s for s in plan.steps if s.requirement != Quality.name]
+    for r in goal.requirements:  # the named operators' rules no longer hold once the level changed
+        if r.kind == Quality.name:
+            r.params.pop("_rules", None)
     if level:
         plan.steps.extend(Quality().steps_at(level, profile, goal))
     for k in plan.quality_level:
