@@ -446,3 +446,18 @@ def test_an_operator_the_model_adds_to_a_requirement_its_kind_serves_in_full_is_
     assert free[0] not in [s["op"] for s in res.recipe["steps"]]
     assert any(f"LLM's {free[0]} (parameters by the LLM) left out" in n for n in res.plan.notes)
     assert [s["op"] for s in res.recipe["steps"]] == ["normalize_text", "regex_filter", "filter"]
+
+
+def test_a_parameter_out_of_its_range_gives_the_kinds_step_not_a_failed_attempt(dirty: Path, tmp_path: Path, stub_factory,
+                                                                                monkeypatch) -> None:
+    # a decoding grammar holds types, not ranges: SmolLM2 gave semantic_dedup max_chars 1 (at least 50) twice
+    # after being told, and the goal got no plan
+    out_of_range = {"plan": {"1_dedup_exact": [{"op": "exact_dedup"}],
+                             "2_length": [{"op": "length_filter", "params": {"min_words": -5}}]}}
+    stub = stub_factory([out_of_range])
+    res, logs = run(dirty, tmp_path, stub.spec, monkeypatch, fallback=False)
+    assert res.planner.startswith("llm") and "1 attempt" in res.planner and res.passed, logs
+    assert len(stub.requests) == 1
+    (length,) = [s for s in res.plan.steps if s.op == "length_filter"]
+    assert length.params["min_words"] == 50 and length.serves is None
+    assert "in place of length_filter with parameters out of range (min_words:" in length.why

@@ -26,6 +26,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from gristmill.agent.candidates import Candidates, Slot, choice_schema, propose, step_schema
 from gristmill.agent.goal import Goal
 from gristmill.agent.planner import Plan, PlanStep
@@ -135,6 +137,30 @@ def _chosen(slot: Slot, op: str, params: dict[str, Any], generated: list[str], w
                      f"its candidates are {[a.op for a in slot.alternatives]}")
 
 
+def _in_range(st: PlanStep, slot: Slot) -> list[PlanStep]:
+    """``st``, or where the model set one of its parameters out of its range, the steps ``slot``'s kind proposed.
+
+    A decoding grammar holds types, not ranges (llama-cpp-python's converter ignores ``minimum``), and
+    SmolLM2 gave ``chat_turns`` ``max_chars: 1`` (at least 50) twice after being told: the plan it chose is
+    kept, with the kind's steps where its own parameters cannot be. Each says why in its ``why``.
+    """
+    if st.serves is None or st.op not in all_ops():
+        return [st]
+    try:
+        all_ops()[st.op].Params(**st.params)
+    except ValidationError as exc:
+        problem = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        out = []
+        for a in slot.alternatives:
+            if a.step is not None:
+                k = copy.deepcopy(a.step)
+                k.why = (f"LLM's choice for requirement {slot.key}: its requirement kind's step, in place of "
+                         f"{st.op} with parameters out of range ({problem[:160]}); {k.why}")
+                out.append(k)
+        return out or [st]
+    return [st]
+
+
 def own_choice(st: PlanStep, slot: Slot) -> PlanStep:
     """``st`` marked as the model's own choice for ``slot``: the repair loop puts the steps the slot's kind
     proposed in its place when the requirement's check fails on the data
@@ -199,9 +225,10 @@ def steps_from_reply(obj: Any, cands: Candidates, generated: list[str] | None = 
                 raise ValueError(f"plan.{slot.key} must be a list of steps")
             for j, it in enumerate(items):
                 op, params, _ = _item(it, f"plan.{slot.key}[{j}]")
-                st = _chosen(slot, op, params, generated, f"plan.{slot.key}[{j}]")
-                if not any((x.op, x.params, x.keep) == (st.op, st.params, st.keep) for x in steps):
-                    steps.append(st)
+                chosen = _chosen(slot, op, params, generated, f"plan.{slot.key}[{j}]")
+                for st in _in_range(chosen, slot):
+                    if not any((x.op, x.params, x.keep) == (st.op, st.params, st.keep) for x in steps):
+                        steps.append(st)
     elif isinstance(obj, dict) and isinstance(obj.get("steps"), list) and obj["steps"]:
         for i, it in enumerate(obj["steps"]):
             op, params, keep = _item(it, f"steps[{i}]")

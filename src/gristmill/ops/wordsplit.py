@@ -424,8 +424,10 @@ def record_new_chunks(warm: str | None = None) -> None:
     _NEW[:] = [[]]
 
 
-def _clear_caches() -> None:
-    _CACHE.clear()
+def _clear_caches(chunks: bool = True) -> None:
+    """Forget the vocabulary and the ids; with ``chunks`` also the split chunks (their text is kept otherwise)."""
+    if chunks:
+        _CACHE.clear()
     _VOCAB.clear()
     _TOKENS.clear()
     _ID_CACHE.clear()
@@ -474,12 +476,7 @@ def preload(table: dict[str, tuple[str, ...]], key: str) -> int:
 def reset_vocab_if_large() -> None:
     """Bound memory in long runs: forget the vocabulary once it holds more than ``_VOCAB_MAX`` tokens."""
     if len(_TOKENS) > _VOCAB_MAX or len(_ID_CACHE) > _CACHE_MAX:
-        _VOCAB.clear()
-        _TOKENS.clear()
-        _ID_CACHE.clear()
-        _PROPS.clear()
-        _PROPS_N[0] = 0
-        _WARM[0] = None
+        _clear_caches(chunks=False)
 
 
 def word_id(token: str) -> int | None:
