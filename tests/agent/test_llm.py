@@ -3,6 +3,7 @@ it is asked for, replies good and bad, --no-fallback), and one real local model 
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import threading
 import time
@@ -376,7 +377,7 @@ def test_a_requirement_the_models_choice_left_without_a_step_gets_its_kinds_step
 
 
 @pytest.mark.parametrize("retrieval", ["bm25", "auto"])
-def test_an_operator_that_decides_only_by_a_keep_rule_is_never_offered_without_one(dirty: Path, monkeypatch,
+def test_an_operator_that_cannot_compile_as_chosen_is_never_offered(dirty: Path, monkeypatch,
                                                                                     retrieval: str) -> None:
     """The schema gives a step the model fills no ``keep`` field: ``filter`` chosen that way cannot compile
     (SmolLM2 took it for 'only documentation and reference pages' and yielded no plan in 2 attempts)."""
@@ -400,6 +401,8 @@ def test_an_operator_that_decides_only_by_a_keep_rule_is_never_offered_without_o
         for alt in slot.alternatives:
             if not alt.bound:
                 assert not all_ops()[alt.op].needs_keep, (slot.key, alt.op)
+                # nor one whose extra is not installed here (semantic_dedup without `semantic`, as in CI)
+                assert all(importlib.util.find_spec(mod) for mod, _ in all_ops()[alt.op].needs), (slot.key, alt.op)
                 required = all_ops()[alt.op].Params.model_json_schema().get("required", [])
                 if not required:  # chosen with its defaults, the free step compiles
                     compile_recipe({"steps": [{"op": alt.op}]})
