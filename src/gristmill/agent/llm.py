@@ -141,7 +141,7 @@ def _in_range(st: PlanStep, slot: Slot) -> list[PlanStep]:
     """``st``, or where the model set one of its parameters out of its range, the steps ``slot``'s kind proposed.
 
     A decoding grammar holds types, not ranges (llama-cpp-python's converter ignores ``minimum``), and
-    SmolLM2 gave ``chat_turns`` ``max_chars: 1`` (at least 50) twice after being told: the plan it chose is
+    SmolLM2 gave ``semantic_dedup`` ``max_chars: 1`` (at least 50) twice after being told: the plan it chose is
     kept, with the kind's steps where its own parameters cannot be. Each says why in its ``why``.
     """
     if st.serves is None or st.op not in all_ops():
