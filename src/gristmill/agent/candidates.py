@@ -19,7 +19,6 @@ order, so verification and repair treat them as the built-in planner's.
 from __future__ import annotations
 
 import copy
-import importlib.util
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,19 +29,9 @@ from gristmill.agent.profile import Profile
 from gristmill.agent.requirement import Goal, Requirement
 from gristmill.agent.retrieve import OperatorIndex
 from gristmill.ops.registry import all_ops
+from gristmill.recipe.compile import missing_package
 
 _GRAMMAR_KEYS = ("type", "enum", "const", "items", "minItems", "maxItems", "minLength", "maxLength")
-
-
-def installed(op: str) -> bool:
-    """Whether the optional packages ``op`` needs (its ``needs``, at its defaults) can be imported here."""
-    for module, _extra in all_ops()[op].needs:
-        try:
-            if importlib.util.find_spec(module) is None:
-                return False
-        except (ImportError, ValueError):
-            return False
-    return True
 
 
 def param_schema(prop: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]:
@@ -192,7 +181,7 @@ def propose(goal: Goal, profile: Profile, index: OperatorIndex | None = None, ex
         query = f"{kind.query or kind.name} {req.text}"
         found = [h.name for h in index.search(query, 12) if h.family in kind.families and h.name not in {a.op for a in alts}
                  and not all_ops()[h.name].needs_keep  # the schema gives a free step no rule to write
-                 and installed(h.name)]  # nor one whose extra is not installed
+                 and missing_package(all_ops()[h.name].needs) is None]  # nor one whose extra is not installed
         alts += [Alternative(n) for n in found[:extra]]
         slots.append(Slot(f"{i}_{req.kind}", req, kind, alts))
     return Candidates(slots, base, g, notes)

@@ -443,14 +443,10 @@ def without_extras(steps: list[PlanStep], cands: Candidates) -> tuple[list[PlanS
     with ``gopher_quality`` for "records whose text is empty": 69% of the sample dropped for a goal that
     asked for none of it, and no check of that requirement could see it (every kept document was non-empty).
     """
-    have = {(st.op, json.dumps(st.params, sort_keys=True, default=str), json.dumps(st.keep, sort_keys=True, default=str))
-            for st in steps}
     extra: list[PlanStep] = []
     for slot in cands.slots:
         own = [a.step for a in slot.alternatives if a.step is not None]
-        served = all((st.op, json.dumps(st.params, sort_keys=True, default=str), json.dumps(st.keep, sort_keys=True, default=str))
-                     in have for st in own)
-        if own and served:
+        if own and all(any(p.same(st) for st in steps) for p in own):
             extra += [st for st in steps if st.serves == (slot.req.kind, slot.req.text)]
     notes = [f"LLM's {st.op} (parameters by the LLM) left out: the steps its requirement's kind proposed serve "
              f"'{st.serves[1]}' in full" for st in extra if st.serves]

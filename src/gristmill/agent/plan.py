@@ -31,6 +31,10 @@ class PlanStep:
     # (kind, clause), whose kind's proposed steps a repair puts in its place if that requirement fails
     serves: tuple[str, str] | None = None
 
+    def same(self, other: PlanStep) -> bool:
+        """The same step: operator, name, parameters and rules (the reason and position aside)."""
+        return (self.op, self.name, self.params, self.keep) == (other.op, other.name, other.params, other.keep)
+
     def spec(self) -> dict[str, Any]:
         d: dict[str, Any] = {"op": self.op}
         if self.name:

@@ -19,7 +19,7 @@ from typing import Any
 from gristmill.agent.goal import Goal, parse_goal
 from gristmill.agent.kinds import RepairContext, get_kind
 from gristmill.agent.kinds.quality import relax
-from gristmill.agent.planner import NotUnderstood, Plan, PlanStep, Unsupported, build_plan
+from gristmill.agent.planner import NotUnderstood, Plan, Unsupported, build_plan
 from gristmill.agent.profile import Profile, est_tokens, profile_sample
 from gristmill.agent.report import recipe_yaml, write_reports
 from gristmill.agent.sampling import Sample, draw_sample, write_sample
@@ -150,14 +150,11 @@ def unbind_llm_steps(plan: Plan, failed: list[Check]) -> list[str]:
     if whole:
         broken += [st.serves for st in plan.steps if st.serves is not None]
 
-    def same(a: PlanStep, b: PlanStep) -> bool:
-        return (a.op, a.name, a.params, a.keep) == (b.op, b.name, b.params, b.keep)
-
     actions = []
     for key in dict.fromkeys(k for k in broken if k in plan.proposed):
         own = [st for st in plan.steps if st.serves == key]
         rest = [st for st in plan.steps if st.serves != key]
-        added = [p for p in plan.proposed[key] if not any(same(p, x) for x in rest)]
+        added = [p for p in plan.proposed[key] if not any(p.same(x) for x in rest)]
         if not own and not added:
             continue
         plan.steps = rest + copy.deepcopy(added)

@@ -12,6 +12,7 @@ import importlib.util
 import json
 import os
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -116,16 +117,25 @@ def _range_text(model: type, name: str) -> str:
     return f" (allowed: {left}{name}{right})"
 
 
-def _missing_module(op: Operator) -> str | None:
-    """One line naming the extra to install when an optional package the operator needs is absent."""
-    for module, extra in op.required_modules():
+def missing_package(needs: Iterable[tuple[str, str]]) -> tuple[str, str] | None:
+    """The first (module, extra) of ``needs`` that cannot be imported here, or None."""
+    for module, extra in needs:
         try:
             found = importlib.util.find_spec(module) is not None
         except (ImportError, ValueError):  # a parent package missing, or a module blocked in sys.modules
             found = False
         if not found:
-            return f"{op.name} needs the {module} package: pip install 'gristmill[{extra}]'"
+            return module, extra
     return None
+
+
+def _missing_module(op: Operator) -> str | None:
+    """One line naming the extra to install when an optional package the operator needs is absent."""
+    missing = missing_package(op.required_modules())
+    if missing is None:
+        return None
+    module, extra = missing
+    return f"{op.name} needs the {module} package: pip install 'gristmill[{extra}]'"
 
 
 def compile_recipe(

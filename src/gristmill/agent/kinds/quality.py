@@ -96,8 +96,8 @@ class Quality(RequirementKind):
         if req.params.get("operators"):
             steps = self.steps_at(level, ctx.profile, ctx.goal, tuple(req.params["operators"]), published=True)
             # what the check re-measures the kept documents against: each named operator's rules as set here
-            req.params["_rules"] = {s.op: {"params": s.params, "keep": s.keep or all_ops()[s.op](
-                all_ops()[s.op].Params(**s.params)).rules()} for s in steps}
+            req.params["_rules"] = {s.op: {"params": s.params, "keep": s.keep or _default_rules(s.op, s.params)}
+                                    for s in steps}
             return steps
         return self.steps_at(level, ctx.profile, ctx.goal)
 
@@ -154,6 +154,11 @@ class Quality(RequirementKind):
         per = ", ".join(f"{op} {k}" for op, k in bad.items()) or "none"
         return self.result(req, passed, f"kept documents failing a named operator's rules, re-measured: {per} "
                            f"(of {n}; at most {max(1, n // 100)})", {"kept": n, "violations": bad})
+
+
+def _default_rules(op: str, params: dict[str, Any]) -> dict[str, str]:
+    cls = all_ops()[op]
+    return cls(cls.Params(**params)).rules()
 
 
 def _violations(op: str, params: dict[str, Any], keep: dict[str, str], texts: list[str]) -> int:
