@@ -4,6 +4,7 @@ inputs, row for row (all columns, in order) and dropped row for dropped row."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 from pathlib import Path
@@ -13,6 +14,8 @@ import pytest
 import yaml
 
 import gristmill as gm
+from gristmill.engine import forked
+from gristmill.engine.redecide import ParentWalk
 from gristmill.ops.registry import all_ops
 from tests.catalog.incremental_corpus import build
 from tests.conftest import gristmill, write_jsonl
@@ -35,10 +38,10 @@ def corpus(tmp_path):
     return {"root": tmp_path / "catalog", "data": data, "docs": docs, "tmp": tmp_path}
 
 
-def _recipe(c: dict, out: str, steps: list[dict] | None = None) -> Path:
+def _recipe(c: dict, out: str, steps: list[dict] | None = None, engine: dict | None = None) -> Path:
     path = c["tmp"] / f"{out}.yaml"
     doc = {"name": "incr", "input": {"path": str(c["data"])}, "steps": steps or STEPS,
-           "output": {"path": str(c["tmp"] / out)}}
+           "output": {"path": str(c["tmp"] / out)}, **({"engine": engine} if engine else {})}
     path.write_text(yaml.safe_dump(doc, sort_keys=False))
     return path
 
@@ -169,6 +172,80 @@ def test_new_thresholds_are_redecided_from_stored_signals_without_measuring(corp
     _run(c, "o3", "full", tighter, incremental=False)
     kept = _assert_same(c, "web@2", "full@1")
     assert "pair-y" in kept.column("id").to_pylist() and "pair-x" not in kept.column("id").to_pylist()
+
+
+def _tighter() -> list[dict]:
+    tighter = [dict(s) for s in STEPS]
+    tighter[1] = {"op": "length_filter", "params": {"min_words": 120}}
+    tighter[2] = {"op": "gopher_quality", "params": {"min_stop_words": 4, "max_avg_word_length": 7}}
+    tighter[3] = {**STEPS[3], "keep": "field('id') != 'pair-x'"}
+    tighter[6] = {**STEPS[6], "keep": "minhash_dedup.cluster_size <= 1"}
+    return tighter
+
+
+def test_redeciding_with_workers_shares_the_chunks_among_forked_children(corpus, monkeypatch):
+    """With two workers, re-deciding's per-chunk work (the per-document rules, then writing the chunks) runs
+    in children forked from the driver: the same version as one process makes, and as a full run."""
+    c = corpus
+    small = {"chunk_rows": 40}  # the parent in 5 chunks
+    gm.Recipe.load(str(_recipe(c, "o1", engine=small))).run(workers=1, into="web", catalog=str(c["root"]))
+    other = c["tmp"] / "catalog-2"
+    shutil.copytree(c["root"], other)
+    # earlier tests in this process may leave idle threads (fsspec's IO loop after the S3 tests), which
+    # make the walk refuse to fork; none of them is used by the children
+    monkeypatch.setattr(forked.threading, "active_count", lambda: 1)
+    seen = c["tmp"] / "pids"
+    for name in ("_per_doc", "materialize_chunk"):
+        original = getattr(ParentWalk, name)
+
+        def recording(self, *args, _original=original, _name=name, **kwargs):
+            with open(seen, "a") as f:
+                f.write(f"{_name} {os.getpid()}\n")
+            return _original(self, *args, **kwargs)
+
+        monkeypatch.setattr(ParentWalk, name, recording)
+    one = gm.Recipe.load(str(_recipe(c, "o2", _tighter(), small))).run(workers=1, into="web", catalog=str(c["root"]),
+                                                                         incremental=True)
+    seen.unlink()
+    two = gm.Recipe.load(str(_recipe(c, "o3", _tighter(), small))).run(workers=2, into="web", catalog=str(other),
+                                                                         incremental=True)
+    calls = [line.split() for line in seen.read_text().splitlines()]
+    writers = {int(pid) for n, pid in calls if n == "materialize_chunk"}
+    assert len(writers) == 2 and os.getpid() not in writers
+    # the steps before the first dedup step in two children; cluster_cap (after it, beside a row brought
+    # back, which is measured) here
+    deciders = {int(pid) for n, pid in calls if n == "_per_doc"}
+    assert len(deciders - {os.getpid()}) == 2 and os.getpid() in deciders
+    monkeypatch.undo()
+    for key in ("parent_rows_changed", "redecided_steps", "parent_files"):
+        assert one.summary["incremental"][key] == two.summary["incremental"][key], key
+    assert one.summary["incremental"]["parent_rows_changed"]["dropped_now"] > 0
+    assert one.summary["steps"] == [{**s, "seconds": one.summary["steps"][i]["seconds"]}
+                                    for i, s in enumerate(two.summary["steps"])]
+    ta, tb = gm.catalog.get("web@2", str(c["root"])), gm.catalog.get("web@2", str(other))
+    assert ta.to_arrow().equals(tb.to_arrow()) and _dropped(ta) == _dropped(tb)
+    assert [e["hash"] for e in ta.manifest["dedup_state"]] == [e["hash"] for e in tb.manifest["dedup_state"]]
+    gm.Recipe.load(str(_recipe(c, "o4", _tighter(), small))).run(workers=1, into="full", catalog=str(c["root"]))
+    _assert_same(c, "web@2", "full@1")
+
+
+def test_a_looser_threshold_is_found_the_same_with_forked_children(corpus, monkeypatch):
+    """The rows a looser rule would bring back are counted over every chunk, whichever child read them."""
+    c = corpus
+    small = {"chunk_rows": 40}
+    gm.Recipe.load(str(_recipe(c, "o1", engine=small))).run(workers=1, into="web", catalog=str(c["root"]))
+    looser = [dict(s) for s in STEPS]
+    looser[2] = {"op": "gopher_quality", "params": {"min_doc_words": 30}}
+    reasons = []
+    monkeypatch.setattr(forked.threading, "active_count", lambda: 1)  # as above
+    for workers in (1, 2):
+        root = c["tmp"] / f"catalog-{workers}"
+        shutil.copytree(c["root"], root)
+        done = gm.Recipe.load(str(_recipe(c, f"o{workers + 1}", looser, small))).run(
+            workers=workers, into="web", catalog=str(root), incremental=True)
+        assert done.summary["incremental"]["mode"] == "full"
+        reasons.append(done.summary["incremental"]["reason"])
+    assert reasons[0] == reasons[1] and "web@1 dropped there (rules {'short_doc'" in reasons[0]
 
 
 def test_a_measuring_change_or_a_looser_threshold_runs_in_full_and_says_why(corpus):

@@ -50,6 +50,27 @@ def test_a_table_holds_every_chunk_with_its_words_and_a_child_extends_its_parent
     assert grown.chunks["(words)."] == ("(", "words", ")", ".")
 
 
+def test_preloaded_chunks_get_their_ids_without_being_split_again(monkeypatch):
+    """A forked worker finds the table's chunks split: it only numbers their tokens, and records (for the
+    next table) only the chunks it had to split."""
+    table = {c: wordsplit._chunk_tokens(c) for c in TEXT.split()}
+    wordsplit._clear_caches()
+    cold = wordsplit.token_text(wordsplit.split_word_ids(TEXT + " unseen"))
+    wordsplit.preload(table, "key")
+    wordsplit.record_new_chunks("key")
+    split: list[str] = []
+    original = wordsplit._chunk_tokens
+    monkeypatch.setattr(wordsplit, "_chunk_tokens", lambda c: split.append(c) or original(c))
+    try:
+        warm = wordsplit.split_word_ids(TEXT + " unseen")
+        assert wordsplit.token_text(warm) == cold and split == ["unseen"]
+        assert wordsplit.take_new_chunks() == ["unseen"]
+        props = wordsplit.token_props()
+        assert props["length"][warm].tolist() == [len(t) for t in cold]
+    finally:
+        wordsplit._clear_caches()
+
+
 def test_a_table_of_another_splitter_is_ignored(tmp_path, monkeypatch):
     lay = Layout(tmp_path / "o")
     _split_in_a_task(lay, 0, 0, TEXT)

@@ -75,6 +75,21 @@ def test_bands_rows_minimise_weighted_error(threshold: float) -> None:
             assert err(b, r) <= err(bb, rr)
 
 
+@pytest.mark.parametrize(("threshold", "num_perm", "fp", "fn"),
+                         [(0.8, 128, 0.5, 0.5), (0.5, 64, 0.1, 0.9), (0.9, 256, 0.9, 0.1), (0.7, 16, 0.5, 0.5)])
+def test_bands_rows_search_picks_what_a_pair_by_pair_search_picks(threshold: float, num_perm: int, fp: float,
+                                                                  fn: float) -> None:
+    lo, hi = np.linspace(0, threshold, 512), np.linspace(threshold, 1, 512)
+    best, best_err = (1, 1), np.inf
+    for b in range(1, num_perm + 1):
+        for r in range(1, num_perm // b + 1):
+            e = fp * trapezoid(candidate_probability(lo, b, r), lo) + fn * trapezoid(1 - candidate_probability(hi, b, r), hi)
+            if e < best_err - 1e-12:
+                best, best_err = (b, r), e
+    optimal_bands_rows.cache_clear()
+    assert optimal_bands_rows(threshold, num_perm, fp, fn) == best
+
+
 def test_false_negative_weight_lowers_the_curve() -> None:
     b0, r0 = optimal_bands_rows(0.8, 128)
     b1, r1 = optimal_bands_rows(0.8, 128, fp_weight=0.1, fn_weight=0.9)

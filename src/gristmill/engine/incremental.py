@@ -84,7 +84,7 @@ class IncrementalExecutor(LocalExecutor):
         self.chunk_rows = delta_chunk_rows(recipe.spec.engine.chunk_rows, parent, new_files, self.workers)
         self.run_key_extra = {"parent": parent.commit, "rule_steps": parent.rule_steps}
         self.known_fingerprints = fingerprints or {}
-        self.walk = ParentWalk(recipe, parent.files, parent.rule_steps)
+        self.walk = ParentWalk(recipe, parent.files, parent.rule_steps, workers=self.workers)
         self.walk_seconds = 0.0
         self.parent_words: WordTable | None = None  # the parent's word table, once loaded
         self.materialized: dict[str, int] | None = None
@@ -104,6 +104,12 @@ class IncrementalExecutor(LocalExecutor):
         key = preload_words(self.parent_words) if self.parent_words is not None else None
         self.walk_seconds += time.perf_counter() - t0
         return key
+
+    def _make_pool(self, cfg: WorkerConfig) -> Any:
+        """Re-deciding alone reads no input: no pool (its workers would each set up every operator). The walk
+        shares its per-chunk work among children forked from this process instead, which inherit what it has
+        read and decided (engine/forked.py)."""
+        return super()._make_pool(cfg) if self.new_files else None
 
     def _new_signatures(self, stage: Stage, chunk_ids: list[int]) -> tuple[list[int], Callable[[int], pa.Array]]:
         present = [c for c in chunk_ids if self.layout.intermediate(stage.index, c).exists()]
@@ -155,8 +161,8 @@ class IncrementalExecutor(LocalExecutor):
                    progress: Callable[[str, int, int], None] | None) -> list[int]:
         """The last stage: every decision is made, so the workers rewrite the parent's changed chunks and
         their dedup state first (in parallel, ahead of the stage's own tasks) while the driver links the rest.
-        Only when there are new inputs: re-deciding alone starts no worker (each would set up every operator
-        to rewrite a few files), and the driver rewrites them at the end."""
+        Only when there are new inputs: re-deciding alone has no pool (:meth:`_make_pool`), and its walk
+        writes them at the end, in forked children."""
         if (not stage.final or not self.new_files or not isinstance(pool, ProcessPoolExecutor)
                 or self.materialized is not None):
             return super()._run_stage(stage, tasks, cfg, pool, progress)

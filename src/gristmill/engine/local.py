@@ -8,7 +8,6 @@ same output: finished chunks are skipped by their done markers, unfinished ones 
 
 from __future__ import annotations
 
-import contextlib
 import json
 import multiprocessing
 import os
@@ -28,6 +27,7 @@ from gristmill import __version__
 from gristmill.catalog.core import default_root
 from gristmill.engine.custom_ops import pack as pack_custom_ops
 from gristmill.engine.dedup_state import save_stage_state
+from gristmill.engine.forked import import_pandas
 from gristmill.engine.layout import SIG_COLUMN, Layout
 from gristmill.engine.output_folder import Claim, claim_output
 from gristmill.engine.stages import Stage, plan_stages
@@ -51,18 +51,11 @@ def _worker_context() -> Any:
     import threading
 
     if "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1:
-        _import_pandas()
+        import_pandas()
         return get_context("fork")
     ctx = get_context("forkserver")
     ctx.set_forkserver_preload(["gristmill.engine.worker", "gristmill.ops.builtin", "pandas"])
     return ctx
-
-
-def _import_pandas() -> None:
-    """Import pandas here, before forking: pyarrow imports it (when installed) on a worker's first array
-    conversion, about 0.3 CPU-seconds that each forked worker would otherwise pay again."""
-    with contextlib.suppress(ImportError):
-        import pandas  # noqa: F401
 
 
 @dataclass

@@ -10,6 +10,7 @@ import os
 import re
 import shutil
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -90,8 +91,10 @@ def read_parquet(path: str, columns: list[str] | None = None) -> pa.Table:
 
 
 
-def load_ledger(parent: ParentFiles, chunk: int, index: dict[str, int]) -> Ledger:
-    """The parent's rows of ``chunk`` with their exits (``index``: step name -> position in the recipe)."""
+def load_ledger(parent: ParentFiles, chunk: int, index: dict[str, int],
+                read: Callable[[str, list[str]], pa.Table] = read_parquet) -> Ledger:
+    """The parent's rows of ``chunk`` with their exits (``index``: step name -> position in the recipe).
+    ``read`` reads columns of a file (a caller that reads more of the same files passes its cached reader)."""
     ids: list[pa.Array] = []
     exits: list[np.ndarray] = []
     rules: list[np.ndarray] = []
@@ -99,7 +102,7 @@ def load_ledger(parent: ParentFiles, chunk: int, index: dict[str, int]) -> Ledge
     start = 0
     if chunk in parent.data:
         path = parent.data[chunk]
-        col = read_parquet(path, ["id"]).column("id").combine_chunks()
+        col = read(path, ["id"]).column("id").combine_chunks()
         ids.append(col)
         exits.append(np.full(len(col), len(index)))
         rules.append(np.full(len(col), None, dtype=object))
@@ -108,7 +111,7 @@ def load_ledger(parent: ParentFiles, chunk: int, index: dict[str, int]) -> Ledge
     for (_, c), path in sorted(parent.dropped.items()):
         if c != chunk:
             continue
-        t = read_parquet(path, ["id", "step", "rule"])
+        t = read(path, ["id", "step", "rule"])
         unknown = set(t.column("step").to_pylist()) - set(index)
         if unknown:
             raise NotRedecidable(f"{parent.ref}: dropped rows name steps {sorted(unknown)} that this recipe lacks")

@@ -24,6 +24,7 @@ would have written for those chunks.
 
 from __future__ import annotations
 
+import copy
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -36,6 +37,7 @@ import pyarrow.parquet as pq
 
 from gristmill.batch import Batch
 from gristmill.engine.dedup_state import KEEP, SIGNATURE, outcome, state_table
+from gristmill.engine.forked import can_fork, groups_of, map_forked
 from gristmill.engine.layout import Layout
 from gristmill.engine.parent_files import (
     Ledger,
@@ -99,8 +101,10 @@ def _same(a: pa.Array, b: pa.Array) -> np.ndarray:
 class ParentWalk:
     """Walks a parent's rows through ``recipe`` (which measures exactly as the parent's did)."""
 
-    def __init__(self, recipe: CompiledRecipe, parent: ParentFiles, rule_steps: Iterable[str] = ()) -> None:
+    def __init__(self, recipe: CompiledRecipe, parent: ParentFiles, rule_steps: Iterable[str] = (),
+                 workers: int = 1) -> None:
         self.recipe = recipe
+        self.workers = workers  # forked children that share the per-chunk work (engine/forked.py)
         self.parent = parent
         self.steps = recipe.steps
         self.index = {s.name: i for i, s in enumerate(self.steps)}
@@ -123,6 +127,9 @@ class ParentWalk:
         self.redecided: list[str] = []
         self._ledgers: dict[int, Ledger] = {}
         self._cache: dict[str, pa.Table] = {}
+        self._names: dict[str, list[str]] = {}  # column names per parent file
+        self._prefetch: list[str] = []  # columns read with the first read of a file (the steps ahead need them)
+        self.only: set[int] | None = None  # the chunks this copy of the walk works on (a forked child's share)
         self._full: dict[str, pa.Table] = {}
         self.revived: dict[int, Revived] = {}
         self.undropped: dict[int, set[str]] = defaultdict(set)  # parent-dropped rows that came back
@@ -136,16 +143,24 @@ class ParentWalk:
     # -- the parent's rows --------------------------------------------------------------------------------
     def ledger(self, chunk: int) -> Ledger:
         if chunk not in self._ledgers:
-            self._ledgers[chunk] = load_ledger(self.parent, chunk, self.index)
+            self._ledgers[chunk] = load_ledger(self.parent, chunk, self.index, self._read)
         return self._ledgers[chunk]
 
     def _read(self, path: str, columns: list[str]) -> pa.Table:
-        """Columns of a parent file, cached per file (only the columns asked for so far are read)."""
+        """Columns of a parent file, cached per file (only the columns asked for so far are read, and on the
+        first read the ones the steps ahead will ask for)."""
         have = self._cache.get(path)
-        names = pq.read_schema(path).names
-        want = [c for c in columns if c in names and (have is None or c not in have.column_names)]
+        file = None
+        if path not in self._names:
+            file = pq.ParquetFile(path)
+            self._names[path] = file.schema_arrow.names
+        names = self._names[path]
+        if have is None:
+            columns = list(dict.fromkeys([*columns, *self._prefetch]))
+        have_names = set(have.column_names) if have is not None else set()
+        want = [c for c in columns if c in names and c not in have_names]
         if want:
-            more = read_parquet(path, want)
+            more = file.read(columns=want) if file is not None else read_parquet(path, want)
             if have is None:
                 have = more
             else:
@@ -163,7 +178,8 @@ class ParentWalk:
             if not len(local):
                 continue
             t = self._read(path, columns)
-            missing = [c for c in columns if c not in t.column_names]
+            present = set(t.column_names)
+            missing = [c for c in columns if c not in present]
             if missing:
                 kept = path == self.parent.data.get(chunk)
                 hint = ("it keeps no signal columns (output.keep_signals: false)" if kept
@@ -186,13 +202,68 @@ class ParentWalk:
 
     # -- the walk -------------------------------------------------------------------------------------------
     def advance_to(self, step_index: int) -> None:
-        """Re-decide the per-document steps before ``step_index``."""
+        """Re-decide the per-document steps before ``step_index``: chunk by chunk, in forked children when
+        the walk has workers (no row has been brought back yet: those are measured here)."""
+        ahead = [s for s in self.steps[self.pos:step_index] if self._redecides(s)]
+        self._prefetch = sorted({c for s in ahead for r in s.rules for c in (*r.signals, *r.fields)})
+        if (ahead and self.workers > 1 and can_fork()
+                and not any(rv.table.num_rows for rv in self.revived.values())):
+            start = self.pos
+            shares = map_forked(lambda chunks: self._advance_share(chunks, start, step_index),
+                                groups_of(self._chunks(), self.workers), self.workers)
+            resurrected: dict[str, Counter[str]] = defaultdict(Counter)
+            for removed, moves, found in shares:
+                for c, rows in removed.items():
+                    self.removed[c].update(rows)
+                self.moves.update(moves)
+                for name, n in found.items():
+                    resurrected[name].update(n)
+            self.redecided.extend(s.name for s in ahead)
+            self.pos = step_index
+            for step in self.steps[start:step_index]:
+                if resurrected.get(step.name):
+                    raise self._resurrection(step, resurrected[step.name])
+            return
         while self.pos < step_index:
             step = self.steps[self.pos]
             if not step.is_global:
-                self._per_doc(self.pos, step)
+                found = self._per_doc(self.pos, step)
+                if found:
+                    raise self._resurrection(step, found)
                 self._revived_step(self.pos, step)
             self.pos += 1
+
+    def _advance_share(self, chunks: list[int], start: int, step_index: int) -> tuple[
+            dict[int, dict[str, tuple[int, str]]], Counter, dict[str, Counter[str]]]:
+        """The per-document steps from ``start`` to ``step_index`` over ``chunks`` only (a forked child's
+        share), on a copy of the walk that shares its caches; returns the rows that leave earlier now, the
+        moves, and the rows that a new rule would keep where the parent dropped them (by step)."""
+        walk = copy.copy(self)
+        walk.only, walk.pos = set(chunks), start
+        walk.removed = defaultdict(dict, {c: dict(self.removed[c]) for c in chunks if self.removed.get(c)})
+        walk.moves, walk.redecided = Counter(), []
+        found: dict[str, Counter[str]] = {}
+        for i in range(start, step_index):
+            step = self.steps[i]
+            if not step.is_global:
+                found[step.name] = walk._per_doc(i, step)
+        return {c: dict(v) for c, v in walk.removed.items() if v}, walk.moves, found
+
+    def _chunks(self) -> list[int]:
+        chunks = self.parent.chunks()
+        return chunks if self.only is None else [c for c in chunks if c in self.only]
+
+    def _redecides(self, step: CompiledStep) -> bool:
+        """Whether a per-document step's rules must be evaluated again: they changed, or what they read did
+        (a signal a global step changed; only global steps change signals, so this holds until the next)."""
+        if step.is_global or not step.rules:
+            return False
+        return step.name in self.rule_steps or bool(set().union(*(r.signals for r in step.rules)) & self.dirty)
+
+    def _resurrection(self, step: CompiledStep, found: Counter[str]) -> NotRedecidable:
+        return NotRedecidable(
+            f"the new rules of step {step.name!r} keep {sum(found.values())} row(s) that {self.parent.ref} dropped "
+            f"there (rules {dict(found)}); their text and the signals of later steps were never stored")
 
     def _order(self, chunk: int) -> dict[str, int]:
         """id -> position among the chunk's rows at the first global step: input order for every row that
@@ -243,16 +314,16 @@ class ParentWalk:
             old_exit, old_rule = rv.since[j]
             self.moves[(old_exit, old_rule, exit_step, rule)] += 1
 
-    def _per_doc(self, i: int, step: CompiledStep) -> None:
-        if not step.rules:
-            return
+    def _per_doc(self, i: int, step: CompiledStep) -> Counter[str]:
+        """Evaluate ``step``'s rules again where they or what they read changed; returns how many rows each
+        rule dropped in the parent that it would keep now (those cannot be re-decided)."""
+        resurrected: Counter[str] = Counter()
+        if not self._redecides(step):
+            return resurrected
         reads = sorted(set().union(*(r.signals for r in step.rules)))
         fields = sorted(set().union(*(r.fields for r in step.rules)))
-        if step.name not in self.rule_steps and not (set(reads) & self.dirty):
-            return
         self.redecided.append(step.name)
-        resurrected: Counter[str] = Counter()
-        for c in self.parent.chunks():
+        for c in self._chunks():
             led = self.ledger(c)
             reach = led.exit >= i
             gone = self.removed.get(c)
@@ -279,11 +350,7 @@ class ParentWalk:
                 if was_here[j] and led.rule[r] == rule_name:
                     continue
                 self._move(c, led, r, i, rule_name)
-        if resurrected:
-            total = sum(resurrected.values())
-            raise NotRedecidable(
-                f"the new rules of step {step.name!r} keep {total} row(s) that {self.parent.ref} dropped there "
-                f"(rules {dict(resurrected)}); their text and the signals of later steps were never stored")
+        return resurrected
 
     def _move(self, chunk: int, led: Ledger, row: int, exit_step: int, rule: str) -> None:
         self.removed[chunk][led.ids[row]] = (exit_step, rule)
@@ -405,8 +472,9 @@ class ParentWalk:
             self._move(c, led, r, gi, step.op.drop_rule)
         back = np.flatnonzero(~keep_old & new)
         lost = self._revive(step, gi, c, [ids[j] for j in back], {k: v.take(pa.array(idx[back])) for k, v in sig_new.items()}) if len(back) else 0
+        present = set(rows.column_names)
         for col, values in sig_new.items():
-            if col not in rows.column_names:
+            if col not in present:
                 continue
             sub = values.take(pa.array(idx))
             diff = np.flatnonzero(~_same(rows.column(col).combine_chunks().take(pa.array(idx)), sub))
@@ -466,12 +534,20 @@ class ParentWalk:
 
     def materialize(self, layout: Layout) -> dict[str, int]:
         """Write every parent chunk into ``layout`` as a full run of the recipe would have; returns counts.
-        (:meth:`chunk_jobs` and :meth:`materialize_chunk` split the same work for a pool of workers.)"""
-        stats = self.materialize_shared(layout)
-        for job in self.chunk_jobs():
-            for k, n in self.materialize_chunk(layout, job["chunk"], job["changed"]).items():
-                stats[k] += n
-        return stats
+        The chunks are shared among forked children when the walk has workers. (:meth:`chunk_jobs` and
+        :meth:`materialize_chunk` split the same work for a pool whose workers did not fork from here.)"""
+        stats = Counter(self.materialize_shared(layout))
+        changed = self.changed_chunks()
+
+        def write(chunks: list[int]) -> Counter[str]:
+            done: Counter[str] = Counter()
+            for c in chunks:
+                done.update(self.materialize_chunk(layout, c, c in changed))
+            return done
+
+        for done in map_forked(write, groups_of(self.parent.chunks(), self.workers), self.workers):
+            stats.update(done)
+        return dict(stats)
 
     def materialize_shared(self, layout: Layout) -> dict[str, int]:
         """What belongs to no chunk's rewrite: the rejected rows (linked)."""
@@ -568,8 +644,9 @@ class ParentWalk:
         if not table.num_rows or not ov:
             return table
         ids = table.column("id").to_pylist()
+        present = set(table.column_names)
         for col, by_id in ov.items():
-            if col not in table.column_names or not by_id:
+            if col not in present or not by_id:
                 continue
             values = table.column(col).to_pylist()
             hit = False
@@ -603,9 +680,11 @@ class ParentWalk:
         names = self._kept_names()
         extra = rv.table
         if not self.recipe.spec.output.keep_signals:
-            extra = extra.drop_columns([c for c in self.signal_cols if c in extra.column_names])
+            have = set(extra.column_names)
+            extra = extra.drop_columns([c for c in self.signal_cols if c in have])
         if names is not None:
-            extra = extra.select([n for n in names if n in extra.column_names])
+            have = set(extra.column_names)
+            extra = extra.select([n for n in names if n in have])
         if table is None:
             return extra
         order = self._order(chunk)
@@ -662,13 +741,15 @@ class ParentWalk:
     def _drop_rows(self, src: pa.Table, exit_step: int, rules: list[str]) -> pa.Table:
         """Dropped-table rows for ``src`` at ``exit_step``, with the columns the worker would have written."""
         n = src.num_rows
+        order = src.column_names
+        names = set(order)
         cols: dict[str, Any] = {"id": src.column("id"), "step": pa.array([self.steps[exit_step].name] * n),
                                 "rule": pa.array(rules, pa.string())}
         for c in self.signal_cols:
-            if c in src.column_names and self.signal_step[c] <= exit_step:
+            if c in names and self.signal_step[c] <= exit_step:
                 cols[c] = src.column(c)
         if self.recipe.spec.output.write_dropped or self.steps[exit_step].is_global:  # as engine/worker.py
-            for c in src.column_names:
+            for c in order:
                 if c not in self.signal_step and c not in ("step", "rule"):
                     cols.setdefault(c, src.column(c))
         return pa.table(cols)

@@ -142,11 +142,13 @@ class ChunkRun:
         st["dropped"][rule] = st["dropped"].get(rule, 0) + len(idx)
         table = batch.table.take(pa.array(idx))
         cols = {"id": table.column("id"), "step": pa.array([step] * len(idx)), "rule": pa.array([rule] * len(idx))}
+        order = table.column_names  # a new list on every access: taken once
+        names = set(order)
         for c in signal_cols:
-            if c in table.column_names:
+            if c in names:
                 cols[c] = table.column(c)
         if self.write_dropped or full:
-            for c in table.column_names:
+            for c in order:
                 cols.setdefault(c, table.column(c))
         self.drops.append(pa.table(cols))
         key = f"{step}:{rule}"
@@ -154,7 +156,7 @@ class ChunkRun:
         if room > 0:
             texts = table.column(batch.text_field).to_pylist()[:room]
             ids = table.column("id").to_pylist()[:room]
-            sigs = {c: table.column(c).to_pylist()[:room] for c in signal_cols if c in table.column_names}
+            sigs = {c: table.column(c).to_pylist()[:room] for c in signal_cols if c in names}
             for j, (i, t) in enumerate(zip(ids, texts)):
                 self.samples[key].append(
                     {"step": step, "rule": rule, "id": i, "text": t[:SAMPLE_TEXT_CHARS], "signals": {c: v[j] for c, v in sigs.items()}}

@@ -36,7 +36,7 @@ _BITS_DTYPE = {8: np.uint8, 16: np.uint16, 32: np.uint32}
 
 
 # -- choosing bands x rows ---------------------------------------------------------------------------------
-def candidate_probability(s: np.ndarray | float, bands: int, rows: int) -> np.ndarray:
+def candidate_probability(s: np.ndarray | float, bands: int | np.ndarray, rows: int | np.ndarray) -> np.ndarray:
     """Probability that two documents with Jaccard ``s`` share at least one band: 1 - (1 - s^r)^b."""
     return 1.0 - (1.0 - np.asarray(s, dtype=np.float64) ** rows) ** bands
 
@@ -50,14 +50,17 @@ def optimal_bands_rows(
     grid = 512
     lo = np.linspace(0.0, threshold, grid)
     hi = np.linspace(threshold, 1.0, grid)
+    pairs = [(b, r) for b in range(1, num_perm + 1) for r in range(1, num_perm // b + 1)]
+    bands = np.array([b for b, _ in pairs], dtype=np.float64)[:, None]
+    rows = np.array([r for _, r in pairs], dtype=np.float64)[:, None]
+    # every pair at once (each process that builds the operator paid ~0.1 s looping over 1,466 pairs)
+    fp = trapezoid(candidate_probability(lo[None, :], bands, rows), lo, axis=1)
+    fn = trapezoid(1.0 - candidate_probability(hi[None, :], bands, rows), hi, axis=1)
+    errors = fp_weight * fp + fn_weight * fn
     best, best_err = (1, 1), np.inf
-    for b in range(1, num_perm + 1):
-        for r in range(1, num_perm // b + 1):
-            fp = trapezoid(candidate_probability(lo, b, r), lo)
-            fn = trapezoid(1.0 - candidate_probability(hi, b, r), hi)
-            err = fp_weight * fp + fn_weight * fn
-            if err < best_err - 1e-12:
-                best, best_err = (b, r), err
+    for pair, err in zip(pairs, errors.tolist()):  # the first pair clearly better than those before it
+        if err < best_err - 1e-12:
+            best, best_err = pair, err
     return best
 
 

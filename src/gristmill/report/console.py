@@ -20,7 +20,10 @@ err = make_console(stderr=True)
 
 
 class RunProgress:
-    """One line per stage: documents so far and documents per second."""
+    """One line per stage: documents so far and documents per second.
+
+    Redrawn when a chunk reports (at most ten times a second), not by a refresh thread: the executor forks
+    its workers, which is only safe while no other thread runs (engine/forked.py)."""
 
     def __init__(self, enabled: bool = True) -> None:
         self.progress = Progress(
@@ -32,9 +35,11 @@ class RunProgress:
             console=err,
             disable=not enabled,
             transient=False,
+            auto_refresh=False,
         )
         self.tasks: dict[str, Any] = {}
         self.started: dict[str, float] = {}
+        self.drawn = 0.0
 
     def __enter__(self) -> RunProgress:
         self.progress.__enter__()
@@ -47,8 +52,12 @@ class RunProgress:
         if label not in self.tasks:
             self.tasks[label] = self.progress.add_task(label, total=None, docs=0, rate=0.0)
             self.started[label] = time.perf_counter()
-        elapsed = max(time.perf_counter() - self.started[label], 1e-6)
+        now = time.perf_counter()
+        elapsed = max(now - self.started[label], 1e-6)
         self.progress.update(self.tasks[label], docs=docs, rate=docs / elapsed)
+        if now - self.drawn >= 0.1:
+            self.progress.refresh()
+            self.drawn = now
 
 
 def print_summary(summary: dict[str, Any], console: Console = err) -> None:
