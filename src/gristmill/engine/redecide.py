@@ -36,7 +36,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from gristmill.batch import Batch
-from gristmill.engine.dedup_state import KEEP, SIGNATURE, outcome, state_table
+from gristmill.engine.dedup_state import KEEP, SIGNATURE, outcome, state_table, write_state
 from gristmill.engine.forked import can_fork, groups_of, map_forked
 from gristmill.engine.layout import Layout
 from gristmill.engine.parent_files import (
@@ -599,7 +599,7 @@ class ParentWalk:
             if (name, c) in self.new_state:  # what the global step saw and decided (engine/dedup_state.py)
                 state = self.new_state[(name, c)]
                 if state is not None and state.num_rows:
-                    write_parquet(layout.dedup_state(name, c), state)
+                    write_state(layout.dedup_state(name, c), state)
                     stats["files_written"] += 1
             else:
                 link_file(self.parent.state[(name, c)], layout.dedup_state(name, c))
@@ -708,10 +708,12 @@ class ParentWalk:
         touched = {i for by_id in self.overrides.get(chunk, {}).values() for i in by_id} | set(gone) | back
         per_stage: dict[int, list[pa.Table]] = defaultdict(list)
         same: dict[int, str] = {}
+        rows_of = {path: (start, stop) for path, start, stop in led.segments}  # the ledger has every file's ids
         for (stage, c), path in sorted(self.parent.dropped.items()):
             if c != chunk:
                 continue
-            ids = read_parquet(path, ["id"]).column("id").to_pylist()
+            start, stop = rows_of[path]
+            ids = led.ids[start:stop].tolist()
             if not any(i in touched for i in ids):
                 same[stage] = path
                 continue

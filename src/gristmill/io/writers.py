@@ -44,8 +44,9 @@ def write_json(path: str | Path, obj: Any) -> None:
     atomic_write(path, lambda f: f.write(json.dumps(obj, indent=2, sort_keys=False, default=str).encode() + b"\n"))
 
 
-def write_parquet(path: str | Path, table: pa.Table, compression: str = "zstd") -> None:
-    atomic_write(path, lambda f: pq.write_table(table, f, compression=compression))
+def write_parquet(path: str | Path, table: pa.Table, compression: str = "zstd", **options: Any) -> None:
+    """``options`` go to ``pq.write_table`` (``use_dictionary``, ``write_statistics``)."""
+    atomic_write(path, lambda f: pq.write_table(table, f, compression=compression, **options))
 
 
 def _float_leaves(arr: pa.Array) -> list[pa.Array]:
