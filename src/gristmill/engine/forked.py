@@ -14,9 +14,11 @@ import multiprocessing
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
 from gristmill.engine.worker import end_with_parent
+from gristmill.errors import GristmillError
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -57,6 +59,9 @@ def map_forked(fn: Callable[[T], R], groups: Sequence[T], workers: int) -> list[
         ctx = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(min(workers, len(groups)), mp_context=ctx, initializer=end_with_parent) as pool:
             return list(pool.map(_call, range(len(groups))))
+    except BrokenProcessPool as exc:
+        raise GristmillError("a worker process forked from this run died before it finished (killed, or out of "
+                             "memory?); nothing was committed: run again, or with --workers 1") from exc
     finally:
         _TASK = None
 
