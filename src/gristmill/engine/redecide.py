@@ -148,7 +148,10 @@ class ParentWalk:
 
     def _read(self, path: str, columns: list[str]) -> pa.Table:
         """Columns of a parent file, cached per file (only the columns asked for so far are read, and on the
-        first read the ones the steps ahead will ask for)."""
+        first read the ones the steps ahead will ask for). A file read whole for a rewrite serves every column."""
+        whole = self._full.get(path)
+        if whole is not None:
+            return whole
         have = self._cache.get(path)
         file = None
         if path not in self._names:
@@ -702,6 +705,10 @@ class ParentWalk:
         """The chunk's dropped rows per stage: the parent's, less the moved rows, plus the moved rows at their
         new step, each with the signals it had when it was dropped. A stage whose parent file is untouched
         maps to that file's path (to be linked)."""
+        if chunk not in self._ledgers:  # (a forked child's) the files are read whole below: the ledger too
+            for (_, c), path in self.parent.dropped.items():
+                if c == chunk:
+                    self._whole(path)
         led = self.ledger(chunk)
         gone = self.removed.get(chunk, {})
         back = self.undropped.get(chunk, set())
