@@ -3,7 +3,7 @@
 Re-deciding a parent version builds its decisions in the driver (what the parent stored, read once); the
 per-chunk work that follows needs those decisions and nothing else. Forked children see them without any
 pickling, each takes a share of the chunks and returns a small result. Forking is only safe while no other
-Python thread runs (a progress bar's refresh thread, a pool's manager thread), so otherwise, or with one
+Python thread runs (a pool's manager thread, an object store's IO loop), so otherwise, or with one
 worker, or where fork does not exist, the groups run here, one after another, with the same results.
 """
 

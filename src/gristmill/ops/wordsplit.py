@@ -461,7 +461,7 @@ def preload(table: dict[str, tuple[str, ...]], key: str) -> int:
     :func:`record_new_chunks`. Returns how many chunks (0: too many for the cache).
 
     Token ids and per-token properties are not built here: each process gives ids to the chunks it meets
-    (from this cache, without splitting), a small part of the table in an incremental run's delta; building
+    (from this cache, without splitting), often a small part of the table in an incremental run; building
     them for all ~10^5 chunks took the driver ~0.35 s before it could start its workers."""
     _clear_caches()
     if len(table) > _CACHE_MAX:
