@@ -71,6 +71,20 @@ def test_kill_at_an_exact_point_then_resume(setup, tmp_path, fault):
     assert_same(out, ref)
 
 
+def test_a_killed_worker_is_a_clear_error_and_the_run_resumes(setup, tmp_path):
+    """A pool worker killed mid-chunk (the driver survives): exit 1 with a message that says what to do, no
+    traceback; the same command then finishes with the output of an uninterrupted run."""
+    root, recipe, ref = setup
+    out = tmp_path / "out"
+    args = ("run", recipe, "--input", root / "in", "--output", out, "--workers", "2")
+    broken = gristmill(*args, env={"GRISTMILL_TEST_FAULT": "0:7:before-write"})
+    assert broken.returncode == 1, broken.stderr[-500:]
+    assert "a worker process died" in broken.stderr and "Traceback" not in broken.stderr
+    resumed = gristmill(*args)
+    assert resumed.returncode == 0, resumed.stderr
+    assert_same(out, ref)
+
+
 def _markers(out):
     return len(list(Layout(out).state.glob("stage-*/chunk-*.done.json")))
 

@@ -30,7 +30,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from gristmill.engine.layout import SIG_COLUMN
-from gristmill.engine.local import LocalExecutor, RunOptions
+from gristmill.engine.local import LocalExecutor, RunOptions, worker_result
 from gristmill.engine.parent_files import link_file
 from gristmill.engine.redecide import ParentFiles, ParentWalk
 from gristmill.engine.stages import Stage
@@ -180,7 +180,7 @@ class IncrementalExecutor(LocalExecutor):
         self.walk_seconds += time.perf_counter() - t0
         ids = super()._run_stage(stage, tasks, cfg, pool, progress)
         for f in futures:
-            stats.update(f.result())
+            stats.update(worker_result(f))
         self.materialized = dict(stats)
         return ids
 

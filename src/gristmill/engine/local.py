@@ -16,6 +16,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
@@ -56,6 +57,15 @@ def _worker_context() -> Any:
     ctx = get_context("forkserver")
     ctx.set_forkserver_preload(["gristmill.engine.worker", "gristmill.ops.builtin", "pandas"])
     return ctx
+
+
+def worker_result(future: Future) -> Any:
+    """A pool task's result; a worker that died (killed, out of memory) is a clear error, not a traceback."""
+    try:
+        return future.result()
+    except BrokenProcessPool as exc:
+        raise GristmillError("a worker process died before its chunk was done (killed, or out of memory?); the "
+                             "chunks already done are kept: run the same command again to resume") from exc
 
 
 @dataclass
@@ -271,9 +281,9 @@ class LocalExecutor:
                 continue
             inflight.append(pool.submit(process_chunk, cfg, task))
             while len(inflight) >= 2 * self.workers:
-                finished(inflight.popleft().result())
+                finished(worker_result(inflight.popleft()))
         while inflight:
-            finished(inflight.popleft().result())
+            finished(worker_result(inflight.popleft()))
         return ids
 
     def _stage_label(self, stage: Stage) -> str:
