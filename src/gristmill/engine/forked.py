@@ -13,7 +13,7 @@ import contextlib
 import multiprocessing
 import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
@@ -58,12 +58,19 @@ def map_forked(fn: Callable[[T], R], groups: Sequence[T], workers: int) -> list[
     try:
         ctx = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(min(workers, len(groups)), mp_context=ctx, initializer=end_with_parent) as pool:
-            return list(pool.map(_call, range(len(groups))))
-    except BrokenProcessPool as exc:
-        raise GristmillError("a worker process forked from this run died before it finished (killed, or out of "
-                             "memory?); nothing was committed: run again, or with --workers 1") from exc
+            futures = [pool.submit(_call, i) for i in range(len(groups))]
+            return [worker_result(f) for f in futures]
     finally:
         _TASK = None
+
+
+def worker_result(future: Future) -> Any:
+    """A worker's result; a worker that died (killed, out of memory) is a clear error, not a traceback."""
+    try:
+        return future.result()
+    except BrokenProcessPool as exc:
+        raise GristmillError("a worker process died before it finished (killed, or out of memory?); the chunks "
+                             "already done are kept: run the same command again to resume") from exc
 
 
 def _call(i: int) -> Any:

@@ -29,8 +29,9 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from gristmill.engine.forked import worker_result
 from gristmill.engine.layout import SIG_COLUMN
-from gristmill.engine.local import LocalExecutor, RunOptions, worker_result
+from gristmill.engine.local import LocalExecutor, RunOptions
 from gristmill.engine.parent_files import link_file
 from gristmill.engine.redecide import ParentFiles, ParentWalk
 from gristmill.engine.stages import Stage

@@ -9,14 +9,12 @@ same output: finished chunks are skipped by their done markers, unfinished ones 
 from __future__ import annotations
 
 import json
-import multiprocessing
 import os
 import pickle
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
@@ -28,7 +26,7 @@ from gristmill import __version__
 from gristmill.catalog.core import default_root
 from gristmill.engine.custom_ops import pack as pack_custom_ops
 from gristmill.engine.dedup_state import save_stage_state
-from gristmill.engine.forked import import_pandas
+from gristmill.engine.forked import can_fork, import_pandas, worker_result
 from gristmill.engine.layout import SIG_COLUMN, Layout
 from gristmill.engine.output_folder import Claim, claim_output
 from gristmill.engine.stages import Stage, plan_stages
@@ -47,25 +45,14 @@ from gristmill.recipe.compile import CompiledRecipe, require_paths
 def _worker_context() -> Any:
     """How worker processes start. Forking this already-imported process costs milliseconds where a fresh
     interpreter importing pyarrow and the operator library costs about half a CPU-second per worker; but
-    forking is only safe while no other Python thread runs (a progress bar's refresh thread, say), so
+    forking is only safe while no other Python thread runs (:func:`~gristmill.engine.forked.can_fork`), so
     otherwise a fork server, which imports once, preloaded, and forks workers from itself."""
-    import threading
-
-    if "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1:
+    if can_fork():
         import_pandas()
         return get_context("fork")
     ctx = get_context("forkserver")
     ctx.set_forkserver_preload(["gristmill.engine.worker", "gristmill.ops.builtin", "pandas"])
     return ctx
-
-
-def worker_result(future: Future) -> Any:
-    """A pool task's result; a worker that died (killed, out of memory) is a clear error, not a traceback."""
-    try:
-        return future.result()
-    except BrokenProcessPool as exc:
-        raise GristmillError("a worker process died before its chunk was done (killed, or out of memory?); the "
-                             "chunks already done are kept: run the same command again to resume") from exc
 
 
 @dataclass
