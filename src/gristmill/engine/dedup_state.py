@@ -21,10 +21,10 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from gristmill.batch import Batch
 from gristmill.engine.layout import SIG_COLUMN, Layout
+from gristmill.engine.parent_files import read_parquet
 from gristmill.engine.stages import Stage
 from gristmill.io.writers import write_parquet
 from gristmill.recipe.compile import CompiledStep
@@ -73,7 +73,7 @@ def save_stage_state(layout: Layout, stage: Stage, chunk_ids: list[int], decisio
         path = layout.intermediate(stage.index, cid)
         if not path.exists():
             continue
-        t = pq.read_table(path, columns=["id", SIG_COLUMN])
+        t = read_parquet(path, columns=["id", SIG_COLUMN])
         ids, sig = t.column("id").combine_chunks(), t.column(SIG_COLUMN).combine_chunks()
         keep, signals = outcome(step, decision, cid, ids, text_field)
         write_state(layout.dedup_state(step.name, cid), state_table(ids, keep, signals, sig))

@@ -27,12 +27,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from gristmill.engine.forked import worker_result
 from gristmill.engine.layout import SIG_COLUMN
 from gristmill.engine.local import LocalExecutor, RunOptions
-from gristmill.engine.parent_files import link_file
+from gristmill.engine.parent_files import link_file, read_parquet
 from gristmill.engine.redecide import ParentFiles, ParentWalk
 from gristmill.engine.stages import Stage
 from gristmill.engine.word_table import WordTable, header_fingerprint, parts_dir
@@ -117,7 +116,7 @@ class IncrementalExecutor(LocalExecutor):
 
         def load(cid: int) -> pa.Array:
             path = self.layout.intermediate(stage.index, cid)
-            return pq.read_table(path, columns=[SIG_COLUMN]).column(SIG_COLUMN).combine_chunks()
+            return read_parquet(path, columns=[SIG_COLUMN]).column(SIG_COLUMN).combine_chunks()
 
         return present, load
 

@@ -20,8 +20,6 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
-import pyarrow.parquet as pq
-
 from gristmill import __version__
 from gristmill.catalog.core import default_root
 from gristmill.engine.custom_ops import pack as pack_custom_ops
@@ -29,6 +27,7 @@ from gristmill.engine.dedup_state import save_stage_state
 from gristmill.engine.forked import can_fork, import_pandas, worker_result
 from gristmill.engine.layout import SIG_COLUMN, Layout
 from gristmill.engine.output_folder import Claim, claim_output
+from gristmill.engine.parent_files import read_parquet
 from gristmill.engine.stages import Stage, plan_stages
 from gristmill.engine.summary import build_summary
 from gristmill.engine.unify import unify_parts
@@ -289,7 +288,7 @@ class LocalExecutor:
         present = [c for c in chunk_ids if self.layout.intermediate(stage.index, c).exists()]
 
         def load(cid: int):
-            return pq.read_table(self.layout.intermediate(stage.index, cid), columns=[SIG_COLUMN]).column(SIG_COLUMN).combine_chunks()
+            return read_parquet(self.layout.intermediate(stage.index, cid), columns=[SIG_COLUMN]).column(SIG_COLUMN).combine_chunks()
 
         decision = stage.signs.op.decide(SignatureSource(present, load))
         if self.options.fault == f"{stage.index}:decide":
