@@ -85,11 +85,13 @@ def link_file(src: str, dst: Path) -> None:
     os.replace(tmp, dst)
 
 
-def read_parquet(path: str | os.PathLike[str], columns: list[str] | None = None) -> pa.Table:
-    """One Parquet file, without the dataset layer and on this thread: these are many small files, which
-    pyarrow's thread pool read 2-5x slower on two cores (waking its threads costs more than decoding a few
-    row groups: the 40 MinHash state files of a 145k-document version in 0.05-0.3 s, on one thread 0.035-0.06 s)."""
-    return pq.ParquetFile(path).read(columns=columns, use_threads=False)
+def read_parquet(source: str | os.PathLike[str] | pq.ParquetFile, columns: list[str] | None = None) -> pa.Table:
+    """One Parquet file (a path, or one already opened), without the dataset layer and on this thread: these
+    are many small files, which pyarrow's thread pool read 2-5x slower on two cores (waking its threads costs
+    more than decoding a few row groups: the 40 MinHash state files of a 145k-document version in 0.05-0.3 s,
+    on one thread 0.035-0.06 s)."""
+    file = source if isinstance(source, pq.ParquetFile) else pq.ParquetFile(source)
+    return file.read(columns=columns, use_threads=False)
 
 
 

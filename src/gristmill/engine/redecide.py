@@ -163,7 +163,7 @@ class ParentWalk:
         have_names = set(have.column_names) if have is not None else set()
         want = [c for c in columns if c in names and c not in have_names]
         if want:
-            more = file.read(columns=want) if file is not None else read_parquet(path, want)
+            more = read_parquet(file if file is not None else path, want)
             if have is None:
                 have = more
             else:
