@@ -86,3 +86,15 @@ def test_fineweb_newlines_per_word() -> None:
 
 def test_fineweb_blank_document() -> None:
     assert decide(FW, "", "  \n \n") == ["empty", "empty"]
+
+
+def test_terminal_punctuation_is_the_unicode_property_plus_khmer_signs() -> None:
+    """The set is built by one search over all code points; it must equal the property tested one by one."""
+    import regex
+
+    from gristmill.ops.textstats import punctuation_set, terminal_punctuation
+
+    one_by_one = {chr(c) for c in range(0x20000) if regex.match(r"\p{Sentence_Terminal}", chr(c))}
+    assert terminal_punctuation() == frozenset(one_by_one | {"\u17d6", "\u17d9", "\u17da"})
+    assert {".", "!", "?", "\u3002", "\u0964"} <= terminal_punctuation()  # 。 and the Devanagari danda
+    assert "," not in terminal_punctuation() and "," in punctuation_set()

@@ -435,7 +435,7 @@ class ParentWalk:
         the stored keep and signals, whether each row is the parent's)."""
         parts, keys, mine = [], [], []
         if state is not None:
-            sub = state.filter(pa.array(mask))
+            sub = state if mask is None or mask.all() else state.filter(pa.array(mask))
             order = self._order(c)
             parts.append(sub)
             keys.append(np.array([order.get(i, -1) for i in sub.column("id").to_pylist()], dtype=np.int64))
@@ -453,8 +453,10 @@ class ParentWalk:
             mine.append(np.zeros(n, bool))
         if not parts:
             return pa.table({"id": pa.array([], pa.string())}), np.zeros(0, bool)
-        table = pa.concat_tables(parts, promote_options="permissive")
         k = np.concatenate(keys)
+        if len(parts) == 1 and bool((k[1:] >= k[:-1]).all()):  # already in input order (the usual case)
+            return parts[0], mine[0]
+        table = pa.concat_tables(parts, promote_options="permissive")
         order = np.argsort(k, kind="stable")
         return table.take(pa.array(order)), np.concatenate(mine)[order]
 
