@@ -42,3 +42,37 @@ def test_a_share_that_fails_raises_here_and_a_dead_child_is_a_clear_error(forkab
         forked.map_forked(fail, [[1], [2]], workers=2)
     with pytest.raises(GristmillError, match="died before it finished"):
         forked.map_forked(lambda group: os._exit(3), [[1], [2]], workers=2)
+
+
+def _frozen(group: list[int]) -> tuple[int, int]:
+    import gc
+
+    return gc.get_freeze_count(), len(group)
+
+
+def test_children_leave_what_they_inherited_to_reference_counting(forkable):
+    import gc
+
+    assert gc.get_freeze_count() == 0  # the driver (perhaps a user's notebook) is never frozen
+    out = forked.map_forked(_frozen, [[1], [2, 3]], workers=2)
+    assert all(frozen > 1000 for frozen, _ in out)  # the modules and objects inherited from this process
+    assert gc.get_freeze_count() == 0
+
+
+def test_paused_gc_holds_the_collector_and_restores_it():
+    import gc
+
+    assert gc.isenabled()
+    with forked.paused_gc():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with forked.paused_gc():
+            assert not gc.isenabled()
+        assert not gc.isenabled()  # a caller that had it off keeps it off
+    finally:
+        gc.enable()
+    with pytest.raises(ValueError), forked.paused_gc():
+        raise ValueError("restored on error too")
+    assert gc.isenabled()

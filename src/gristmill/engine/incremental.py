@@ -28,7 +28,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from gristmill.engine.forked import worker_result
+from gristmill.engine.forked import paused_gc, worker_result
 from gristmill.engine.layout import SIG_COLUMN
 from gristmill.engine.local import LocalExecutor, RunOptions
 from gristmill.engine.parent_files import link_file, read_parquet
@@ -100,8 +100,9 @@ class IncrementalExecutor(LocalExecutor):
         if self.parent.word_table is None or not self.new_files:
             return None
         t0 = time.perf_counter()
-        self.parent_words = load_word_table(self.parent.word_table)
-        key = preload_words(self.parent_words) if self.parent_words is not None else None
+        with paused_gc():
+            self.parent_words = load_word_table(self.parent.word_table)
+            key = preload_words(self.parent_words) if self.parent_words is not None else None
         self.walk_seconds += time.perf_counter() - t0
         return key
 

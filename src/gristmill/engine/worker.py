@@ -76,9 +76,19 @@ def init_worker(cfg: WorkerConfig) -> None:
 
 
 def init_pool_worker(cfg: WorkerConfig) -> None:
-    """The initializer of a local pool's worker process: end with the driver, then :func:`init_worker`."""
-    end_with_parent()
+    """The initializer of a local pool's worker process: :func:`start_child`, then :func:`init_worker`."""
+    start_child()
     init_worker(cfg)
+
+
+def start_child() -> None:
+    """First thing in a worker process: what it inherited (modules, the driver's word caches, a walk's
+    decisions) lives as long as the process, so the collector is told to leave it alone (``gc.freeze``;
+    otherwise each worker's first collections walk all of it to free nothing), then :func:`end_with_parent`."""
+    import gc
+
+    gc.freeze()
+    end_with_parent()
 
 
 def end_with_parent() -> None:
