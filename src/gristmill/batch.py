@@ -79,7 +79,9 @@ class Batch:
         cached = self._views.get(name)
         if cached is None:
             if name not in _VIEWS:
-                import gristmill.ops.builtin  # noqa: F401 - registers the built-in views
+                import gristmill.ops.views  # noqa: F401 - registers the common views
+            if name not in _VIEWS:
+                import gristmill.ops.builtin  # noqa: F401 - and every operator module's own
             try:
                 fn = _VIEWS[name]
             except KeyError:

@@ -24,7 +24,7 @@ import numpy as np
 from gristmill.batch import Batch
 from gristmill.errors import UsageError
 from gristmill.ops.base import Operator, OpParams, Signal
-from gristmill.ops.registry import _REGISTRY, register
+from gristmill.ops.registry import _REGISTRY, BUILTIN_MODULES, register
 from gristmill.sandbox import CodeError, Limits, SandboxedFunction, SandboxFailure
 from gristmill.sandbox.view import SandboxUnavailable, check_available
 
@@ -95,7 +95,7 @@ def define(name: str, description: str, source: str, keep: str | None = None) ->
     """Build and register the operator class for an accepted snippet (called by the saved module)."""
     if not NAME.match(name):
         raise ValueError(f"generated operator name {name!r} must match {NAME.pattern}")
-    if name in _REGISTRY and not is_generated(name):
+    if (name in _REGISTRY or name in BUILTIN_MODULES) and not is_generated(name):
         raise ValueError(f"generated operator name {name!r} is taken by a built-in operator")
     rule = check_keep(keep)
     try:

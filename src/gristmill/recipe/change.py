@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from gristmill.ops.registry import all_ops
+from gristmill.ops.registry import find_op
 from gristmill.recipe.compile import CompiledRecipe
 
 Kind = Literal["same", "decisions", "measuring"]
@@ -39,7 +39,7 @@ class RecipeChange:
 
 def measuring_params(op_name: str, params: dict[str, Any]) -> dict[str, Any] | None:
     """The parameters of a step that shape what it measures; None when the operator is unknown here."""
-    cls = all_ops().get(op_name)
+    cls = find_op(op_name)
     if cls is None:
         return None
     decide = cls.Params.decision_params_for(params)

@@ -23,7 +23,7 @@ from pydantic import ValidationError
 from gristmill import __version__
 from gristmill.errors import RecipeError, UsageError
 from gristmill.ops.base import Operator
-from gristmill.ops.registry import all_ops, suggest
+from gristmill.ops.registry import all_ops, find_op, suggest
 from gristmill.recipe.input_columns import input_columns
 from gristmill.recipe.model import RecipeSpec
 from gristmill.recipe.rules import Rule, RuleError, compile_rule
@@ -172,7 +172,6 @@ def compile_recipe(
         spec.output.path = output_override
 
     problems: list[str] = []
-    registry = all_ops()
     steps: list[CompiledStep] = []
     used_names: dict[str, int] = {}
     available: list[str] = []
@@ -196,9 +195,9 @@ def compile_recipe(
             return compile_rule(what, source, available, cols)
     for i, st in enumerate(spec.steps):
         base = ("steps", i)
-        op_cls = registry.get(st.op)
+        op_cls = find_op(st.op)
         if op_cls is None:
-            hint = suggest(st.op, list(registry))
+            hint = suggest(st.op, list(all_ops()))
             more = f"; did you mean {hint!r}?" if hint else "; see `gristmill ops list`"
             problems.append(f"{where(base + ('op',))}: unknown operator {st.op!r}{more}")
             continue
