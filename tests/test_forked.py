@@ -65,7 +65,11 @@ def test_paused_gc_holds_the_collector_and_restores_it():
     assert gc.isenabled()
     with forked.paused_gc():
         assert not gc.isenabled()
+        built = [[i] for i in range(10)]
     assert gc.isenabled()
+    assert not any(o is built for o in gc.get_objects(generation=0))
+    assert any(o is built for o in gc.get_objects(generation=2))  # moved to the oldest generation
+    assert gc.get_freeze_count() == 0
     gc.disable()
     try:
         with forked.paused_gc():
