@@ -24,8 +24,8 @@ import pyarrow as pa
 
 from gristmill.batch import Batch
 from gristmill.engine.layout import SIG_COLUMN, Layout
-from gristmill.engine.parent_files import read_parquet
 from gristmill.engine.stages import Stage
+from gristmill.io.parquet import read_parquet
 from gristmill.io.writers import write_parquet
 from gristmill.recipe.compile import CompiledStep
 

@@ -26,12 +26,9 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-import pyarrow as pa
-
 from gristmill.engine.forked import paused_gc, worker_result
-from gristmill.engine.layout import SIG_COLUMN
 from gristmill.engine.local import LocalExecutor, RunOptions
-from gristmill.engine.parent_files import link_file, read_parquet
+from gristmill.engine.parent_files import link_file
 from gristmill.engine.redecide import ParentFiles, ParentWalk
 from gristmill.engine.stages import Stage
 from gristmill.engine.word_table import WordTable, header_fingerprint, parts_dir
@@ -112,18 +109,9 @@ class IncrementalExecutor(LocalExecutor):
         read and decided (engine/forked.py)."""
         return super()._make_pool(cfg) if self.new_files else None
 
-    def _new_signatures(self, stage: Stage, chunk_ids: list[int]) -> tuple[list[int], Callable[[int], pa.Array]]:
-        present = [c for c in chunk_ids if self.layout.intermediate(stage.index, c).exists()]
-
-        def load(cid: int) -> pa.Array:
-            path = self.layout.intermediate(stage.index, cid)
-            return read_parquet(path, columns=[SIG_COLUMN]).column(SIG_COLUMN).combine_chunks()
-
-        return present, load
-
     def _decide(self, stage: Stage, chunk_ids: list[int]) -> Any:
         assert stage.signs is not None
-        present, load = self._new_signatures(stage, chunk_ids)
+        present, load = self._signatures(stage, chunk_ids)
         t0 = time.perf_counter()
         decision = self.walk.global_step(stage.signs, present, load)
         self.walk_seconds += time.perf_counter() - t0
@@ -136,7 +124,7 @@ class IncrementalExecutor(LocalExecutor):
             return
         with open(self.layout.decision(stage.index), "rb") as f:
             saved = pickle.load(f)
-        present, load = self._new_signatures(stage, self._finished_chunks(stage))
+        present, load = self._signatures(stage, self._finished_chunks(stage))
         self.walk.global_step(stage.signs, present, load, decide=lambda _source: saved)
 
     def _finished_chunks(self, stage: Stage) -> list[int]:

@@ -20,6 +20,8 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+
 from gristmill import __version__
 from gristmill.catalog.core import default_root
 from gristmill.engine.custom_ops import pack as pack_custom_ops
@@ -27,7 +29,6 @@ from gristmill.engine.dedup_state import save_stage_state
 from gristmill.engine.forked import can_fork, import_pandas, worker_result
 from gristmill.engine.layout import SIG_COLUMN, Layout
 from gristmill.engine.output_folder import Claim, claim_output
-from gristmill.engine.parent_files import read_parquet
 from gristmill.engine.stages import Stage, plan_stages
 from gristmill.engine.summary import build_summary
 from gristmill.engine.unify import unify_parts
@@ -35,6 +36,7 @@ from gristmill.engine.word_table import merge as merge_word_table
 from gristmill.engine.worker import ChunkTask, WorkerConfig, init_pool_worker, process_chunk
 from gristmill.errors import GristmillError, UsageError
 from gristmill.io.inputs import InputFile, resolve_inputs
+from gristmill.io.parquet import read_parquet
 from gristmill.io.readers import iter_chunks
 from gristmill.io.writers import atomic_write, clean_temporaries, write_json
 from gristmill.ops.base import SignatureSource
@@ -283,14 +285,19 @@ class LocalExecutor:
     def _stage_resumed(self, stage: Stage) -> None:
         """Called for a stage that a killed run had finished (a hook for runs that follow a parent)."""
 
-    def _decide(self, stage: Stage, chunk_ids: list[int]) -> Any:
-        assert stage.signs is not None
+    def _signatures(self, stage: Stage, chunk_ids: list[int]) -> tuple[list[int], Callable[[int], pa.Array]]:
+        """The chunks of ``stage`` that wrote signatures, and how to load one chunk's."""
         present = [c for c in chunk_ids if self.layout.intermediate(stage.index, c).exists()]
 
-        def load(cid: int):
-            return read_parquet(self.layout.intermediate(stage.index, cid), columns=[SIG_COLUMN]).column(SIG_COLUMN).combine_chunks()
+        def load(cid: int) -> pa.Array:
+            path = self.layout.intermediate(stage.index, cid)
+            return read_parquet(path, columns=[SIG_COLUMN]).column(SIG_COLUMN).combine_chunks()
 
-        decision = stage.signs.op.decide(SignatureSource(present, load))
+        return present, load
+
+    def _decide(self, stage: Stage, chunk_ids: list[int]) -> Any:
+        assert stage.signs is not None
+        decision = stage.signs.op.decide(SignatureSource(*self._signatures(stage, chunk_ids)))
         if self.options.fault == f"{stage.index}:decide":
             os.kill(os.getpid(), 9)
         atomic_write(self.layout.decision(stage.index), lambda f: pickle.dump(decision, f, protocol=5))

@@ -17,9 +17,9 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from gristmill.errors import GristmillError
+from gristmill.io.parquet import read_parquet
 from gristmill.io.writers import TMP_SUFFIX
 
 _PART = re.compile(r"part-(\d{6,})\.parquet")
@@ -83,16 +83,6 @@ def link_file(src: str, dst: Path) -> None:
     except OSError:
         shutil.copyfile(src, tmp)
     os.replace(tmp, dst)
-
-
-def read_parquet(source: str | os.PathLike[str] | pq.ParquetFile, columns: list[str] | None = None) -> pa.Table:
-    """One Parquet file (a path, or one already opened), without the dataset layer and on this thread: these
-    are many small files, which pyarrow's thread pool read 2-5x slower on two cores (waking its threads costs
-    more than decoding a few row groups: the 40 MinHash state files of a 145k-document version in 0.05-0.3 s,
-    on one thread 0.035-0.06 s)."""
-    file = source if isinstance(source, pq.ParquetFile) else pq.ParquetFile(source)
-    return file.read(columns=columns, use_threads=False)
-
 
 
 def load_ledger(parent: ParentFiles, chunk: int, index: dict[str, int],

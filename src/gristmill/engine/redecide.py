@@ -45,10 +45,10 @@ from gristmill.engine.parent_files import (
     ParentFiles,
     link_file,
     load_ledger,
-    read_parquet,
 )
 from gristmill.engine.stages import plan_stages
 from gristmill.engine.worker import _Env
+from gristmill.io.parquet import read_parquet
 from gristmill.io.writers import write_parquet, write_table
 from gristmill.ops.base import SignatureSource
 from gristmill.recipe.compile import CompiledRecipe, CompiledStep

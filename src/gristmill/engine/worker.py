@@ -6,6 +6,7 @@ last, so a chunk is either complete or redone from scratch after a kill.
 
 from __future__ import annotations
 
+import gc
 import pickle
 import sys
 import time
@@ -85,8 +86,6 @@ def start_child() -> None:
     """First thing in a worker process: what it inherited (modules, the driver's word caches, a walk's
     decisions) lives as long as the process, so the collector is told to leave it alone (``gc.freeze``;
     otherwise each worker's first collections walk all of it to free nothing), then :func:`end_with_parent`."""
-    import gc
-
     gc.freeze()
     end_with_parent()
 

@@ -23,7 +23,7 @@ from pydantic import ValidationError
 from gristmill import __version__
 from gristmill.errors import RecipeError, UsageError
 from gristmill.ops.base import Operator
-from gristmill.ops.registry import all_ops, find_op, suggest
+from gristmill.ops.registry import find_op, suggest
 from gristmill.recipe.input_columns import input_columns
 from gristmill.recipe.model import RecipeSpec
 from gristmill.recipe.rules import Rule, RuleError, compile_rule
@@ -197,7 +197,7 @@ def compile_recipe(
         base = ("steps", i)
         op_cls = find_op(st.op)
         if op_cls is None:
-            hint = suggest(st.op, list(all_ops()))
+            hint = suggest(st.op)
             more = f"; did you mean {hint!r}?" if hint else "; see `gristmill ops list`"
             problems.append(f"{where(base + ('op',))}: unknown operator {st.op!r}{more}")
             continue
