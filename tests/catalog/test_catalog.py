@@ -94,6 +94,9 @@ def test_unknown_names_and_corrupt_files_are_clear_errors(cat, tmp_path):
     part.unlink()
     p = gristmill("catalog", "export", "web@1", "--output", tmp_path / "e2", env=env)
     assert p.returncode == 1 and "is missing" in p.stderr
+    typo = tmp_path / "catalgo"  # a mistyped --catalog reads as an empty catalog: the output names the root
+    p = gristmill("catalog", "list", "--catalog", typo, env=env)
+    assert p.returncode == 0 and f"(empty catalog at {typo})" in p.stdout
 
 
 def test_a_killed_commit_leaves_the_catalog_as_it_was(cat, tmp_path):
