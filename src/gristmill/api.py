@@ -130,7 +130,8 @@ class Recipe:
         if into and compiled.spec.output.format != "parquet":
             raise UsageError(f"into= needs output format parquet (a catalog version is Parquet), not "
                              f"{compiled.spec.output.format}")
-        options = RunOptions(workers=workers, overwrite=overwrite, progress=False)
+        options = RunOptions(workers=workers, overwrite=overwrite, progress=False,
+                             replaceable=Catalog(catalog).holds_run if into else None)
         if incremental:
             from gristmill.catalog.incremental import IncrementalRun
 

@@ -106,7 +106,8 @@ def run(recipe: str, input_path: tuple[str, ...], output: str | None, engine: st
                              f"this recipe writes {compiled.spec.output.format}")
         show = err.is_terminal if progress is None else progress
         fault = os.environ.get("GRISTMILL_TEST_FAULT")  # kill-at-a-point hook for the resume tests
-        options = RunOptions(workers=workers, strict=strict, overwrite=overwrite, progress=show, fault=fault)
+        options = RunOptions(workers=workers, strict=strict, overwrite=overwrite, progress=show, fault=fault,
+                             replaceable=Catalog(catalog_root).holds_run if into else None)
         if incremental:
             from gristmill.catalog.incremental import IncrementalRun
 
@@ -136,6 +137,8 @@ def run(recipe: str, input_path: tuple[str, ...], output: str | None, engine: st
     if left:
         err.print(f"[yellow]note: --overwrite left {len(left)} file(s) gristmill did not write in the output folder "
                   f"({', '.join(left[:3])}); readers of the folder will see them[/]", highlight=False)
+    if result.extra.get("replaced"):
+        err.print(f"[yellow]note: replaced the run in {result.output}: {result.extra['replaced']}[/]", highlight=False)
     if result.extra.get("already_complete"):
         err.print("[yellow]this run is already complete; showing its summary (use --overwrite to redo it)[/]")
     if as_json:

@@ -94,7 +94,13 @@ def test_unknown_names_and_corrupt_files_are_clear_errors(cat, tmp_path):
     part.unlink()
     p = gristmill("catalog", "export", "web@1", "--output", tmp_path / "e2", env=env)
     assert p.returncode == 1 and "is missing" in p.stderr
-    typo = tmp_path / "catalgo"  # a mistyped --catalog reads as an empty catalog: the output names the root
+    typo = tmp_path / "catalgo"  # a mistyped --catalog: said so, naming the root, and no folder is left behind
+    p = gristmill("catalog", "list", "--catalog", typo, env=env)
+    assert p.returncode == 0 and f"(no catalog at {typo})" in p.stdout
+    p = gristmill("catalog", "show", "web", "--catalog", typo, env=env)
+    assert p.returncode == 2 and f"there is no catalog at {typo}" in p.stderr and "Traceback" not in p.stderr
+    assert not typo.exists()
+    typo.mkdir()
     p = gristmill("catalog", "list", "--catalog", typo, env=env)
     assert p.returncode == 0 and f"(empty catalog at {typo})" in p.stdout
 

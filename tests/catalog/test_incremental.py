@@ -308,6 +308,37 @@ def test_a_killed_incremental_run_resumes_to_the_same_version(corpus):
     _assert_same(c, "web@2", "full@1")
 
 
+def test_the_same_command_again_replaces_a_folder_whose_run_is_registered(corpus):
+    """`run RECIPE --into web --incremental`, month after month into the recipe's one output folder: the run the
+    folder holds is web@1's, whose files the catalog has, so it is replaced without --overwrite; a folder whose
+    kept files changed since is refused as before, and a killed run there is resumed, not replaced."""
+    c = corpus
+    held = _hold(c, "2024-02.jsonl")
+    _run(c, "o1", "web")
+    shutil.move(held, c["data"] / "2024-02.jsonl")
+    r, env = _recipe(c, "o1"), {"GRISTMILL_HOME": str(c["root"])}
+    part = sorted((c["tmp"] / "o1").glob("part-*.parquet"))[0]
+    st = part.stat()
+    os.utime(part, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))  # touched since it was registered
+    p = gristmill("run", r, "--workers", "1", "--into", "web", "--incremental", env=env)
+    assert p.returncode == 2 and "holds a run of a different recipe or input" in p.stderr, p.stderr
+    os.utime(part, ns=(st.st_atime_ns, st.st_mtime_ns))
+    p = gristmill("run", r, "--workers", "1", "--into", "web", "--incremental",
+                  env={**env, "GRISTMILL_TEST_FAULT": "1:complete"})
+    assert p.returncode != 0 and not (c["tmp"] / "o1" / ".gristmill" / "summary.json").exists()
+    p = gristmill("run", r, "--workers", "1", "--into", "web", "--incremental", env=env)
+    assert p.returncode == 0 and "replaced the run" not in p.stderr, p.stderr  # resumed
+    assert "registered web@2" in p.stderr
+    assert len(gm.catalog.get("web@1", str(c["root"])).to_arrow()) > 0  # the replaced run's files: still there
+    _run(c, "o3", "full", incremental=False)
+    _assert_same(c, "web@2", "full@1")
+    write_jsonl(c["data"] / "2024-03.jsonl", [{"id": "late", "text": "a late document " * 20}])
+    p = gristmill("run", r, "--workers", "1", "--into", "web", "--incremental", env=env)
+    assert p.returncode == 0 and "replaced the run in" in p.stderr and "registered as web@2" in p.stderr, p.stderr
+    counts = [gm.catalog.get(f"web@{v}", str(c["root"])).manifest["counts"]["input"] for v in (2, 3)]
+    assert counts[1] == counts[0] + 1
+
+
 def test_a_delta_is_cut_per_worker_count_and_a_resume_keeps_the_cut(tmp_path):
     """Two workers cut a 1,200-document delta into several chunks (one worker would take it whole); a run
     killed part-way and resumed with one worker cuts the chunks its done markers describe, not its own."""

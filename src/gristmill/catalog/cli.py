@@ -67,7 +67,7 @@ def list_cmd(root: str | None, as_json: bool) -> None:
             rows.append({"dataset": n, "error": str(exc)})
     _emit(rows, as_json, "\n".join(f"{r['dataset']}: {r['error']}" if "error" in r else
                                    f"{r['dataset']}@{r['version']}  {r['rows']:,} rows  {r['created']}" for r in rows)
-          or f"(empty catalog at {cat.store.url('')})")  # the root shown: a mistyped --catalog reads as empty
+          or f"({'no' if cat.missing else 'empty'} catalog at {cat.store.url('')})")  # a mistyped --catalog shows
 
 
 @catalog_group.command("show")

@@ -13,7 +13,7 @@ import sqlite3
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +35,7 @@ from gristmill.catalog.manifest import (
 from gristmill.catalog.store import AlreadyExists, Store, file_hash
 from gristmill.engine.layout import SIDE_TABLE_EXT, Layout
 from gristmill.errors import GristmillError, UsageError
+from gristmill.io.writers import write_json
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 FAULT_ENV = "GRISTMILL_TEST_FAULT"  # "catalog:before-claim" kills the commit just before its manifest
@@ -151,11 +152,20 @@ class Catalog:
             index = cache / hashlib.sha256(self.store.uri.encode()).hexdigest()[:16] / "index.sqlite"
         self.index_path = index
 
+    @property
+    def missing(self) -> bool:
+        """A local root that does not exist: it reads as empty and is not created by reading (a mistyped
+        ``--catalog`` must not leave a folder behind); committing creates it."""
+        return self.store.is_local and not os.path.isdir(self.store.root)
+
     # -- index --------------------------------------------------------------------------------------------
     def _db(self) -> sqlite3.Connection:
         try:
-            self.index_path.parent.mkdir(parents=True, exist_ok=True)
-            db = sqlite3.connect(self.index_path, timeout=30)
+            if self.missing:
+                db = sqlite3.connect(":memory:")
+            else:
+                self.index_path.parent.mkdir(parents=True, exist_ok=True)
+                db = sqlite3.connect(self.index_path, timeout=30)
         except (OSError, sqlite3.Error) as exc:
             raise UsageError(f"cannot open the catalog index {self.index_path}: {exc}") from None
         if db.execute("pragma user_version").fetchone()[0] != INDEX_SCHEMA:
@@ -233,6 +243,9 @@ class Catalog:
         if removed is not None:
             raise UsageError(f"{name}@{number} was removed from catalog {self.store.uri} on {removed['removed']} "
                              f"({removed['by']}); versions left: {', '.join(map(str, numbers)) or 'none'}")
+        if not numbers and self.missing:
+            raise UsageError(f"unknown dataset {name!r}: there is no catalog at {self.store.root} "
+                             "(--catalog or GRISTMILL_HOME names another)")
         if not numbers:
             known = ", ".join(self.datasets()) or "none"
             raise UsageError(f"unknown dataset {name!r} in catalog {self.store.uri} (datasets: {known})")
@@ -337,7 +350,26 @@ class Catalog:
         version = self._claim(name, manifest)
         for t in tags or []:
             self.tag(version.ref, t)
+        with suppress(OSError):  # only lets a later --into replace the folder without --overwrite
+            write_json(layout.registered, {"catalog": self.store.url(""), "ref": version.ref, "commit": commit,
+                                           "files": _stamps(layout, summary["output"]["files"])})
         return version
+
+    def holds_run(self, out_dir: str | Path) -> str | None:
+        """Why the finished run in ``out_dir`` may be replaced without loss, or None: it is registered in this
+        catalog as a version that is still there, and its kept files are as they were when it was committed."""
+        layout = Layout(out_dir)
+        try:
+            record = json.loads(layout.registered.read_text())
+            if record["catalog"] != self.store.url(""):
+                return None
+            version = self.get(record["ref"])
+            files = list(record["files"])
+        except (OSError, ValueError, KeyError, GristmillError):
+            return None
+        if version.manifest["commit"] != record["commit"] or _stamps(layout, files) != record["files"]:
+            return None
+        return f"its run is registered as {version.ref} in the catalog, which holds a copy of its files"
 
     def _upload(self, paths: list[Path], base: str) -> list[dict]:
         out = []
@@ -410,6 +442,18 @@ class Catalog:
                         f.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
             written.append(target)
         return written
+
+
+def _stamps(layout: Layout, names: list[str]) -> dict[str, list[int]]:
+    """Size and modification time of each named file in the folder (-1, -1 for one that is gone)."""
+    out = {}
+    for n in names:
+        try:
+            st = os.stat(layout.out / n)
+            out[n] = [st.st_size, st.st_mtime_ns]
+        except OSError:
+            out[n] = [-1, -1]
+    return out
 
 
 def _owner(refs: list[str], relpath: str) -> str | None:

@@ -16,6 +16,9 @@
         provenance/part-000000.pq        id -> source file and line/row of every parsed document (kept or
                                          dropped), per input chunk: what `catalog trace` follows
         dropped_samples.jsonl            a few dropped documents per rule, for a quick look
+        registered.json                  the catalog version that holds a copy of this run (--into), with
+                                         the kept files' sizes and times: while they are unchanged, a later
+                                         --into run may replace the folder without --overwrite
         word_table.txt.gz                every distinct chunk the run split into words, with its words,
                                          so that an incremental run starts warm (engine/word_table.py)
         dedup_state/STEP/chunk-000000.pq what each global step saw and decided, per chunk (id, keep, its
@@ -105,6 +108,10 @@ class Layout:
     def word_table(self) -> Path:
         """Every distinct chunk the run split into words, for the next incremental run (engine/word_table.py)."""
         return self.side / "word_table.txt.gz"
+
+    @property
+    def registered(self) -> Path:
+        return self.side / "registered.json"
 
     @property
     def samples(self) -> Path:

@@ -63,6 +63,10 @@ class RunOptions:
     overwrite: bool = False
     progress: bool = True
     fault: str | None = None  # test hook, see worker._maybe_fault
+    # Asked when the output folder holds a finished run of another recipe or input: why that run may be
+    # replaced without --overwrite, or None. ``--into`` passes the catalog's answer: a run it holds a copy of
+    # (Catalog.holds_run) loses nothing when replaced.
+    replaceable: Callable[[Path], str | None] | None = None
 
 
 @dataclass
@@ -86,6 +90,7 @@ class LocalExecutor:
         self.workers = max(1, self.options.workers or os.cpu_count() or 1)
         self.stages = plan_stages(recipe)
         self.claim: Claim | None = None
+        self.replaced: str | None = None  # why a finished run in the folder was replaced (options.replaceable)
         self.first_chunk = 0  # an incremental run numbers its chunks after its parent's
         self.chunk_rows = recipe.spec.engine.chunk_rows  # an incremental run may cut a small delta finer
         self.run_key_extra: dict[str, Any] | None = None  # what else identifies the run (a parent version)
@@ -130,6 +135,13 @@ class LocalExecutor:
             fp = cached.get((f.path, f.size, st.st_mtime_ns)) or self.known_fingerprints.get(f.path) or f.fingerprint()
             described.append({**f.to_dict(), "mtime_ns": st.st_mtime_ns, "fingerprint": fp})
         key = self._run_key(described)
+        replaced = None
+        if previous and previous["run_key"] != key and self.options.replaceable is not None:
+            replaced = self.options.replaceable(out)
+            if replaced is not None:
+                self.claim.clear()
+                previous = None
+        self.replaced = replaced
         if previous and previous["run_key"] != key:
             raise UsageError(
                 f"output folder {out} holds a run of a different recipe or input (run {previous['run_key'][:12]}, "
@@ -160,7 +172,8 @@ class LocalExecutor:
         finally:
             if self.claim is not None:
                 self.claim.release()
-        result.extra.update(skipped_outputs=self.skipped_outputs, left_alone=self.claim.left_alone)
+        result.extra.update(skipped_outputs=self.skipped_outputs, left_alone=self.claim.left_alone,
+                            replaced=self.replaced)
         return result
 
     def _input_files(self) -> list[InputFile]:

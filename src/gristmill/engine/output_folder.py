@@ -33,7 +33,14 @@ class Claim:
 
     layout: Layout
     handle: IO[str] | None
+    own_entries: OwnEntries | None = None
     left_alone: list[str] = field(default_factory=list)  # files gristmill did not write, kept by --overwrite
+
+    def clear(self) -> None:
+        """Remove what gristmill wrote in the folder (the lock and the marker stay): ``--overwrite``."""
+        _remove_own(self.layout, (self.own_entries or self.layout.own_entries)())
+        out = self.layout.out
+        self.left_alone = [str(p.relative_to(out)) for p in sorted(out.iterdir()) if p != self.layout.side]
 
     def release(self) -> None:
         if self.handle is not None:
@@ -97,11 +104,10 @@ def claim_output(
         layout.side.mkdir(parents=True, exist_ok=True)
         write_json(layout.output_marker, {"format": MARKER_FORMAT, "kind": kind, "gristmill_version": __version__,
                                           "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())})
-    claim = Claim(layout, _lock(layout))
+    claim = Claim(layout, _lock(layout), own)
     try:
         if overwrite:
-            _remove_own(layout, own())
-            claim.left_alone = [str(p.relative_to(out)) for p in sorted(out.iterdir()) if p != layout.side]
+            claim.clear()
     except BaseException:
         claim.release()
         raise
