@@ -183,6 +183,35 @@ def _tighter() -> list[dict]:
     return tighter
 
 
+def test_incremental_runs_on_an_s3_catalog_equal_full_runs(corpus, monkeypatch):
+    """The same two ways of building on a version, with the catalog on an object store (a local S3 server):
+    the parent's files, dedup state and word table are fetched and checked like any version's."""
+    from tests.catalog.helpers import s3_server
+
+    c = corpus
+    with s3_server(c["tmp"], monkeypatch) as bucket:
+        c["root"] = f"s3://{bucket}/cat"
+        held = _hold(c, "2024-02.jsonl")
+        _run(c, "o1", "web")
+        shutil.move(held, c["data"] / "2024-02.jsonl")
+        child = _run(c, "o2", "web")
+        assert child.summary["incremental"]["mode"] == "incremental"
+        assert child.summary["incremental"]["word_table_chunks"] > 0
+        _run(c, "o3", "full", incremental=False)
+        _assert_same(c, "web@2", "full@1")
+        from gristmill.catalog.core import Catalog
+        from gristmill.catalog.trace import trace
+
+        copy = c["docs"]["new"][15]["id"]  # an exact copy of an old document: dropped in the new month
+        found = trace(Catalog(c["root"]), "web@2", copy)
+        assert found["occurrences"][0]["status"] == "dropped"
+        assert found["sources"][0]["file"] == "2024-02.jsonl"
+        again = _run(c, "o4", "web", _tighter())
+        assert again.summary["incremental"]["recipe_change"] == "decisions"
+        _run(c, "o5", "full", _tighter(), incremental=False)
+        _assert_same(c, "web@3", "full@2")
+
+
 def test_redeciding_with_workers_shares_the_chunks_among_forked_children(corpus, monkeypatch):
     """With two workers, re-deciding's per-chunk work (the per-document rules, then writing the chunks) runs
     in children forked from the driver: the same version as one process makes, and as a full run."""

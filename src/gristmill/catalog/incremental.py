@@ -102,11 +102,9 @@ class Plan:
         v = self.parent
         m = v.manifest
         files = ParentFiles(ref=v.ref, steps=m.get("steps", []), counts=m.get("counts", {}))
-        for kind in ("files", "dropped_files", "rejected_files"):
-            for path in v.local_files(kind):
-                files.add(kind, path)
-        for entry, path in zip(m["dedup_state"], v.local_files("dedup_state")):
-            files.add("dedup_state", path, entry["step"])
+        for kind in ("files", "dropped_files", "rejected_files", "dedup_state"):
+            for entry, path in zip(m[kind], v.local_files(kind)):
+                files.add(kind, path, entry.get("step"), entry["path"].rsplit("/", 1)[-1])
         record = m["incremental"]
         covered = list(record["inputs"])
         covered += [{"relpath": f.relpath, "path": f.path, "fingerprint": f"xxh3-128:{self.fingerprints[f.path]}",

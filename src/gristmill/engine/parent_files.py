@@ -44,9 +44,10 @@ class ParentFiles:
     steps: list[dict] = field(default_factory=list)  # per-step figures of the parent's summary
     counts: dict[str, Any] = field(default_factory=dict)  # input, kept, dropped, rejected
 
-    def add(self, kind: str, path: str, step: str | None = None) -> None:
-        """File one local path by its name (``part-N.parquet``, ``sK-part-N.pq``, ``chunk-N.pq``)."""
-        name = os.path.basename(path)
+    def add(self, kind: str, path: str, step: str | None = None, name: str | None = None) -> None:
+        """File one local path by its name (``part-N.parquet``, ``sK-part-N.pq``, ``chunk-N.pq``): ``name``,
+        else the path's own (a file fetched from an object store is cached under its hash, not its name)."""
+        name = name or os.path.basename(path)
         if kind == "files" and (m := _PART.fullmatch(name)):
             self.data[int(m.group(1))] = path
         elif kind in ("dropped_files", "rejected_files") and (m := _SIDE.fullmatch(name)):
