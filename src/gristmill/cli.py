@@ -135,7 +135,7 @@ def run(recipe: str, input_path: tuple[str, ...], output: str | None, engine: st
         err.print(f"[yellow]note: skipped {folder} among the inputs: it is a gristmill output folder[/]", highlight=False)
     left = result.extra.get("left_alone", [])
     if left:
-        err.print(f"[yellow]note: --overwrite left {len(left)} file(s) gristmill did not write in the output folder "
+        err.print(f"[yellow]note: replacing the run left {len(left)} file(s) gristmill did not write in the output folder "
                   f"({', '.join(left[:3])}); readers of the folder will see them[/]", highlight=False)
     if result.extra.get("replaced"):
         err.print(f"[yellow]note: replaced the run in {result.output}: {result.extra['replaced']}[/]", highlight=False)
