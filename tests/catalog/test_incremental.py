@@ -368,6 +368,63 @@ def test_the_same_command_again_replaces_a_folder_whose_run_is_registered(corpus
     assert counts[1] == counts[0] + 1
 
 
+def _add_columns(c: dict, ref: str) -> str:
+    """What ``train writeback`` does: the next version is ``ref``'s rows plus a column."""
+    v = gm.catalog.get(ref, str(c["root"]))
+    ids = v.to_arrow().column("id")
+    cat = gm.catalog.open(str(c["root"]))
+    return cat.add_columns(ref, pa.table({"id": ids, "train.r1.loss": pa.array([1.0] * len(ids))}), {"kind": "run"}).ref
+
+
+def test_a_version_that_only_adds_columns_is_not_built_on(corpus):
+    """Training writes signals back as a version that adds columns (no dropped rows, no per-step counts of its
+    own): an incremental run builds on the run version under it, for new inputs and for new thresholds alike."""
+    c = corpus
+    held = _hold(c, "2024-02.jsonl")
+    _run(c, "o1", "web")
+    assert _add_columns(c, "web@1") == "web@2"
+    shutil.move(held, c["data"] / "2024-02.jsonl")
+    child = _run(c, "o2", "web")
+    inc = child.summary["incremental"]
+    assert inc["mode"] == "incremental" and inc["parent"] == "web@1"
+    assert any("web@2 only add(s) columns" in n for n in inc["notes"])
+    _run(c, "o3", "full", incremental=False)
+    _assert_same(c, "web@3", "full@1")  # the parent's dropped rows and counts too
+    assert "train.r1.loss" not in gm.catalog.get("web@3", str(c["root"])).to_arrow().column_names
+    assert _add_columns(c, "web@3") == "web@4"
+    again = _run(c, "o4", "web", _tighter())
+    assert again.summary["incremental"]["parent"] == "web@3"
+    assert again.summary["incremental"]["recipe_change"] == "decisions"
+    _run(c, "o5", "full", _tighter(), incremental=False)
+    _assert_same(c, "web@5", "full@2")
+
+
+def test_a_catalog_input_whose_new_version_rewrote_files_runs_in_full(corpus):
+    """Downstream of ``catalog://raw``: raw@2 rewrote raw@1's chunk (a cluster size changed), so raw@1's file is
+    gone from the inputs and raw@2's is new; its rows are not carried beside raw@2's (they would be twice)."""
+    c = corpus
+    held = _hold(c, "2024-02.jsonl")
+    raw_steps = [{"op": "normalize_text"}, {"op": "minhash_dedup"}]
+    down = c["tmp"] / "down.yaml"
+    down.write_text(yaml.safe_dump({"name": "down", "input": {"path": "catalog://raw"},
+                                    "steps": [{"op": "length_filter", "params": {"min_words": 30}}],
+                                    "output": {"path": str(c["tmp"] / "down")}}))
+    root = str(c["root"])
+    _run(c, "raw1", "raw", raw_steps)
+    gm.Recipe.load(str(down)).run(workers=1, into="down", catalog=root, incremental=True)
+    shutil.move(held, c["data"] / "2024-02.jsonl")
+    _run(c, "raw2", "raw", raw_steps)
+    raw1 = {f["hash"] for f in gm.catalog.get("raw@1", root).manifest["files"]}
+    assert not raw1 & {f["hash"] for f in gm.catalog.get("raw@2", root).manifest["files"]}  # rewritten
+    done = gm.Recipe.load(str(down)).run(workers=1, into="down", catalog=root, incremental=True)
+    assert done.summary["incremental"]["mode"] == "full"
+    assert "replaced 1 file(s) of raw@1" in done.summary["incremental"]["reason"]
+    ids = gm.catalog.get("down@2", root).to_arrow().column("id").to_pylist()
+    assert len(ids) == len(set(ids))
+    gm.Recipe.load(str(down)).run(workers=1, into="downfull", catalog=root, overwrite=True)
+    _assert_same(c, "down@2", "downfull@1")
+
+
 def test_a_delta_is_cut_per_worker_count_and_a_resume_keeps_the_cut(tmp_path):
     """Two workers cut a 1,200-document delta into several chunks (one worker would take it whole); a run
     killed part-way and resumed with one worker cuts the chunks its done markers describe, not its own."""

@@ -52,6 +52,11 @@ def joined_fingerprint(data_hash: str, side_hashes: Sequence[str]) -> str:
     return "xxh3-128:" + xxhash.xxh3_128_hexdigest("|".join([data_hash, *side_hashes]).encode())
 
 
+def is_columns_version(manifest: dict) -> bool:
+    """Made by :func:`add_columns` (its parent's rows plus columns), not by a run of a recipe."""
+    return str(manifest.get("recipe", {}).get("name") or "").startswith("add_columns:")
+
+
 def side_files_of(manifest: dict, index: int) -> list[dict]:
     """The side files of data file ``index``, oldest first."""
     return [s for s in manifest.get("side_files", []) if s["file"] == index]

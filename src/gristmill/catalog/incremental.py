@@ -30,11 +30,13 @@ covers with fingerprints, the next chunk number and how the version was made.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
+from gristmill.catalog.columns import is_columns_version
 from gristmill.catalog.core import Catalog, Version
 from gristmill.engine.dedup_state import stores_state
 from gristmill.engine.incremental import IncrementalExecutor, ParentRun
@@ -126,17 +128,33 @@ class Plan:
         return ParentRun(files, m["commit"], record["next_chunk"], self.change.rule_steps, info, table)
 
 
+def latest_run(catalog: Catalog, name: str) -> tuple[Version, list[str]]:
+    """The latest version of ``name`` made by a run, and the later ones that only add columns (training
+    signals written back): a run builds on the rows, dropped rows and stored state of a run, and a full run
+    of the recipe would not have those columns either."""
+    latest = catalog.get(name)  # the latest, refused when damaged
+    skipped = []
+    for v in reversed(catalog.versions(name)):
+        if not is_columns_version(v.manifest):
+            return v, skipped
+        skipped.append(v.ref)
+    return latest, skipped
+
+
 def plan_run(catalog: Catalog, name: str, recipe: CompiledRecipe) -> Plan:
     """Decide how ``--incremental`` runs ``recipe`` into ``name`` (see the module docstring)."""
     input_path, _ = require_paths(recipe)
     if not catalog.versions(name):
         return Plan(name, "full", f"the catalog has no version of {name!r} yet")
-    parent = catalog.get(name)  # the latest
+    parent, columns_only = latest_run(catalog, name)
     record = parent.manifest.get("incremental")
     if not record or record.get("state_format") != STATE_FORMAT or not record.get("recipe"):
         return Plan(name, "full", f"{parent.ref} stores no signatures to build on (made before incremental runs, "
                                   "or without a compiled recipe)", parent)
     plan = Plan(name, "incremental", "", parent)
+    if columns_only:
+        plan.notes.append(f"building on {parent.ref}, the latest version made by a run: {', '.join(columns_only)} only "
+                          "add(s) columns to a version, which a run of the recipe does not write")
     files = resolve_inputs(input_path, recipe.spec.input.format, recipe.base_dir)
     plan.fingerprints = {f.path: f.fingerprint() for f in files}
     covered = record["inputs"]
@@ -156,19 +174,42 @@ def plan_run(catalog: Catalog, name: str, recipe: CompiledRecipe) -> Plan:
     present = set(plan.fingerprints.values())
     names = {f.relpath for f in files}
     plan.carried = [i["relpath"] for i in covered if _hex(i["fingerprint"]) not in present and i["relpath"] not in names]
+    superseded = _superseded(plan.carried, names)
+    if superseded:  # not carried: a newer version of the same dataset replaced (rewrote) those files
+        plan.carried = [r for r in plan.carried if r not in superseded]
     seen_rel = [f.relpath for f in files if plan.fingerprints[f.path] in seen]
     early = [f.relpath for f in plan.new_files if seen_rel and f.relpath < max(seen_rel)]
     if early:
         plan.notes.append(f"new input(s) {early[:3]} sort before inputs of {parent.ref}: duplicates are attributed "
                           f"to {parent.ref}'s rows, which a full run over the sorted inputs would not do")
     plan.change = compare(record["recipe"], recipe)
-    reason = _why_full(plan, recipe, changed)
+    reason = _why_full(plan, recipe, changed) or _why_superseded(superseded, names)
     if reason:
         plan.fall_back(reason)
         return plan
     if not plan.new_files and plan.change.kind == "same":
         plan.mode, plan.reason = "up_to_date", f"{parent.ref} covers every input and the recipe is unchanged"
     return plan
+
+
+_CATALOG_FILE = re.compile(r"^(?P<name>[^/@]+)@(?P<version>\d+)/")  # how catalog:// inputs are named
+
+
+def _superseded(carried: list[str], names: set[str]) -> list[str]:
+    """Covered files of ``NAME@V`` that are gone while files of another version of NAME are read: that
+    version rewrote them (re-deciding rewrites chunks), so their rows are not the parent's to keep."""
+    reading = {m["name"] for n in names if (m := _CATALOG_FILE.match(n))}
+    return [r for r in carried if (m := _CATALOG_FILE.match(r)) and m["name"] in reading]
+
+
+def _why_superseded(superseded: list[str], names: set[str]) -> str | None:
+    if not superseded:
+        return None
+    old = sorted({r.split("/", 1)[0] for r in superseded})
+    new = sorted({n.split("/", 1)[0] for n in names if (m := _CATALOG_FILE.match(n)) and
+                  any(o.split("@")[0] == m["name"] for o in old)})
+    return (f"the input {', '.join(new)} replaced {len(superseded)} file(s) of {', '.join(old)} that the parent read "
+            "(rewritten, not added to): their rows cannot be taken out of the parent's decisions")
 
 
 def _why_full(plan: Plan, recipe: CompiledRecipe, changed: list[str]) -> str | None:
@@ -266,7 +307,7 @@ def extend_manifest(catalog: Catalog, manifest: dict[str, Any], layout: Layout, 
         "recipe": stored_form(recipe.canonical()) if recipe is not None else None,
     }
     if record["mode"] == "incremental":
-        latest = catalog.versions(manifest["dataset"])[-1].ref
+        latest = latest_run(catalog, manifest["dataset"])[0].ref
         if latest != run["parent"]:  # another writer committed meanwhile: this child would hide its rows
             raise GristmillError(f"{latest} was committed while this run built on {run['parent']}: run the same "
                                  "command again to build on it")
