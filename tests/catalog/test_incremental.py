@@ -368,6 +368,32 @@ def test_the_same_command_again_replaces_a_folder_whose_run_is_registered(corpus
     assert counts[1] == counts[0] + 1
 
 
+def test_trace_finds_where_a_document_of_an_incremental_version_was_read(corpus):
+    """A child records the provenance of the files it read itself; a document it took from its parent is
+    traced to the parent's input file and line through the parent's table, over any number of children."""
+    from gristmill.catalog.core import Catalog
+    from gristmill.catalog.trace import render, trace
+
+    c = corpus
+    held = _hold(c, "2024-02.jsonl")
+    _run(c, "o1", "web")
+    shutil.move(held, c["data"] / "2024-02.jsonl")
+    _run(c, "o2", "web")
+    _run(c, "o3", "web", _tighter())  # re-decided: it read no file at all
+    cat = Catalog(str(c["root"]))
+    old, new = c["docs"]["old"][3]["id"], c["docs"]["new"][0]["id"]
+    for ref in ("web@2", "web@3"):
+        node = trace(cat, ref, old)
+        (src,) = node["sources"]
+        assert (src["file"], src["location"], src["read_by"]) == ("2024-01.jsonl", 4, "web@1"), ref
+        assert src["kind"] == "input" and src["path"].endswith("2024-01.jsonl") and "note" not in node
+        assert "[read by web@1, which this version builds on]" in "\n".join(render(node))
+    (src,) = trace(cat, "web@3", new)["sources"]
+    assert (src["file"], src["location"], src["read_by"]) == ("2024-02.jsonl", 1, "web@2")
+    (src,) = trace(cat, "web@2", new)["sources"]
+    assert (src["file"], src["location"]) == ("2024-02.jsonl", 1) and "read_by" not in src
+
+
 def _add_columns(c: dict, ref: str) -> str:
     """What ``train writeback`` does: the next version is ``ref``'s rows plus a column."""
     v = gm.catalog.get(ref, str(c["root"]))

@@ -133,3 +133,15 @@ def test_a_run_without_provenance_says_so(tmp_path):
     assert not Layout(tmp_path / "o").provenance_dir.exists()
     node = _trace(env, "web@1", "d2")
     assert node["occurrences"][0]["status"] == "kept" and node["sources"] == [] and "no provenance" in node["note"]
+
+
+def test_the_signals_note_only_when_the_recipe_turned_signals_off(tmp_path):
+    """A recipe of filters on fields has no signal columns to show: no note blames keep_signals for that."""
+    env = {"GRISTMILL_HOME": str(tmp_path / "catalog")}
+    data = write_jsonl(tmp_path / "in" / "a.jsonl", [{"id": f"d{i}", "text": SIX} for i in range(4)])
+    steps = [{"op": "filter", "name": "not_d0", "keep": "field('id') != 'd0'"}]
+    for name, options in (("plain", {}), ("off", {"keep_signals": False})):
+        r = recipe(tmp_path / f"{name}.yaml", str(data), tmp_path / name, steps, output_options=options)
+        assert gristmill("run", r, "--workers", "1", "--into", name, env=env).returncode == 0
+    assert "note" not in _trace(env, "plain@1", "d2")["occurrences"][0]
+    assert "keep_signals: false" in _trace(env, "off@1", "d2")["occurrences"][0]["note"]

@@ -39,21 +39,40 @@ def trace(catalog: Catalog, ref: str, doc_id: str) -> dict[str, Any]:
 
 
 def _trace(catalog: Catalog, v: Version, doc_id: str, depth: int) -> dict[str, Any]:
-    m = v.manifest
     occurrences = [_kept(v, entry, path, row) for entry, path, row in _kept_rows(v, doc_id)]
     occurrences += [_dropped(v, row) for row in _dropped_rows(v, doc_id)]
-    if not m.get("provenance_files"):
-        sources: list[dict[str, Any]] = []
-        note = "this version has no provenance table (made before gristmill recorded one, or with output.provenance: false)"
-    else:
-        sources, note = find_ids(v.local_files("provenance_files"), doc_id), None
+    owner, sources, note = _read_where(catalog, v, doc_id)
     if not occurrences and not sources:
         occurrences = _rejected(v, doc_id)
-    node: dict[str, Any] = {"version": v.ref, "id": doc_id, "occurrences": occurrences,
-                            "sources": [_source(catalog, v, s, depth) for s in sources]}
+    found = [_source(catalog, owner, s, depth) for s in sources]
+    if owner is not v:
+        for src in found:
+            src["read_by"] = owner.ref
+    node: dict[str, Any] = {"version": v.ref, "id": doc_id, "occurrences": occurrences, "sources": found}
     if note:
         node["note"] = note
     return node
+
+
+def _read_where(catalog: Catalog, v: Version, doc_id: str) -> tuple[Version, list[dict], str | None]:
+    """The provenance rows of ``doc_id`` and the version whose table holds them: ``v``'s own, else, for a
+    version built incrementally (which records only the files it read itself), its parent's, and so on."""
+    note = "this version has no provenance table (made before gristmill recorded one, or with output.provenance: false)"
+    cur, tables = v, 0
+    while True:
+        if cur.manifest.get("provenance_files"):
+            tables += 1
+            hits = find_ids(cur.local_files("provenance_files"), doc_id)
+            if hits:
+                return cur, hits, None
+        record = cur.manifest.get("incremental") or {}
+        parent = record.get("parent") if record.get("mode") == "incremental" else None
+        if not parent:
+            return v, [], None if tables else note
+        try:
+            cur = catalog.get(parent)
+        except GristmillError as exc:  # a removed parent ends the search, with the reason
+            return v, [], f"its rows from {parent} cannot be followed: {exc}"
 
 
 # -- finding the document ---------------------------------------------------------------------------------
@@ -142,10 +161,21 @@ def _kept(v: Version, entry: dict, path: str, row: dict[str, Any]) -> dict[str, 
     index = row.pop("__row__")
     occ = {"status": "kept", "file": entry["path"], "row": index, "text": _preview(row),
            "steps": _steps(v, row, None, None)}
-    if v.manifest.get("steps") and not any(s.get("signals") for s in occ["steps"]) and any(
-            o.get("rules") for o in v.manifest.get("operators", [])):
+    if not any(s.get("signals") for s in occ["steps"]) and _signals_off(v.manifest):
         occ["note"] = "signal columns were not kept in this version (output.keep_signals: false)"
     return occ
+
+
+def _signals_off(manifest: dict[str, Any]) -> bool:
+    """Whether the recipe that made the version said ``output.keep_signals: false`` (not merely: no signals,
+    which is also what a recipe of filters on fields gives)."""
+    import yaml
+
+    try:
+        doc = yaml.safe_load((manifest.get("recipe") or {}).get("text") or "")
+        return isinstance(doc, dict) and (doc.get("output") or {}).get("keep_signals") is False
+    except yaml.YAMLError:
+        return False
 
 
 def _dropped(v: Version, row: dict[str, Any]) -> dict[str, Any]:
@@ -230,11 +260,16 @@ def render(node: dict[str, Any], depth: int = 0) -> list[str]:
         if src["kind"] == "input":
             extra = f"  ({src['path']}, {src['fingerprint']}{'' if src.get('present', True) else ', file no longer there'})" \
                 if "path" in src else ""
-            out.append(f"{pad}  from input {where}{extra}")
+            out.append(f"{pad}  from input {where}{extra}{_read_by(src)}")
         else:
-            out.append(f"{pad}  from {where} of version {src['ref']}" + (f" (id {src['id']})" if "id" in src else ""))
+            out.append(f"{pad}  from {where} of version {src['ref']}" + (f" (id {src['id']})" if "id" in src else "")
+                       + _read_by(src))
             if "error" in src:
                 out.append(f"{pad}    cannot follow: {src['error']}")
             if "trace" in src:
                 out += render(src["trace"], depth + 1)
     return out
+
+
+def _read_by(src: dict[str, Any]) -> str:
+    return f"  [read by {src['read_by']}, which this version builds on]" if src.get("read_by") else ""
