@@ -175,3 +175,29 @@ def test_an_s3_root_works_through_a_local_server(tmp_path, monkeypatch):
             cat.store.put_if_absent("datasets/web/versions/000001.json", b"{}")
     finally:
         server.stop()
+
+
+def test_object_store_faults_are_clear_errors(tmp_path, monkeypatch):
+    """A bucket that does not exist reads as no catalog (not an empty one), a root without a bucket and an
+    export to an object store are refused (exit 2, nothing written), and a server that cannot be reached is a
+    runtime failure naming the root (exit 1), never a traceback."""
+    from tests.catalog.helpers import _free_port, s3_server
+
+    with s3_server(tmp_path, monkeypatch) as bucket:
+        data = write_jsonl(tmp_path / "in" / "a.jsonl", _docs(10))
+        root = f"s3://{bucket}/cat"
+        assert gristmill("run", _recipe(tmp_path, "r", str(data), tmp_path / "o"), "--workers", "1", "--into", "web",
+                         "--catalog", root).returncode == 0
+        p = gristmill("catalog", "list", "--catalog", f"s3://no-{bucket}/cat")
+        assert p.returncode == 0 and f"(no catalog at s3://no-{bucket}/cat)" in p.stdout
+        p = gristmill("catalog", "show", "web", "--catalog", f"s3://no-{bucket}/cat")
+        assert p.returncode == 2 and f"there is no catalog at s3://no-{bucket}/cat" in p.stderr
+        p = gristmill("catalog", "list", "--catalog", "s3://")
+        assert p.returncode == 2 and "names no bucket" in p.stderr
+        p = gristmill("catalog", "export", "web@1", "--output", f"s3://{bucket}/out", "--catalog", root, cwd=tmp_path)
+        assert p.returncode == 2 and "export writes to a local folder" in p.stderr and not (tmp_path / "s3:").exists()
+        down = {"GRISTMILL_S3_ENDPOINT": f"http://127.0.0.1:{_free_port()}", "AWS_MAX_ATTEMPTS": "1"}
+        for args in (("list",), ("show", "web@1")):
+            p = gristmill("catalog", *args, "--catalog", root, env=down)
+            assert p.returncode == 1 and f"catalog root {root}" in p.stderr, p.stderr
+            assert "Traceback" not in p.stderr

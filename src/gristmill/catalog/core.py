@@ -154,14 +154,15 @@ class Catalog:
 
     @property
     def missing(self) -> bool:
-        """A local root that does not exist: it reads as empty and is not created by reading (a mistyped
-        ``--catalog`` must not leave a folder behind); committing creates it."""
-        return self.store.is_local and not os.path.isdir(self.store.root)
+        """A local root that does not exist, or an object store's bucket that does not: it reads as empty and
+        is not created by reading (a mistyped ``--catalog`` must not leave a folder behind); committing
+        creates a local root."""
+        return not self.store.bucket_exists()
 
     # -- index --------------------------------------------------------------------------------------------
     def _db(self) -> sqlite3.Connection:
         try:
-            if self.missing:
+            if self.store.is_local and self.missing:
                 db = sqlite3.connect(":memory:")
             else:
                 self.index_path.parent.mkdir(parents=True, exist_ok=True)
@@ -244,7 +245,7 @@ class Catalog:
             raise UsageError(f"{name}@{number} was removed from catalog {self.store.uri} on {removed['removed']} "
                              f"({removed['by']}); versions left: {', '.join(map(str, numbers)) or 'none'}")
         if not numbers and self.missing:
-            raise UsageError(f"unknown dataset {name!r}: there is no catalog at {self.store.root} "
+            raise UsageError(f"unknown dataset {name!r}: there is no catalog at {self.store.url('')} "
                              "(--catalog or GRISTMILL_HOME names another)")
         if not numbers:
             known = ", ".join(self.datasets()) or "none"
@@ -299,7 +300,10 @@ class Catalog:
                    recipe: Any = None, tags: list[str] | None = None) -> Version:
         """Register a finished run output folder as the next version of ``name``."""
         parse_ref(name)
-        self.store.check_writable()
+        try:
+            self.store.check_writable()
+        except UsageError as exc:  # checked before the run too: failing now is a runtime failure
+            raise GristmillError(f"could not register {out_dir} as a version of {name}: {exc}") from None
         layout = Layout(out_dir)
         if not layout.summary.exists():
             raise UsageError(f"{out_dir} holds no finished gristmill run (no {layout.summary.name})")
@@ -426,6 +430,9 @@ class Catalog:
     # -- export ---------------------------------------------------------------------------------------------
     def export(self, ref: str, output: str | Path, fmt: str = "parquet") -> list[Path]:
         v = self.get(ref)
+        if "://" in str(output):
+            raise UsageError(f"export writes to a local folder, not {output}: read the version where it is "
+                             f"({self.store.url('')}), or copy the exported folder there")
         out = Path(output)
         if out.exists() and any(out.iterdir()):
             raise UsageError(f"export folder {out} is not empty")

@@ -8,9 +8,11 @@ version's manifest only when no manifest of that number exists (a hard link on a
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import tempfile
 import uuid
+from collections.abc import Callable
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -22,6 +24,28 @@ from gristmill.errors import GristmillError, UsageError
 
 class AlreadyExists(GristmillError):
     """put_if_absent lost the race: another writer holds that name."""
+
+
+class StoreUnreachable(GristmillError):
+    """An object store failed (no connection, no credentials, no such bucket): a runtime failure, exit 1."""
+
+
+def _remote_errors(fn: Callable) -> Callable:
+    """An object-store client's own exceptions (botocore's, aiohttp's) become one :class:`StoreUnreachable`
+    naming the root, instead of a traceback; what the catalog's logic relies on passes through."""
+
+    @functools.wraps(fn)
+    def wrapper(self: Store, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(self, *args, **kwargs)
+        except (FileNotFoundError, GristmillError):
+            raise
+        except Exception as exc:
+            if self.is_local and isinstance(exc, OSError):
+                raise
+            raise StoreUnreachable(f"catalog root {self.uri}: {type(exc).__name__}: {exc}") from exc
+
+    return wrapper
 
 
 def file_hash(path: str | Path) -> str:
@@ -52,6 +76,8 @@ class Store:
         else:
             self.fs  # noqa: B018 - an object store's client is made now: a bad root fails here, clearly
             self.root = root.split("://", 1)[1].rstrip("/")
+            if not self.root:
+                raise UsageError(f"catalog root {root!r} names no bucket (e.g. s3://bucket/prefix)")
 
     @cached_property
     def fs(self) -> Any:
@@ -89,11 +115,13 @@ class Store:
         except Exception as exc:  # noqa: BLE001 - each object store raises its own kinds
             raise UsageError(f"catalog root {self.uri} is not writable: {type(exc).__name__}: {exc}") from None
 
+    @_remote_errors
     def exists(self, key: str) -> bool:
         if self.is_local:
             return os.path.exists(self.path(key))
         return self.fs.exists(self._fresh(self.path(key)))
 
+    @_remote_errors
     def read_bytes(self, key: str) -> bytes:
         if self.is_local:
             with open(self.path(key), "rb") as f:
@@ -106,6 +134,7 @@ class Store:
             self.fs.invalidate_cache(path)
         return path
 
+    @_remote_errors
     def list(self, key: str) -> list[str]:
         """Names directly under ``key`` (empty when it does not exist)."""
         if self.is_local:
@@ -116,6 +145,7 @@ class Store:
             return []
         return sorted(e.rstrip("/").rsplit("/", 1)[-1] for e in entries)
 
+    @_remote_errors
     def list_stamped(self, key: str) -> dict[str, str]:
         """Names directly under ``key`` with a stamp (size and modification time or ETag) that changes when
         the object is rewritten: how the index notices a manifest replaced behind its back."""
@@ -146,6 +176,7 @@ class Store:
                 out[name] = os.stat(os.path.join(path, name))
         return out
 
+    @_remote_errors
     def walk(self, key: str) -> list[tuple[str, int, float]]:
         """Every file under ``key``, recursively: (key, bytes, modification time as a Unix timestamp)."""
         base = self.path(key)
@@ -164,6 +195,7 @@ class Store:
             out.append((rel, int(info.get("size") or 0), float(when or 0.0)))
         return sorted(out)
 
+    @_remote_errors
     def delete(self, key: str) -> None:
         """Remove one file (missing is fine); on a local disk also the folders it leaves empty."""
         try:
@@ -179,6 +211,7 @@ class Store:
                     break
                 folder = os.path.dirname(folder)
 
+    @_remote_errors
     def put_bytes(self, key: str, data: bytes) -> None:
         """Write ``data`` whole: readers see the old object or the new one, never a part."""
         if self.is_local:
@@ -193,6 +226,7 @@ class Store:
         else:
             self.fs.pipe_file(self.path(key), data)
 
+    @_remote_errors
     def put_if_absent(self, key: str, data: bytes) -> None:
         """Write ``data`` at ``key`` only when nothing is there; raise AlreadyExists otherwise."""
         if self.is_local:
@@ -217,6 +251,7 @@ class Store:
                 raise AlreadyExists(key) from None
             raise
 
+    @_remote_errors
     def put_file(self, local: str | Path, key: str) -> None:
         if self.is_local:
             target = self.path(key)
@@ -230,8 +265,16 @@ class Store:
         else:
             self.fs.put_file(str(local), self.path(key))
 
+    @_remote_errors
     def get_file(self, key: str, local: str | Path) -> None:
         self.fs.get_file(self.path(key), str(local))
+
+    @_remote_errors
+    def bucket_exists(self) -> bool:
+        """Whether an object store's bucket (the root's first part) exists; a local root: whether it does."""
+        if self.is_local:
+            return os.path.isdir(self.root)
+        return bool(self.fs.exists(self.root.split("/", 1)[0]))
 
     def local_path(self, key: str) -> str | None:
         return self.path(key) if self.is_local else None
@@ -241,5 +284,7 @@ def _storage_options(protocol: str) -> dict:
     """Endpoint settings from the environment, so a local S3-compatible server (MinIO, moto) works."""
     if protocol in ("s3", "s3a"):
         endpoint = os.environ.get("GRISTMILL_S3_ENDPOINT") or os.environ.get("AWS_ENDPOINT_URL")
-        return {"client_kwargs": {"endpoint_url": endpoint}} if endpoint else {}
+        # a server that stops answering fails a command within minutes, not never
+        timeouts = {"config_kwargs": {"connect_timeout": 10, "read_timeout": 120}}
+        return {**timeouts, "client_kwargs": {"endpoint_url": endpoint}} if endpoint else timeouts
     return {}
