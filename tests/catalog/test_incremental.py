@@ -394,6 +394,29 @@ def test_trace_finds_where_a_document_of_an_incremental_version_was_read(corpus)
     assert (src["file"], src["location"]) == ("2024-02.jsonl", 1) and "read_by" not in src
 
 
+def test_copies_renames_and_new_files_that_sort_first_equal_a_full_run(corpus):
+    """A copy of a covered file beside the original is read (its rows are exact duplicates, as in a full
+    run); a renamed file is skipped; a new file that sorts before the old ones makes a full run, saying why,
+    since building on the parent would keep other first occurrences than a full run over the sorted inputs."""
+    c = corpus
+    held = _hold(c, "2024-02.jsonl")
+    _run(c, "o1", "web")
+    shutil.copy(c["data"] / "2024-01.jsonl", c["data"] / "2024-01b.jsonl")
+    copy = _run(c, "o1", "web")
+    inc = copy.summary["incremental"]
+    assert inc["mode"] == "incremental" and inc["inputs_new"] == ["2024-01b.jsonl"]
+    _run(c, "f1", "full", incremental=False)
+    _assert_same(c, "web@2", "full@1")
+    (c["data"] / "2024-01b.jsonl").rename(c["data"] / "2024-01c.jsonl")  # still after 2024-01
+    assert _run(c, "o1", "web").extra["up_to_date"] == "web@2"
+    shutil.move(held, c["data"] / "2023-12.jsonl")  # a backfilled month: sorts first
+    late = _run(c, "o1", "web")
+    assert late.summary["incremental"]["mode"] == "full"
+    assert "new input(s) ['2023-12.jsonl'] sort before inputs of web@2" in late.summary["incremental"]["reason"]
+    _run(c, "f2", "full", incremental=False)
+    _assert_same(c, "web@3", "full@2")
+
+
 def _add_columns(c: dict, ref: str) -> str:
     """What ``train writeback`` does: the next version is ``ref``'s rows plus a column."""
     v = gm.catalog.get(ref, str(c["root"]))

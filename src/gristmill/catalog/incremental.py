@@ -14,10 +14,12 @@ Inputs the parent covered that are no longer among the run's inputs are *carried
 keeps their rows (it adds to its parent). A full run cannot carry them, so when one is needed and inputs
 are missing, the run is refused rather than silently dropping those rows.
 
-The keep-first rule: the child equals a full run over the parent's inputs (in the parent's order) followed
-by the new inputs (in input order). When new files sort after the old ones (dated or numbered shards) that
-is a full run over all the inputs; when a new file sorts before an old one, a note says so: the parent's
-rows still win.
+The keep-first rule: the child equals a full run over the inputs in their order, which is the parent's
+inputs (in the parent's order) followed by the new ones when new files sort after the old ones (dated or
+numbered shards). When they do not (a new file sorts before an old one, or a renamed input moved), building
+on the parent would keep other first occurrences: the run is a full one, saying why. A file with the bytes
+of a covered one is the same file when it has its name, or when that name is gone (renamed: skipped); a
+copy beside the original is read, as a full run would read it.
 
 What each version stores for this (:func:`extend_manifest`): the ``dedup_state`` files (per global step
 and chunk: ids, decisions, signatures; hashes, never text), listed in the manifest like its data files so
@@ -158,32 +160,36 @@ def plan_run(catalog: Catalog, name: str, recipe: CompiledRecipe) -> Plan:
     files = resolve_inputs(input_path, recipe.spec.input.format, recipe.base_dir)
     plan.fingerprints = {f.path: f.fingerprint() for f in files}
     covered = record["inputs"]
-    seen = {_hex(i["fingerprint"]): i for i in covered}
+    seen: dict[str, list[str]] = {}  # fingerprint -> the covered names with those bytes
+    for i in covered:
+        seen.setdefault(_hex(i["fingerprint"]), []).append(i["relpath"])
     by_rel = {i["relpath"]: i for i in covered}
+    names = {f.relpath for f in files}
+    matched: dict[str, str] = {}  # a skipped input -> the covered input it is
     changed = []
     for f in files:
-        fp = plan.fingerprints[f.path]
-        if fp in seen:
+        olds = seen.get(plan.fingerprints[f.path], [])
+        gone = [o for o in olds if o not in names]
+        if f.relpath in olds or gone:  # the same file, or one renamed since (its old name is gone)
+            matched[f.relpath] = f.relpath if f.relpath in olds else gone[0]
             plan.skipped.append(f.relpath)
-            if seen[fp]["relpath"] != f.relpath:
-                plan.notes.append(f"{f.relpath} has the bytes of {seen[fp]['relpath']}, already in {parent.ref}: skipped")
+            if f.relpath not in olds:
+                plan.notes.append(f"{f.relpath} has the bytes of {gone[0]}, already in {parent.ref}: skipped (renamed)")
         elif f.relpath in by_rel:
             changed.append(f.relpath)
-        else:
+        else:  # new, or a copy of a file that is still there: read, as a full run would
             plan.new_files.append(f)
     present = set(plan.fingerprints.values())
-    names = {f.relpath for f in files}
     plan.carried = [i["relpath"] for i in covered if _hex(i["fingerprint"]) not in present and i["relpath"] not in names]
     superseded = _superseded(plan.carried, names)
     if superseded:  # not carried: a newer version of the same dataset replaced (rewrote) those files
         plan.carried = [r for r in plan.carried if r not in superseded]
-    seen_rel = [f.relpath for f in files if plan.fingerprints[f.path] in seen]
-    early = [f.relpath for f in plan.new_files if seen_rel and f.relpath < max(seen_rel)]
-    if early:
-        plan.notes.append(f"new input(s) {early[:3]} sort before inputs of {parent.ref}: duplicates are attributed "
-                          f"to {parent.ref}'s rows, which a full run over the sorted inputs would not do")
+    where = {r: k for k, r in enumerate(by_rel)}
+    expected = sorted(plan.skipped, key=lambda r: where[matched[r]]) + [f.relpath for f in plan.new_files]
+    reordered = [f.relpath for f in files if f.relpath in matched or f in plan.new_files] != expected
     plan.change = compare(record["recipe"], recipe)
-    reason = _why_full(plan, recipe, changed) or _why_superseded(superseded, names)
+    reason = (_why_full(plan, recipe, changed) or _why_superseded(superseded, names)
+              or (_why_reordered(plan) if reordered else None))
     if reason:
         plan.fall_back(reason)
         return plan
@@ -200,6 +206,15 @@ def _superseded(carried: list[str], names: set[str]) -> list[str]:
     version rewrote them (re-deciding rewrites chunks), so their rows are not the parent's to keep."""
     reading = {m["name"] for n in names if (m := _CATALOG_FILE.match(n))}
     return [r for r in carried if (m := _CATALOG_FILE.match(r)) and m["name"] in reading]
+
+
+def _why_reordered(plan: Plan) -> str:
+    assert plan.parent is not None
+    early = [f.relpath for f in plan.new_files if f.relpath < max(plan.skipped, default="")]
+    what = (f"new input(s) {early[:3]} sort before inputs of {plan.parent.ref}" if early else
+            f"inputs of {plan.parent.ref} are in another order now (renamed?)")
+    return (f"{what}: a full run over the inputs in their order keeps other first occurrences (and writes its rows "
+            "in that order) than building on the parent would")
 
 
 def _why_superseded(superseded: list[str], names: set[str]) -> str | None:
