@@ -156,5 +156,9 @@ class Recipe:
             import yaml
 
             text = Path(self.source).read_text(encoding="utf-8") if self.source else yaml.safe_dump(self.to_dict())
-            result.version = Catalog(catalog).commit_run(into, result.output, text, compiled)
+            cat = Catalog(catalog)
+            same = cat.registered_as(result.output) if result.extra.get("already_complete") else None
+            # the same run again: its version already holds it, no second copy
+            result.version = same if same is not None and same.name == into else cat.commit_run(
+                into, result.output, text, compiled)
         return result

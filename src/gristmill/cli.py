@@ -155,7 +155,12 @@ def run(recipe: str, input_path: tuple[str, ...], output: str | None, engine: st
             from pathlib import Path
 
             text = Path(recipe).read_text(encoding="utf-8")
-            version = Catalog(catalog_root).commit_run(into, result.output, text, compiled)
+            cat = Catalog(catalog_root)
+            same = cat.registered_as(result.output) if result.extra.get("already_complete") else None
+            if same is not None and same.name == into:  # the same run again: no second copy of it
+                err.print(f"already registered as [bold]{same.ref}[/] in the catalog")
+                return
+            version = cat.commit_run(into, result.output, text, compiled)
         except (GristmillError, OSError) as exc:
             _fail(exc)
             return

@@ -66,6 +66,8 @@ def test_run_into_registers_versions_with_record_and_lineage(cat, tmp_path):
     assert _json(gristmill("catalog", "show", "long", "--json", env=env))["rows"] == 12
 
     assert gristmill("run", r, "--workers", "1", "--into", "web", "--overwrite", env=env).returncode == 0
+    again = gristmill("run", r, "--workers", "1", "--into", "web", env=env)  # the same finished run: no new version
+    assert again.returncode == 0 and "already registered as web@2" in again.stderr, again.stderr
     log = _json(gristmill("catalog", "log", "web", "--json", env=env))
     assert [e["version"] for e in log] == [2, 1]
     assert gristmill("catalog", "tag", "web@1", "gold", env=env).returncode == 0

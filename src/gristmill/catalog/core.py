@@ -359,9 +359,9 @@ class Catalog:
                                            "files": _stamps(layout, summary["output"]["files"])})
         return version
 
-    def holds_run(self, out_dir: str | Path) -> str | None:
-        """Why the finished run in ``out_dir`` may be replaced without loss, or None: it is registered in this
-        catalog as a version that is still there, and its kept files are as they were when it was committed."""
+    def registered_as(self, out_dir: str | Path) -> Version | None:
+        """The version of this catalog that holds the finished run in ``out_dir`` (still there, and the kept
+        files as they were when it was committed), or None."""
         layout = Layout(out_dir)
         try:
             record = json.loads(layout.registered.read_text())
@@ -373,7 +373,12 @@ class Catalog:
             return None
         if version.manifest["commit"] != record["commit"] or _stamps(layout, files) != record["files"]:
             return None
-        return f"its run is registered as {version.ref} in the catalog, which holds a copy of its files"
+        return version
+
+    def holds_run(self, out_dir: str | Path) -> str | None:
+        """Why the finished run in ``out_dir`` may be replaced without loss (see :meth:`registered_as`), or None."""
+        version = self.registered_as(out_dir)
+        return f"its run is registered as {version.ref} in the catalog, which holds a copy of its files" if version else None
 
     def _upload(self, paths: list[Path], base: str) -> list[dict]:
         out = []
