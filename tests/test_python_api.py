@@ -102,3 +102,17 @@ def test_a_rule_over_an_added_column_compiles_against_the_catalog_given_to_run(t
     res = gm.Recipe(input=f"catalog://{v2.ref}", steps=[gm.ops.filter(keep="train.r1.loss < 3")],
                     output=str(tmp_path / "low")).run(catalog=root)
     assert res.summary["kept"] == sum(i % 10 < 3 for i in range(len(ids)))
+
+
+def test_two_runs_in_one_process_do_not_share_dedup_decisions(tmp_path):
+    """One worker runs chunks in the calling process, which keeps what it loaded per run: a second run of the
+    same recipe into the same folder, over other input, must decide its own duplicates."""
+    from tests.conftest import write_jsonl
+
+    texts = [f"document number {i} says something different from the others" for i in range(6)]
+    data = tmp_path / "in" / "a.jsonl"
+    recipe = gm.Recipe(input=str(data.parent), steps=[gm.ops.exact_dedup()], output=str(tmp_path / "out"))
+    write_jsonl(data, [{"id": f"a{i}", "text": t} for i, t in enumerate(texts[:4] + texts[:2])])
+    assert recipe.run(workers=1).summary["kept"] == 4
+    write_jsonl(data, [{"id": f"b{i}", "text": t} for i, t in enumerate(texts[:3])])
+    assert recipe.run(workers=1, overwrite=True).summary["kept"] == 3

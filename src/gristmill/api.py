@@ -130,6 +130,11 @@ class Recipe:
         if into and compiled.spec.output.format != "parquet":
             raise UsageError(f"into= needs output format parquet (a catalog version is Parquet), not "
                              f"{compiled.spec.output.format}")
+        text = None
+        if into:  # read before the run, which may replace the folder the recipe lies in
+            import yaml
+
+            text = Path(self.source).read_text(encoding="utf-8") if self.source else yaml.safe_dump(self.to_dict())
         options = RunOptions(workers=workers, overwrite=overwrite, progress=False,
                              replaceable=Catalog(catalog).holds_run if into else None)
         if incremental:
@@ -153,12 +158,9 @@ class Recipe:
             result.version = Catalog(catalog).get(result.extra["up_to_date"])
             return result
         if into:
-            import yaml
-
-            text = Path(self.source).read_text(encoding="utf-8") if self.source else yaml.safe_dump(self.to_dict())
             cat = Catalog(catalog)
             same = cat.registered_as(result.output) if result.extra.get("already_complete") else None
-            # the same run again: its version already holds it, no second copy
-            result.version = same if same is not None and same.name == into else cat.commit_run(
+            # the same run again, and its version is the latest: no second copy of it
+            result.version = same if same is not None and same.ref == cat.get(into).ref else cat.commit_run(
                 into, result.output, text, compiled)
         return result

@@ -101,6 +101,10 @@ def run(recipe: str, input_path: tuple[str, ...], output: str | None, engine: st
             parse_ref(into)
             Catalog(catalog_root).store.check_writable()
         compiled = load_recipe(recipe, list(input_path) or None, output)
+        recipe_text = None
+        if into:  # read before the run, which may replace the folder the recipe lies in (prepare's)
+            with open(recipe, encoding="utf-8") as f:
+                recipe_text = f.read()
         if into and compiled.spec.output.format != "parquet":
             raise UsageError(f"--into needs output.format: parquet (a catalog version is Parquet); "
                              f"this recipe writes {compiled.spec.output.format}")
@@ -152,15 +156,12 @@ def run(recipe: str, input_path: tuple[str, ...], output: str | None, engine: st
         sys.exit(1)  # a run whose input was mostly unreadable is not registered in the catalog
     if into:
         try:
-            from pathlib import Path
-
-            text = Path(recipe).read_text(encoding="utf-8")
             cat = Catalog(catalog_root)
             same = cat.registered_as(result.output) if result.extra.get("already_complete") else None
-            if same is not None and same.name == into:  # the same run again: no second copy of it
+            if same is not None and same.ref == cat.get(into).ref:  # the same run again: no second copy of it
                 err.print(f"already registered as [bold]{same.ref}[/] in the catalog")
                 return
-            version = cat.commit_run(into, result.output, text, compiled)
+            version = cat.commit_run(into, result.output, recipe_text, compiled)
         except (GristmillError, OSError) as exc:
             _fail(exc)
             return

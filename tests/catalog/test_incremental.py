@@ -352,6 +352,14 @@ def test_the_same_command_again_replaces_a_folder_whose_run_is_registered(corpus
     p = gristmill("run", r, "--workers", "1", "--into", "web", "--incremental", env=env)
     assert p.returncode == 2 and "holds a run of a different recipe or input" in p.stderr, p.stderr
     os.utime(part, ns=(st.st_atime_ns, st.st_mtime_ns))
+    extra = part.with_name("part-000099.parquet")  # a part file that no version holds
+    shutil.copy(part, extra)
+    p = gristmill("run", r, "--workers", "1", "--into", "web", "--incremental", env=env)
+    assert p.returncode == 2 and "holds a run of a different recipe or input" in p.stderr, p.stderr
+    extra.unlink()
+    prepared = c["tmp"] / "o1" / ".gristmill" / "prepare" / "recipe.yaml"  # what `prepare` leaves: kept
+    prepared.parent.mkdir()
+    shutil.copy(r, prepared)
     p = gristmill("run", r, "--workers", "1", "--into", "web", "--incremental",
                   env={**env, "GRISTMILL_TEST_FAULT": "1:complete"})
     assert p.returncode != 0 and not (c["tmp"] / "o1" / ".gristmill" / "summary.json").exists()
@@ -364,6 +372,7 @@ def test_the_same_command_again_replaces_a_folder_whose_run_is_registered(corpus
     write_jsonl(c["data"] / "2024-03.jsonl", [{"id": "late", "text": "a late document " * 20}])
     p = gristmill("run", r, "--workers", "1", "--into", "web", "--incremental", env=env)
     assert p.returncode == 0 and "replaced the run in" in p.stderr and "registered as web@2" in p.stderr, p.stderr
+    assert prepared.read_text() == r.read_text()
     counts = [gm.catalog.get(f"web@{v}", str(c["root"])).manifest["counts"]["input"] for v in (2, 3)]
     assert counts[1] == counts[0] + 1
 

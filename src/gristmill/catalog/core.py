@@ -373,6 +373,8 @@ class Catalog:
             return None
         if version.manifest["commit"] != record["commit"] or _stamps(layout, files) != record["files"]:
             return None
+        if {p.name for p in layout.kept_files()} != set(files):  # a part file no version holds
+            return None
         return version
 
     def holds_run(self, out_dir: str | Path) -> str | None:

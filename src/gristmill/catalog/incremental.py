@@ -40,6 +40,7 @@ from typing import Any, Literal
 
 from gristmill.catalog.columns import is_columns_version
 from gristmill.catalog.core import Catalog, Version
+from gristmill.catalog.manifest import CorruptManifest
 from gristmill.engine.dedup_state import stores_state
 from gristmill.engine.incremental import IncrementalExecutor, ParentRun
 from gristmill.engine.layout import Layout
@@ -135,11 +136,15 @@ def latest_run(catalog: Catalog, name: str) -> tuple[Version, list[str]]:
     signals written back): a run builds on the rows, dropped rows and stored state of a run, and a full run
     of the recipe would not have those columns either."""
     latest = catalog.get(name)  # the latest, refused when damaged
+    found = {v.number: v for v in catalog.versions(name)}
+    damaged = catalog.damaged(name)
     skipped = []
-    for v in reversed(catalog.versions(name)):
-        if not is_columns_version(v.manifest):
-            return v, skipped
-        skipped.append(v.ref)
+    for number in sorted(set(found) | set(damaged), reverse=True):
+        if number in damaged:  # never build on an older run past a damaged one
+            raise CorruptManifest(damaged[number])
+        if not is_columns_version(found[number].manifest):
+            return found[number], skipped
+        skipped.append(found[number].ref)
     return latest, skipped
 
 
@@ -170,25 +175,30 @@ def plan_run(catalog: Catalog, name: str, recipe: CompiledRecipe) -> Plan:
     for f in files:
         olds = seen.get(plan.fingerprints[f.path], [])
         gone = [o for o in olds if o not in names]
-        if f.relpath in olds or gone:  # the same file, or one renamed since (its old name is gone)
-            matched[f.relpath] = f.relpath if f.relpath in olds else gone[0]
+        if f.relpath in olds:  # the same file
+            matched[f.relpath] = f.relpath
             plan.skipped.append(f.relpath)
-            if f.relpath not in olds:
-                plan.notes.append(f"{f.relpath} has the bytes of {gone[0]}, already in {parent.ref}: skipped (renamed)")
-        elif f.relpath in by_rel:
+        elif f.relpath in by_rel:  # a covered name with other bytes
             changed.append(f.relpath)
+        elif gone:  # renamed since: its old name is gone
+            matched[f.relpath] = gone[0]
+            plan.skipped.append(f.relpath)
+            plan.notes.append(f"{f.relpath} has the bytes of {gone[0]}, already in {parent.ref}: skipped (renamed)")
         else:  # new, or a copy of a file that is still there: read, as a full run would
             plan.new_files.append(f)
     present = set(plan.fingerprints.values())
     plan.carried = [i["relpath"] for i in covered if _hex(i["fingerprint"]) not in present and i["relpath"] not in names]
-    superseded = _superseded(plan.carried, names)
+    superseded = _superseded(plan.carried, input_path)
     if superseded:  # not carried: a newer version of the same dataset replaced (rewrote) those files
         plan.carried = [r for r in plan.carried if r not in superseded]
     where = {r: k for k, r in enumerate(by_rel)}
     expected = sorted(plan.skipped, key=lambda r: where[matched[r]]) + [f.relpath for f in plan.new_files]
     reordered = [f.relpath for f in files if f.relpath in matched or f in plan.new_files] != expected
     plan.change = compare(record["recipe"], recipe)
+    twice = sorted({r for r in names if sum(f.relpath == r for f in files) > 1})
     reason = (_why_full(plan, recipe, changed) or _why_superseded(superseded, names)
+              or (f"several inputs are named {twice[:3]} (in different input folders): an input is known by its "
+                  "name, so these cannot be told apart" if twice else None)
               or (_why_reordered(plan) if reordered else None))
     if reason:
         plan.fall_back(reason)
@@ -201,10 +211,12 @@ def plan_run(catalog: Catalog, name: str, recipe: CompiledRecipe) -> Plan:
 _CATALOG_FILE = re.compile(r"^(?P<name>[^/@]+)@(?P<version>\d+)/")  # how catalog:// inputs are named
 
 
-def _superseded(carried: list[str], names: set[str]) -> list[str]:
-    """Covered files of ``NAME@V`` that are gone while files of another version of NAME are read: that
-    version rewrote them (re-deciding rewrites chunks), so their rows are not the parent's to keep."""
-    reading = {m["name"] for n in names if (m := _CATALOG_FILE.match(n))}
+def _superseded(carried: list[str], input_path: str | list[str]) -> list[str]:
+    """Covered files of a catalog version NAME@V that are gone while the run reads ``catalog://NAME`` again:
+    the newer version rewrote them (re-deciding rewrites chunks), so their rows are not the parent's to keep.
+    (Only when the recipe reads that dataset: a local folder may be named like ``dump@2024``.)"""
+    specs = [input_path] if isinstance(input_path, str) else list(input_path)
+    reading = {str(s).removeprefix("catalog://").split("@", 1)[0] for s in specs if str(s).startswith("catalog://")}
     return [r for r in carried if (m := _CATALOG_FILE.match(r)) and m["name"] in reading]
 
 
@@ -325,7 +337,7 @@ def extend_manifest(catalog: Catalog, manifest: dict[str, Any], layout: Layout, 
         latest = latest_run(catalog, manifest["dataset"])[0].ref
         if latest != run["parent"]:  # another writer committed meanwhile: this child would hide its rows
             raise GristmillError(f"{latest} was committed while this run built on {run['parent']}: run the same "
-                                 "command again to build on it")
+                                 "command again with --overwrite to build on it (this run's output is not registered)")
         record.update({k: run[k] for k in ("parent", "recipe_change", "rule_steps", "inputs_new", "inputs_skipped",
                                            "inputs_carried", "parent_rows_changed", "redecided_steps")})
         record["inputs"] = run["covered_inputs"]

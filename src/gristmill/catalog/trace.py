@@ -41,38 +41,48 @@ def trace(catalog: Catalog, ref: str, doc_id: str) -> dict[str, Any]:
 def _trace(catalog: Catalog, v: Version, doc_id: str, depth: int) -> dict[str, Any]:
     occurrences = [_kept(v, entry, path, row) for entry, path, row in _kept_rows(v, doc_id)]
     occurrences += [_dropped(v, row) for row in _dropped_rows(v, doc_id)]
-    owner, sources, note = _read_where(catalog, v, doc_id)
-    if not occurrences and not sources:
+    where, note = _read_where(catalog, v, doc_id)
+    if not occurrences and not where:
         occurrences = _rejected(v, doc_id)
-    found = [_source(catalog, owner, s, depth) for s in sources]
-    if owner is not v:
-        for src in found:
+    found = []
+    for owner, hit in where:
+        src = _source(catalog, owner, hit, depth)
+        if owner is not v:
             src["read_by"] = owner.ref
+        found.append(src)
     node: dict[str, Any] = {"version": v.ref, "id": doc_id, "occurrences": occurrences, "sources": found}
     if note:
         node["note"] = note
     return node
 
 
-def _read_where(catalog: Catalog, v: Version, doc_id: str) -> tuple[Version, list[dict], str | None]:
-    """The provenance rows of ``doc_id`` and the version whose table holds them: ``v``'s own, else, for a
-    version built incrementally (which records only the files it read itself), its parent's, and so on."""
-    note = "this version has no provenance table (made before gristmill recorded one, or with output.provenance: false)"
+def _read_where(catalog: Catalog, v: Version, doc_id: str) -> tuple[list[tuple[Version, dict]], str | None]:
+    """The provenance rows of ``doc_id``, each with the version whose table holds it: ``v``'s own and, for a
+    version built incrementally (which records only the files it read itself), its parent's, and so on up
+    the chain (an id may have been read by several of them)."""
+    chain: list[list[tuple[Version, dict]]] = []
     cur, tables = v, 0
     while True:
         if cur.manifest.get("provenance_files"):
             tables += 1
-            hits = find_ids(cur.local_files("provenance_files"), doc_id)
-            if hits:
-                return cur, hits, None
+            chain.append([(cur, hit) for hit in find_ids(cur.local_files("provenance_files"), doc_id)])
         record = cur.manifest.get("incremental") or {}
         parent = record.get("parent") if record.get("mode") == "incremental" else None
         if not parent:
-            return v, [], None if tables else note
+            break
         try:
             cur = catalog.get(parent)
         except GristmillError as exc:  # a removed parent ends the search, with the reason
-            return v, [], f"its rows from {parent} cannot be followed: {exc}"
+            return _earliest_first(chain), f"its rows from {parent} cannot be followed: {exc}"
+    if not tables:
+        return [], ("this version has no provenance table (made before gristmill recorded one, or with "
+                       "output.provenance: false)")
+    return _earliest_first(chain), None
+
+
+def _earliest_first(chain: list[list[tuple[Version, dict]]]) -> list[tuple[Version, dict]]:
+    """The oldest version's readings first, as a full run's table lists them."""
+    return [hit for hits in reversed(chain) for hit in hits]
 
 
 # -- finding the document ---------------------------------------------------------------------------------

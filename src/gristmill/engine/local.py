@@ -12,6 +12,7 @@ import json
 import os
 import pickle
 import time
+import uuid
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -138,8 +139,8 @@ class LocalExecutor:
         replaced = None
         if previous and previous["run_key"] != key and self.options.replaceable is not None:
             replaced = self.options.replaceable(out)
-            if replaced is not None:
-                self.claim.clear()
+            if replaced is not None:  # not asked to overwrite: what `prepare` left there (its recipe) stays
+                self.claim.clear(keep=(self.layout.prepare_dir,))
                 previous = None
         self.replaced = replaced
         if previous and previous["run_key"] != key:
@@ -196,6 +197,7 @@ class LocalExecutor:
             custom_ops=pack_custom_ops(self.recipe),
             catalog_root=default_root(),
             warm_words=warm_words,
+            run_id=uuid.uuid4().hex,
         )
         decide_seconds: dict[str, float] = {}
         pool = self._make_pool(cfg)

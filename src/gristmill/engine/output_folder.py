@@ -36,9 +36,9 @@ class Claim:
     own_entries: OwnEntries | None = None
     left_alone: list[str] = field(default_factory=list)  # files gristmill did not write, kept by --overwrite
 
-    def clear(self) -> None:
-        """Remove what gristmill wrote in the folder (the lock and the marker stay): ``--overwrite``."""
-        _remove_own(self.layout, (self.own_entries or self.layout.own_entries)())
+    def clear(self, keep: tuple[Path, ...] = ()) -> None:
+        """Remove what gristmill wrote in the folder (the lock, the marker and ``keep`` stay): ``--overwrite``."""
+        _remove_own(self.layout, (self.own_entries or self.layout.own_entries)(), keep)
         out = self.layout.out
         self.left_alone = [str(p.relative_to(out)) for p in sorted(out.iterdir()) if p != self.layout.side]
 
@@ -141,12 +141,12 @@ def _lock(layout: Layout) -> IO[str]:
     return handle
 
 
-def _remove_own(layout: Layout, entries: list[Path]) -> None:
-    """Remove gristmill's own files; in the side folder everything but the lock (held) and the marker."""
+def _remove_own(layout: Layout, entries: list[Path], keep: tuple[Path, ...] = ()) -> None:
+    """Remove gristmill's own files; in the side folder everything but the lock (held), the marker and ``keep``."""
     for path in entries:
         if path == layout.side:
             for p in path.iterdir():
-                if p in (layout.lock, layout.output_marker):
+                if p in (layout.lock, layout.output_marker, *keep):
                     continue
                 shutil.rmtree(p) if p.is_dir() and not p.is_symlink() else p.unlink()
         elif path.is_file() or path.is_symlink():

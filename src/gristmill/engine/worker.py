@@ -56,6 +56,9 @@ class WorkerConfig:
     custom_ops: tuple[bytes, ...] = ()  # operators the user registered in the driver (engine/custom_ops.py)
     catalog_root: str | None = None  # where catalog:// inputs resolve (the driver's --catalog / catalog=)
     warm_words: str | None = None  # the word table the driver preloaded into the caches workers inherit
+    # one per executor run: a process that runs chunks of two runs with the same recipe and output (the
+    # driver itself with one worker) must not reuse the first one's decisions (context() compares configs)
+    run_id: str = ""
 
 
 _CTX: dict[str, Any] = {}
