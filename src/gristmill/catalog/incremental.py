@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -193,9 +194,10 @@ def plan_run(catalog: Catalog, name: str, recipe: CompiledRecipe) -> Plan:
         plan.carried = [r for r in plan.carried if r not in superseded]
     where = {r: k for k, r in enumerate(by_rel)}
     expected = sorted(plan.skipped, key=lambda r: where[matched[r]]) + [f.relpath for f in plan.new_files]
-    reordered = [f.relpath for f in files if f.relpath in matched or f in plan.new_files] != expected
+    new_names = {f.relpath for f in plan.new_files}
+    reordered = [f.relpath for f in files if f.relpath in matched or f.relpath in new_names] != expected
     plan.change = compare(record["recipe"], recipe)
-    twice = sorted({r for r in names if sum(f.relpath == r for f in files) > 1})
+    twice = sorted(r for r, n in Counter(f.relpath for f in files).items() if n > 1)
     reason = (_why_full(plan, recipe, changed) or _why_superseded(superseded, names)
               or (f"several inputs are named {twice[:3]} (in different input folders): an input is known by its "
                   "name, so these cannot be told apart" if twice else None)
