@@ -159,8 +159,6 @@ class Recipe:
             return result
         if into:
             cat = Catalog(catalog)
-            same = cat.registered_as(result.output) if result.extra.get("already_complete") else None
-            # the same run again, and its version is the latest: no second copy of it
-            result.version = same if same is not None and same.ref == cat.get(into).ref else cat.commit_run(
-                into, result.output, text, compiled)
+            same = cat.latest_holding(into, result.output) if result.extra.get("already_complete") else None
+            result.version = same or cat.commit_run(into, result.output, text, compiled)
         return result

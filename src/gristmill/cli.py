@@ -157,8 +157,8 @@ def run(recipe: str, input_path: tuple[str, ...], output: str | None, engine: st
     if into:
         try:
             cat = Catalog(catalog_root)
-            same = cat.registered_as(result.output) if result.extra.get("already_complete") else None
-            if same is not None and same.ref == cat.get(into).ref:  # the same run again: no second copy of it
+            same = cat.latest_holding(into, result.output) if result.extra.get("already_complete") else None
+            if same is not None:  # the same run again: no second copy of it
                 err.print(f"already registered as [bold]{same.ref}[/] in the catalog")
                 return
             version = cat.commit_run(into, result.output, recipe_text, compiled)

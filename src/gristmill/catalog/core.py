@@ -377,6 +377,12 @@ class Catalog:
             return None
         return version
 
+    def latest_holding(self, name: str, out_dir: str | Path) -> Version | None:
+        """The latest version of ``name`` when it is the one holding the finished run in ``out_dir``: running
+        that run again registers nothing new (an older version's run is committed again, to be the latest)."""
+        same = self.registered_as(out_dir)
+        return same if same is not None and same.ref == self.get(name).ref else None
+
     def holds_run(self, out_dir: str | Path) -> str | None:
         """Why the finished run in ``out_dir`` may be replaced without loss (see :meth:`registered_as`), or None."""
         version = self.registered_as(out_dir)
