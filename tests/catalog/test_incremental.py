@@ -539,3 +539,23 @@ def test_parent_chunks_rewritten_by_pool_workers_equal_those_the_driver_rewrites
     assert ([e["hash"] for e in ta.manifest["dedup_state"]] == [e["hash"] for e in tb.manifest["dedup_state"]])
     _run(c, "o4", "full", incremental=False)
     _assert_same(c, "web@2", "full@1")
+
+
+def test_a_percentile_step_over_new_inputs_with_pool_workers_equals_a_full_run(corpus):
+    """New inputs move a percentile cut-off: parent rows it kept are dropped now, and the parent's chunks
+    (kept and dropped files) are rewritten by pool workers that read the dropped files' id, step and rule
+    columns only, and a dropped file whole only when its rows change. The child equals a full run."""
+    c = corpus
+    steps = [{"op": "normalize_text"}, {"op": "gopher_quality"}, {"op": "exact_dedup"},
+             {"op": "signal_percentile", "params": {"of": "gopher_quality.n_words", "drop_top": 0.25}},
+             {"op": "minhash_dedup"}]
+    held = _hold(c, "2024-02.jsonl")
+    _run(c, "o1", "web", steps)
+    shutil.move(held, c["data"] / "2024-02.jsonl")
+    child = gm.Recipe.load(str(_recipe(c, "o2", steps))).run(workers=2, into="web", catalog=str(c["root"]),
+                                                             incremental=True)
+    run = child.summary["incremental"]
+    assert run["mode"] == "incremental" and run["parent_files"]["chunks_rewritten"] >= 1
+    assert run["parent_rows_changed"]["dropped_now"] + run["parent_rows_changed"]["kept_now"] >= 1
+    _run(c, "o3", "full", steps, incremental=False)
+    _assert_same(c, "web@2", "full@1")

@@ -707,11 +707,7 @@ class ParentWalk:
         """The chunk's dropped rows per stage: the parent's, less the moved rows, plus the moved rows at their
         new step, each with the signals it had when it was dropped. A stage whose parent file is untouched
         maps to that file's path (to be linked)."""
-        if chunk not in self._ledgers:  # (a forked child's) the files are read whole below: the ledger too
-            for (_, c), path in self.parent.dropped.items():
-                if c == chunk:
-                    self._whole(path)
-        led = self.ledger(chunk)
+        led = self.ledger(chunk)  # (a forked child's: from the files' id, step and rule columns, not their text)
         gone = self.removed.get(chunk, {})
         back = self.undropped.get(chunk, set())
         touched = {i for by_id in self.overrides.get(chunk, {}).values() for i in by_id} | set(gone) | back
