@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -203,3 +206,54 @@ def test_object_store_faults_are_clear_errors(tmp_path, monkeypatch):
             p = gristmill("catalog", *args, "--catalog", root, env=down)
             assert p.returncode == 1 and f"catalog root {root}" in p.stderr, p.stderr
             assert "Traceback" not in p.stderr
+        p = gristmill("run", _recipe(tmp_path, "r2", str(data), tmp_path / "o2"), "--into", "web", "--catalog", root,
+                      env=down)  # a server that does not answer is a runtime failure, not a root that refuses
+        assert p.returncode == 1 and f"catalog root {root}: EndpointConnectionError" in p.stderr, p.stderr
+        assert "not writable" not in p.stderr and "Traceback" not in p.stderr and not (tmp_path / "o2").exists()
+        p = gristmill("run", _recipe(tmp_path, "r2", str(data), tmp_path / "o2"), "--into", "web",
+                      "--catalog", f"s3://no-{bucket}/cat")  # a bucket that does not exist: the root is wrong
+        assert p.returncode == 2 and f"catalog root s3://no-{bucket}/cat is not writable" in p.stderr, p.stderr
+        assert not (tmp_path / "o2").exists()
+
+
+@contextlib.contextmanager
+def _frozen_server() -> Iterator[int]:
+    """A server that accepts connections and never answers (a hung object store); yields its port."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        listener.settimeout(0.2)
+        while not stop.is_set():
+            with contextlib.suppress(OSError):
+                held.append(listener.accept()[0])
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield listener.getsockname()[1]
+    finally:
+        stop.set()
+        thread.join()
+        for conn in held:
+            conn.close()
+        listener.close()
+
+
+def test_an_object_store_that_stops_answering_fails_within_its_timeout(tmp_path):
+    """A server that takes connections but never answers: the command fails (exit 1, naming the root) once
+    GRISTMILL_S3_TIMEOUT has passed for its requests, instead of waiting for ever; a bad value is refused."""
+    pytest.importorskip("s3fs")
+    env = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_DEFAULT_REGION": "us-east-1",
+           "AWS_MAX_ATTEMPTS": "1", "GRISTMILL_S3_TIMEOUT": "1"}
+    with _frozen_server() as port:
+        env["GRISTMILL_S3_ENDPOINT"] = f"http://127.0.0.1:{port}"
+        for args in (("list",), ("show", "web@1")):
+            p = gristmill("catalog", *args, "--catalog", "s3://bucket/cat", env=env, timeout=300)
+            assert p.returncode == 1 and "catalog root s3://bucket/cat" in p.stderr, p.stderr
+            assert "Traceback" not in p.stderr
+        p = gristmill("catalog", "list", "--catalog", "s3://bucket/cat", env={**env, "GRISTMILL_S3_TIMEOUT": "soon"})
+        assert p.returncode == 2 and "GRISTMILL_S3_TIMEOUT='soon'" in p.stderr, p.stderr

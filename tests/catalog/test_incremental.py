@@ -69,6 +69,11 @@ def _assert_same(c: dict, a: str, b: str) -> pa.Table:
     return ta
 
 
+def _oneline(text: str) -> str:
+    """A message as one line (the console wraps long ones)."""
+    return " ".join(text.split())
+
+
 def _cluster_sizes(table: pa.Table) -> dict[str, int]:
     return dict(zip(table.column("id").to_pylist(), table.column("minhash_dedup.cluster_size").to_pylist()))
 
@@ -351,12 +356,20 @@ def test_the_same_command_again_replaces_a_folder_whose_run_is_registered(corpus
     os.utime(part, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))  # touched since it was registered
     p = gristmill("run", r, "--workers", "1", "--into", "web", "--incremental", env=env)
     assert p.returncode == 2 and "holds a run of a different recipe or input" in p.stderr, p.stderr
+    assert f"1 file changed or removed since its run was registered as web@1 ({part.name})" in _oneline(p.stderr)
     os.utime(part, ns=(st.st_atime_ns, st.st_mtime_ns))
     extra = part.with_name("part-000099.parquet")  # a part file that no version holds
     shutil.copy(part, extra)
     p = gristmill("run", r, "--workers", "1", "--into", "web", "--incremental", env=env)
     assert p.returncode == 2 and "holds a run of a different recipe or input" in p.stderr, p.stderr
+    assert "it holds 1 part file that web@1 does not (part-000099.parquet)" in _oneline(p.stderr)
     extra.unlink()
+    registered = c["tmp"] / "o1" / ".gristmill" / "registered.json"
+    record = registered.read_bytes()
+    registered.write_text(json.dumps({**json.loads(record), "catalog": "s3://elsewhere/catalog"}))
+    p = gristmill("run", r, "--workers", "1", "--into", "web", "--incremental", env=env)
+    assert p.returncode == 2 and "registered in another catalog (s3://elsewhere/catalog)" in _oneline(p.stderr)
+    registered.write_bytes(record)
     prepared = c["tmp"] / "o1" / ".gristmill" / "prepare" / "recipe.yaml"  # what `prepare` leaves: kept
     prepared.parent.mkdir()
     shutil.copy(r, prepared)
@@ -559,3 +572,19 @@ def test_a_percentile_step_over_new_inputs_with_pool_workers_equals_a_full_run(c
     assert run["parent_rows_changed"]["dropped_now"] + run["parent_rows_changed"]["kept_now"] >= 1
     _run(c, "o3", "full", steps, incremental=False)
     _assert_same(c, "web@2", "full@1")
+
+
+def test_a_refusal_to_replace_a_folder_says_why(corpus):
+    """`--into` replaces a folder's finished run only when a version holds it; otherwise the refusal says which
+    condition failed: a run that was never registered, or whose version was removed."""
+    c = corpus
+    env = {"GRISTMILL_HOME": str(c["root"])}
+    gm.Recipe.load(str(_recipe(c, "o1"))).run(workers=1)  # a plain run: not registered
+    p = gristmill("run", _recipe(c, "o1", STEPS[:3]), "--workers", "1", "--into", "web", env=env)
+    assert p.returncode == 2 and "its run was not registered in a catalog" in _oneline(p.stderr), p.stderr
+    _run(c, "o2", "web")
+    p = gristmill("catalog", "rm", "web@1", env=env)
+    assert p.returncode == 0, p.stderr
+    p = gristmill("run", _recipe(c, "o2", STEPS[:3]), "--workers", "1", "--into", "web", env=env)
+    assert p.returncode == 2, p.stderr
+    assert "web@1, which its run was registered as, is no longer in the catalog" in _oneline(p.stderr), p.stderr

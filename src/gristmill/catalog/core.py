@@ -302,7 +302,7 @@ class Catalog:
         parse_ref(name)
         try:
             self.store.check_writable()
-        except UsageError as exc:  # checked before the run too: failing now is a runtime failure
+        except GristmillError as exc:  # checked before the run too: failing now is a runtime failure
             raise GristmillError(f"could not register {out_dir} as a version of {name}: {exc}") from None
         layout = Layout(out_dir)
         if not layout.summary.exists():
@@ -362,20 +362,43 @@ class Catalog:
     def registered_as(self, out_dir: str | Path) -> Version | None:
         """The version of this catalog that holds the finished run in ``out_dir`` (still there, and the kept
         files as they were when it was committed), or None."""
+        return self.registration(out_dir)[0]
+
+    def registration(self, out_dir: str | Path) -> tuple[Version | None, str]:
+        """:meth:`registered_as`, with what it found: why the run may be replaced without loss, or why not."""
         layout = Layout(out_dir)
         try:
             record = json.loads(layout.registered.read_text())
-            if record["catalog"] != self.store.url(""):
-                return None
-            version = self.get(record["ref"])
-            files = list(record["files"])
-        except (OSError, ValueError, KeyError, GristmillError):
-            return None
-        if version.manifest["commit"] != record["commit"] or _stamps(layout, files) != record["files"]:
-            return None
-        if {p.name for p in layout.kept_files()} != set(files):  # a part file no version holds
-            return None
-        return version
+        except FileNotFoundError:
+            return None, "its run was not registered in a catalog"
+        except (OSError, ValueError) as exc:
+            return None, f"its record of registration ({layout.registered}) cannot be read: {exc}"
+        try:
+            catalog, ref, commit, stamped = record["catalog"], record["ref"], record["commit"], record["files"]
+            if not isinstance(stamped, dict):
+                raise TypeError("files")
+        except (KeyError, TypeError):
+            return None, f"its record of registration ({layout.registered}) is not one gristmill wrote"
+        files = list(stamped)
+        if catalog != self.store.url(""):
+            return None, f"its run is registered in another catalog ({catalog})"
+        try:
+            version = self.get(ref)
+        except UsageError:
+            return None, f"{ref}, which its run was registered as, is no longer in the catalog"
+        except GristmillError as exc:  # a damaged manifest, a store that does not answer
+            return None, f"{ref}, which its run was registered as, cannot be read: {exc}"
+        if version.manifest["commit"] != commit:
+            return None, f"{ref} in the catalog is not the version its run was registered as"
+        stamps = _stamps(layout, files)
+        touched = sorted(n for n in files if stamps[n] != stamped[n])
+        if touched:
+            return None, (f"{_count(touched, 'file')} changed or removed since its run was registered as {ref} "
+                          f"({', '.join(touched[:3])})")
+        extra = sorted({p.name for p in layout.kept_files()} - set(files))
+        if extra:  # a part file no version holds
+            return None, f"it holds {_count(extra, 'part file')} that {ref} does not ({', '.join(extra[:3])})"
+        return version, f"its run is registered as {ref} in the catalog, which holds a copy of its files"
 
     def latest_holding(self, name: str, out_dir: str | Path) -> Version | None:
         """The latest version of ``name`` when it is the one holding the finished run in ``out_dir``: running
@@ -383,10 +406,11 @@ class Catalog:
         same = self.registered_as(out_dir)
         return same if same is not None and same.ref == self.get(name).ref else None
 
-    def holds_run(self, out_dir: str | Path) -> str | None:
-        """Why the finished run in ``out_dir`` may be replaced without loss (see :meth:`registered_as`), or None."""
-        version = self.registered_as(out_dir)
-        return f"its run is registered as {version.ref} in the catalog, which holds a copy of its files" if version else None
+    def holds_run(self, out_dir: str | Path) -> tuple[bool, str]:
+        """Whether the finished run in ``out_dir`` may be replaced without loss, and why or why not
+        (:meth:`registration`): the ``RunOptions.replaceable`` of a run ``--into`` this catalog."""
+        version, why = self.registration(out_dir)
+        return version is not None, why
 
     def _upload(self, paths: list[Path], base: str) -> list[dict]:
         out = []
@@ -462,6 +486,10 @@ class Catalog:
                         f.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
             written.append(target)
         return written
+
+
+def _count(names: list[str], what: str) -> str:
+    return f"{len(names)} {what}{'s' if len(names) != 1 else ''}"
 
 
 def _stamps(layout: Layout, names: list[str]) -> dict[str, list[int]]:

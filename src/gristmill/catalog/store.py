@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import logging
 import os
 import tempfile
 import uuid
@@ -43,6 +44,9 @@ def _remote_errors(fn: Callable) -> Callable:
         except Exception as exc:
             if self.is_local and isinstance(exc, OSError):
                 raise
+            # the client's other requests fail too, as tasks nobody awaits any more: asyncio would print each
+            # one's traceback ("Task exception was never retrieved") after this one-line error
+            logging.getLogger("asyncio").setLevel(logging.CRITICAL)
             raise StoreUnreachable(f"catalog root {self.uri}: {type(exc).__name__}: {exc}") from exc
 
     return wrapper
@@ -99,7 +103,8 @@ class Store:
         return self.path(key) if self.is_local else f"{self.uri.split('://', 1)[0]}://{self.path(key)}"
 
     def check_writable(self) -> None:
-        """Refuse (exit 2) before anything is written when the root cannot take a file."""
+        """Refuse (exit 2) before anything is written when the root cannot take a file; an object store that
+        does not answer is a runtime failure (:class:`StoreUnreachable`, exit 1)."""
         if self.is_local:
             try:
                 os.makedirs(self.root, exist_ok=True)
@@ -112,8 +117,11 @@ class Store:
         try:
             self.fs.pipe_file(self.path(probe), b"")
             self.fs.rm_file(self.path(probe))
-        except Exception as exc:  # noqa: BLE001 - each object store raises its own kinds
+        except (PermissionError, FileNotFoundError) as exc:  # refused, or no such bucket: the root is wrong
             raise UsageError(f"catalog root {self.uri} is not writable: {type(exc).__name__}: {exc}") from None
+        except Exception as exc:  # noqa: BLE001 - each client raises its own kinds: the store did not answer
+            logging.getLogger("asyncio").setLevel(logging.CRITICAL)  # (see _remote_errors)
+            raise StoreUnreachable(f"catalog root {self.uri}: {type(exc).__name__}: {exc}") from None
 
     @_remote_errors
     def exists(self, key: str) -> bool:
@@ -280,11 +288,28 @@ class Store:
         return self.path(key) if self.is_local else None
 
 
+TIMEOUT_ENV = "GRISTMILL_S3_TIMEOUT"  # seconds an object store may take to answer one request
+
+
+def _seconds(name: str, default: float) -> float:
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 < value < float("inf"):
+        raise UsageError(f"{name}={text!r}: give a number of seconds above 0")
+    return value
+
+
 def _storage_options(protocol: str) -> dict:
     """Endpoint settings from the environment, so a local S3-compatible server (MinIO, moto) works."""
     if protocol in ("s3", "s3a"):
         endpoint = os.environ.get("GRISTMILL_S3_ENDPOINT") or os.environ.get("AWS_ENDPOINT_URL")
         # a server that stops answering fails a command within minutes, not never
-        timeouts = {"config_kwargs": {"connect_timeout": 10, "read_timeout": 120}}
+        read = _seconds(TIMEOUT_ENV, 120.0)
+        timeouts = {"config_kwargs": {"connect_timeout": min(10.0, read), "read_timeout": read}}
         return {**timeouts, "client_kwargs": {"endpoint_url": endpoint}} if endpoint else timeouts
     return {}

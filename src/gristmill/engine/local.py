@@ -64,10 +64,10 @@ class RunOptions:
     overwrite: bool = False
     progress: bool = True
     fault: str | None = None  # test hook, see worker._maybe_fault
-    # Asked when the output folder holds a finished run of another recipe or input: why that run may be
-    # replaced without --overwrite, or None. ``--into`` passes the catalog's answer: a run it holds a copy of
-    # (Catalog.holds_run) loses nothing when replaced.
-    replaceable: Callable[[Path], str | None] | None = None
+    # Asked when the output folder holds a finished run of another recipe or input: whether that run may be
+    # replaced without --overwrite, and why or why not (the refusal says it). ``--into`` passes the catalog's
+    # answer: a run it holds a copy of (Catalog.holds_run) loses nothing when replaced.
+    replaceable: Callable[[Path], tuple[bool, str]] | None = None
 
 
 @dataclass
@@ -136,17 +136,19 @@ class LocalExecutor:
             fp = cached.get((f.path, f.size, st.st_mtime_ns)) or self.known_fingerprints.get(f.path) or f.fingerprint()
             described.append({**f.to_dict(), "mtime_ns": st.st_mtime_ns, "fingerprint": fp})
         key = self._run_key(described)
-        replaced = None
+        replaced, kept_because = None, ""
         if previous and previous["run_key"] != key and self.options.replaceable is not None:
-            replaced = self.options.replaceable(out)
-            if replaced is not None:  # not asked to overwrite: what `prepare` left there (its recipe) stays
+            may, why = self.options.replaceable(out)
+            if may:  # not asked to overwrite: what `prepare` left there (its recipe) stays
                 self.claim.clear(keep=(self.layout.prepare_dir,))
-                previous = None
+                previous, replaced = None, why
+            else:
+                kept_because = f"; it is not replaced as the next version's folder: {why}"
         self.replaced = replaced
         if previous and previous["run_key"] != key:
             raise UsageError(
                 f"output folder {out} holds a run of a different recipe or input (run {previous['run_key'][:12]}, "
-                f"this is {key[:12]}); choose another folder, or pass --overwrite to replace that run "
+                f"this is {key[:12]}){kept_because}; choose another folder, or pass --overwrite to replace that run "
                 "(only the files gristmill wrote there are removed)"
             )
         resumed = previous is not None
