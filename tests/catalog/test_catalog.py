@@ -245,7 +245,8 @@ def _frozen_server() -> Iterator[int]:
 
 def test_an_object_store_that_stops_answering_fails_within_its_timeout(tmp_path):
     """A server that takes connections but never answers: the command fails (exit 1, naming the root) once
-    GRISTMILL_S3_TIMEOUT has passed for its requests, instead of waiting for ever; a bad value is refused."""
+    GRISTMILL_S3_TIMEOUT has passed for each attempt at its requests (AWS_MAX_ATTEMPTS=1 here; the clients'
+    retries multiply it), instead of waiting for ever; a bad value is refused."""
     pytest.importorskip("s3fs")
     env = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_DEFAULT_REGION": "us-east-1",
            "AWS_MAX_ATTEMPTS": "1", "GRISTMILL_S3_TIMEOUT": "1"}
@@ -255,5 +256,43 @@ def test_an_object_store_that_stops_answering_fails_within_its_timeout(tmp_path)
             p = gristmill("catalog", *args, "--catalog", "s3://bucket/cat", env=env, timeout=300)
             assert p.returncode == 1 and "catalog root s3://bucket/cat" in p.stderr, p.stderr
             assert "Traceback" not in p.stderr
+        data = write_jsonl(tmp_path / "in" / "a.jsonl", _docs(5))
+        p = gristmill("run", _recipe(tmp_path, "r", str(data), tmp_path / "o"), "--into", "web", "--catalog",
+                      "s3://bucket/cat", env=env, timeout=300)  # checked before the run: a runtime failure
+        assert p.returncode == 1 and "catalog root s3://bucket/cat: " in p.stderr and "not writable" not in p.stderr
+        assert not (tmp_path / "o").exists()
         p = gristmill("catalog", "list", "--catalog", "s3://bucket/cat", env={**env, "GRISTMILL_S3_TIMEOUT": "soon"})
         assert p.returncode == 2 and "GRISTMILL_S3_TIMEOUT='soon'" in p.stderr, p.stderr
+
+
+def test_asyncio_is_quiet_only_about_the_object_store_clients_orphaned_tasks():
+    """When a store stops answering, the client's other requests fail as tasks nobody awaits: asyncio's
+    "Task exception was never retrieved" for those is dropped (gristmill has said what failed, in one line);
+    any other asyncio record, and an orphaned task of other code, still reaches the log."""
+    import logging
+
+    from gristmill.catalog.store import Store
+
+    Store("s3://bucket/cat")  # an object-store root installs the filter (once)
+    Store("s3://bucket/other")
+    log = logging.getLogger("asyncio")
+    quiet = [f for f in log.filters if type(f).__name__ == "_OrphanedClientTask"]
+    assert len(quiet) == 1
+
+    def raised_in(module: str) -> tuple:
+        scope = {"__name__": module}
+        exec("def request():\n    raise OSError('connection reset')", scope)
+        try:
+            scope["request"]()
+        except OSError:
+            return sys.exc_info()
+        raise AssertionError
+
+    def record(message: str, exc_info: tuple | None) -> logging.LogRecord:
+        return logging.LogRecord("asyncio", logging.ERROR, __file__, 1, message, None, exc_info)
+
+    assert not quiet[0].filter(record("Task exception was never retrieved", raised_in("aiohttp.client")))
+    assert not quiet[0].filter(record("Task exception was never retrieved", raised_in("aiobotocore.endpoint")))
+    assert quiet[0].filter(record("Task exception was never retrieved", raised_in("mypipeline.loader")))
+    assert quiet[0].filter(record("Unclosed client session", raised_in("aiohttp.client")))
+    assert quiet[0].filter(record("Task exception was never retrieved", None))

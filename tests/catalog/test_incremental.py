@@ -556,8 +556,9 @@ def test_parent_chunks_rewritten_by_pool_workers_equal_those_the_driver_rewrites
 
 def test_a_percentile_step_over_new_inputs_with_pool_workers_equals_a_full_run(corpus):
     """New inputs move a percentile cut-off: parent rows it kept are dropped now, and the parent's chunks
-    (kept and dropped files) are rewritten by pool workers that read the dropped files' id, step and rule
-    columns only, and a dropped file whole only when its rows change. The child equals a full run."""
+    (kept and dropped files) are rewritten by pool workers, which build each chunk's ledger themselves (from
+    the dropped files' id, step and rule columns) and read a dropped file whole only when its rows change.
+    The child equals a full run."""
     c = corpus
     steps = [{"op": "normalize_text"}, {"op": "gopher_quality"}, {"op": "exact_dedup"},
              {"op": "signal_percentile", "params": {"of": "gopher_quality.n_words", "drop_top": 0.25}},

@@ -375,7 +375,7 @@ class Catalog:
             return None, f"its record of registration ({layout.registered}) cannot be read: {exc}"
         try:
             catalog, ref, commit, stamped = record["catalog"], record["ref"], record["commit"], record["files"]
-            if not isinstance(stamped, dict):
+            if not isinstance(stamped, dict) or not all(isinstance(x, str) for x in (catalog, ref, commit)):
                 raise TypeError("files")
         except (KeyError, TypeError):
             return None, f"its record of registration ({layout.registered}) is not one gristmill wrote"
@@ -383,10 +383,14 @@ class Catalog:
         if catalog != self.store.url(""):
             return None, f"its run is registered in another catalog ({catalog})"
         try:
+            parse_ref(ref)
+        except UsageError:
+            return None, f"its record of registration ({layout.registered}) is not one gristmill wrote"
+        try:
             version = self.get(ref)
         except UsageError:
             return None, f"{ref}, which its run was registered as, is no longer in the catalog"
-        except GristmillError as exc:  # a damaged manifest, a store that does not answer
+        except Exception as exc:  # noqa: BLE001 - a damaged manifest, a store that does not answer, a disk error
             return None, f"{ref}, which its run was registered as, cannot be read: {exc}"
         if version.manifest["commit"] != commit:
             return None, f"{ref} in the catalog is not the version its run was registered as"

@@ -31,6 +31,16 @@ class StoreUnreachable(GristmillError):
     """An object store failed (no connection, no credentials, no such bucket): a runtime failure, exit 1."""
 
 
+_NO_ANSWER = {"ConnectionError", "TimeoutError", "ClientConnectionError", "ServerTimeoutError"}
+
+
+def _no_answer(exc: BaseException) -> bool:
+    """Whether a client error means the store never answered (no connection, a timeout), by the exception's
+    classes: builtins', botocore's and aiohttp's share these names (EndpointConnectionError, ReadTimeoutError
+    and ClientConnectorError derive from one of them)."""
+    return any(c.__name__ in _NO_ANSWER for c in type(exc).__mro__)
+
+
 def _remote_errors(fn: Callable) -> Callable:
     """An object-store client's own exceptions (botocore's, aiohttp's) become one :class:`StoreUnreachable`
     naming the root, instead of a traceback; what the catalog's logic relies on passes through."""
@@ -44,12 +54,34 @@ def _remote_errors(fn: Callable) -> Callable:
         except Exception as exc:
             if self.is_local and isinstance(exc, OSError):
                 raise
-            # the client's other requests fail too, as tasks nobody awaits any more: asyncio would print each
-            # one's traceback ("Task exception was never retrieved") after this one-line error
-            logging.getLogger("asyncio").setLevel(logging.CRITICAL)
             raise StoreUnreachable(f"catalog root {self.uri}: {type(exc).__name__}: {exc}") from exc
 
     return wrapper
+
+
+_CLIENT_MODULES = ("aiobotocore", "botocore", "aiohttp", "s3fs", "fsspec")
+
+
+class _OrphanedClientTask(logging.Filter):
+    """Drops asyncio's "Task exception was never retrieved" for a task of the object-store client: when a
+    store stops answering, the client's other requests fail as tasks that nobody awaits any more, and each
+    would print its traceback after gristmill's one-line error. Any other asyncio record passes."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if "never retrieved" not in record.getMessage() or not record.exc_info or record.exc_info[2] is None:
+            return True
+        tb = record.exc_info[2]
+        while tb is not None:
+            if str(tb.tb_frame.f_globals.get("__name__", "")).startswith(_CLIENT_MODULES):
+                return False
+            tb = tb.tb_next
+        return True
+
+
+def _quiet_orphaned_client_tasks() -> None:
+    log = logging.getLogger("asyncio")
+    if not any(isinstance(f, _OrphanedClientTask) for f in log.filters):
+        log.addFilter(_OrphanedClientTask())
 
 
 def file_hash(path: str | Path) -> str:
@@ -90,10 +122,12 @@ class Store:
         if self.is_local:
             return fsspec.filesystem("file")
         protocol = self.uri.split("://", 1)[0]
+        _quiet_orphaned_client_tasks()
         try:
-            return fsspec.filesystem(protocol, **_storage_options(protocol))
+            fs = fsspec.filesystem(protocol, **_storage_options(protocol))
         except (ImportError, ValueError) as exc:
             raise UsageError(f"cannot open catalog root {self.uri!r}: {exc} (for s3:// install s3fs)") from None
+        return _Deadlines(fs, _seconds(TIMEOUT_ENV, DEFAULT_TIMEOUT)) if getattr(fs, "async_impl", False) else fs
 
     def path(self, key: str) -> str:
         return f"{self.root}/{key}" if key else self.root
@@ -103,8 +137,9 @@ class Store:
         return self.path(key) if self.is_local else f"{self.uri.split('://', 1)[0]}://{self.path(key)}"
 
     def check_writable(self) -> None:
-        """Refuse (exit 2) before anything is written when the root cannot take a file; an object store that
-        does not answer is a runtime failure (:class:`StoreUnreachable`, exit 1)."""
+        """Refuse (exit 2) before anything is written when the root cannot take a file (refused, no such
+        bucket, no credentials); an object store that does not answer is a runtime failure
+        (:class:`StoreUnreachable`, exit 1)."""
         if self.is_local:
             try:
                 os.makedirs(self.root, exist_ok=True)
@@ -117,11 +152,10 @@ class Store:
         try:
             self.fs.pipe_file(self.path(probe), b"")
             self.fs.rm_file(self.path(probe))
-        except (PermissionError, FileNotFoundError) as exc:  # refused, or no such bucket: the root is wrong
+        except Exception as exc:  # noqa: BLE001 - each object store raises its own kinds
+            if _no_answer(exc):  # the store did not answer: a runtime failure, as for any other request
+                raise StoreUnreachable(f"catalog root {self.uri}: {type(exc).__name__}: {exc}") from None
             raise UsageError(f"catalog root {self.uri} is not writable: {type(exc).__name__}: {exc}") from None
-        except Exception as exc:  # noqa: BLE001 - each client raises its own kinds: the store did not answer
-            logging.getLogger("asyncio").setLevel(logging.CRITICAL)  # (see _remote_errors)
-            raise StoreUnreachable(f"catalog root {self.uri}: {type(exc).__name__}: {exc}") from None
 
     @_remote_errors
     def exists(self, key: str) -> bool:
@@ -288,7 +322,50 @@ class Store:
         return self.path(key) if self.is_local else None
 
 
-TIMEOUT_ENV = "GRISTMILL_S3_TIMEOUT"  # seconds an object store may take to answer one request
+TIMEOUT_ENV = "GRISTMILL_S3_TIMEOUT"  # seconds an object store may take to answer one attempt at a request
+DEFAULT_TIMEOUT = 30.0
+ATTEMPTS_PER_CALL = 5  # how many of those one call of the store may take, retries included
+SLOWEST_TRANSFER = 256 * 1024  # bytes per second: a file moving slower than this counts as a hung store
+
+
+class _Deadlines:
+    """An async object-store filesystem whose every call must finish within a deadline.
+
+    The client's own timeouts do not cover everything: a PUT sends ``Expect: 100-continue`` and aiohttp waits
+    for the answer with no timeout at all, so a store that takes connections and never answers would hang a
+    commit for ever. fsspec runs each call on its event loop and, given ``timeout=``, gives up waiting
+    (``FSTimeoutError``): ``ATTEMPTS_PER_CALL`` times the per-attempt timeout, plus time to move a file at
+    ``SLOWEST_TRANSFER``."""
+
+    _TIMED = frozenset({"exists", "cat_file", "ls", "find", "rm_file", "pipe_file", "put_file", "get_file", "info"})
+
+    def __init__(self, fs: Any, attempt: float) -> None:
+        self._fs, self._attempt = fs, attempt
+
+    def __getattr__(self, name: str) -> Any:
+        from fsspec.exceptions import FSTimeoutError
+
+        method = getattr(self._fs, name)
+        if name not in self._TIMED:
+            return method
+
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            size = 0
+            if name == "put_file":
+                size = os.path.getsize(args[0])
+            elif name == "pipe_file" and len(args) > 1:
+                size = len(args[1])
+            elif name == "get_file":
+                with contextlib.suppress(Exception):
+                    size = int(self._fs.info(args[0], timeout=self._attempt * ATTEMPTS_PER_CALL).get("size") or 0)
+            deadline = self._attempt * ATTEMPTS_PER_CALL + size / SLOWEST_TRANSFER
+            try:
+                return method(*args, timeout=deadline, **kwargs)
+            except FSTimeoutError:
+                raise TimeoutError(f"no answer to {name} within {deadline:.0f} s ({TIMEOUT_ENV}="
+                                   f"{self._attempt:g} s per attempt)") from None
+
+        return timed
 
 
 def _seconds(name: str, default: float) -> float:
@@ -308,8 +385,8 @@ def _storage_options(protocol: str) -> dict:
     """Endpoint settings from the environment, so a local S3-compatible server (MinIO, moto) works."""
     if protocol in ("s3", "s3a"):
         endpoint = os.environ.get("GRISTMILL_S3_ENDPOINT") or os.environ.get("AWS_ENDPOINT_URL")
-        # a server that stops answering fails a command within minutes, not never
-        read = _seconds(TIMEOUT_ENV, 120.0)
+        # per attempt (the client retries a request that timed out); a whole call has a deadline (_Deadlines)
+        read = _seconds(TIMEOUT_ENV, DEFAULT_TIMEOUT)
         timeouts = {"config_kwargs": {"connect_timeout": min(10.0, read), "read_timeout": read}}
         return {**timeouts, "client_kwargs": {"endpoint_url": endpoint}} if endpoint else timeouts
     return {}
