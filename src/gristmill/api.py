@@ -158,7 +158,6 @@ class Recipe:
             result.version = Catalog(catalog).get(result.extra["up_to_date"])
             return result
         if into:
-            cat = Catalog(catalog)
-            same = cat.latest_holding(into, result.output) if result.extra.get("already_complete") else None
-            result.version = same or cat.commit_run(into, result.output, text, compiled)
+            result.version = Catalog(catalog).register_run(into, result.output, text, compiled,
+                                                           bool(result.extra.get("already_complete")))[0]
         return result

@@ -156,16 +156,15 @@ def run(recipe: str, input_path: tuple[str, ...], output: str | None, engine: st
         sys.exit(1)  # a run whose input was mostly unreadable is not registered in the catalog
     if into:
         try:
-            cat = Catalog(catalog_root)
-            same = cat.latest_holding(into, result.output) if result.extra.get("already_complete") else None
-            if same is not None:  # the same run again: no second copy of it
-                err.print(f"already registered as [bold]{same.ref}[/] in the catalog")
-                return
-            version = cat.commit_run(into, result.output, recipe_text, compiled)
+            version, new = Catalog(catalog_root).register_run(into, result.output, recipe_text, compiled,
+                                                              bool(result.extra.get("already_complete")))
         except (GristmillError, OSError) as exc:
             _fail(exc)
             return
-        err.print(f"registered [bold]{version.ref}[/] in the catalog")
+        if new:
+            err.print(f"registered [bold]{version.ref}[/] in the catalog")
+        else:  # the same run again: no second copy of it
+            err.print(f"already registered as [bold]{version.ref}[/] in the catalog")
 
 
 def _report_mass_rejects(summary: dict[str, Any]) -> bool:

@@ -282,7 +282,7 @@ class Catalog:
             if not cache.exists() or file_hash(cache) != entry["hash"]:
                 cache.parent.mkdir(parents=True, exist_ok=True)
                 try:
-                    self.store.get_file(key, str(cache) + ".tmp")
+                    self.store.get_file(key, str(cache) + ".tmp", entry.get("bytes"))
                 except FileNotFoundError:
                     raise GristmillError(f"{ref}: data file {self.store.url(key)} is missing") from None
                 os.replace(str(cache) + ".tmp", cache)
@@ -377,15 +377,12 @@ class Catalog:
             catalog, ref, commit, stamped = record["catalog"], record["ref"], record["commit"], record["files"]
             if not isinstance(stamped, dict) or not all(isinstance(x, str) for x in (catalog, ref, commit)):
                 raise TypeError("files")
-        except (KeyError, TypeError):
+            parse_ref(ref)
+        except (KeyError, TypeError, UsageError):
             return None, f"its record of registration ({layout.registered}) is not one gristmill wrote"
         files = list(stamped)
         if catalog != self.store.url(""):
             return None, f"its run is registered in another catalog ({catalog})"
-        try:
-            parse_ref(ref)
-        except UsageError:
-            return None, f"its record of registration ({layout.registered}) is not one gristmill wrote"
         try:
             version = self.get(ref)
         except UsageError:
@@ -409,6 +406,15 @@ class Catalog:
         that run again registers nothing new (an older version's run is committed again, to be the latest)."""
         same = self.registered_as(out_dir)
         return same if same is not None and same.ref == self.get(name).ref else None
+
+    def register_run(self, name: str, out_dir: str | Path, recipe_text: str | None, recipe: Any,
+                     already_complete: bool) -> tuple[Version, bool]:
+        """What ``run --into`` (and ``Recipe.run(into=)``) registers: the next version of ``name``, or, for a
+        run that was already complete and is ``name``'s latest version, that version; True when new."""
+        same = self.latest_holding(name, out_dir) if already_complete else None
+        if same is not None:
+            return same, False
+        return self.commit_run(name, out_dir, recipe_text, recipe), True
 
     def holds_run(self, out_dir: str | Path) -> tuple[bool, str]:
         """Whether the finished run in ``out_dir`` may be replaced without loss, and why or why not

@@ -308,8 +308,12 @@ class Store:
             self.fs.put_file(str(local), self.path(key))
 
     @_remote_errors
-    def get_file(self, key: str, local: str | Path) -> None:
-        self.fs.get_file(self.path(key), str(local))
+    def get_file(self, key: str, local: str | Path, nbytes: int | None = None) -> None:
+        """Download ``key``; ``nbytes``, its size when known, sets an object store's deadline for it."""
+        if self.is_local:
+            self.fs.get_file(self.path(key), str(local))
+        else:
+            self.fs.get_file(self.path(key), str(local), nbytes=nbytes)
 
     @_remote_errors
     def bucket_exists(self) -> bool:
@@ -349,13 +353,13 @@ class _Deadlines:
         if name not in self._TIMED:
             return method
 
-        def timed(*args: Any, **kwargs: Any) -> Any:
-            size = 0
+        def timed(*args: Any, nbytes: int | None = None, **kwargs: Any) -> Any:
+            size = nbytes or 0  # what the call moves, when the caller knows (a download: from the manifest)
             if name == "put_file":
                 size = os.path.getsize(args[0])
             elif name == "pipe_file" and len(args) > 1:
                 size = len(args[1])
-            elif name == "get_file":
+            elif name == "get_file" and nbytes is None:  # not known: one more request to ask
                 with contextlib.suppress(Exception):
                     size = int(self._fs.info(args[0], timeout=self._attempt * ATTEMPTS_PER_CALL).get("size") or 0)
             deadline = self._attempt * ATTEMPTS_PER_CALL + size / SLOWEST_TRANSFER
